@@ -1,0 +1,77 @@
+"""The hooks salesrules calls, one per extension point.
+
+Plugins implement them with ``@salesrules.hookimpl``. Registration hooks receive a
+``register`` callback; salesrules collects what is registered, rejects two plugins that
+register the same name, and reports a plugin that raises by its name and the hook.
+Built-in formats, functions and rulesets are registered through these same hooks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from pluggy import HookimplMarker, HookspecMarker
+
+if TYPE_CHECKING:
+    import click
+
+hookspec = HookspecMarker("salesrules")
+hookimpl = HookimplMarker("salesrules")
+
+
+@hookspec
+def register_functions(register: Callable) -> None:
+    """Register functions that ruleset expressions may call.
+
+    :param register: ``register(name, impl, args, returns, variadic=False, doc="")``.
+        ``args`` lists the argument types (``string``, ``integer``, ``number``, ``money``,
+        ``boolean``, ``date``, or the classes ``numeric``, ``text`` and ``any``);
+        ``returns`` is a type name or ``callable(arg_types) -> type name``; ``impl(call)``
+        receives a :class:`salesrules.functions.Call` and returns a polars expression.
+    """
+
+
+@hookspec
+def register_signals(register: Callable) -> None:
+    """Register signals: fields computed from other fields, usable in rules like any field.
+
+    :param register: ``register(name, impl, inputs, returns, doc="")``. ``inputs`` maps each
+        input field name to its type; ``impl(inputs)`` receives a dict of polars expressions
+        keyed by those names and returns one polars expression of type ``returns``.
+    """
+
+
+@hookspec
+def register_rulesets(register: Callable) -> None:
+    """Register rulesets shipped by a plugin, usable as ``builtin:NAME`` in ``extends`` and ``-r``.
+
+    :param register: ``register(name, path, description="")`` with the path of a YAML file.
+    """
+
+
+@hookspec
+def register_input_formats(register: Callable) -> None:
+    """Register readers of prospect files.
+
+    :param register: ``register(name, read, extensions)``. ``read(path, options)`` receives the
+        file path and a :class:`salesrules.inputs.ReadOptions` and returns a polars DataFrame or
+        LazyFrame; ``extensions`` are the file suffixes (``".csv"``) that select it by default.
+    """
+
+
+@hookspec
+def register_output_formats(register: Callable) -> None:
+    """Register writers of results.
+
+    :param register: ``register(name, write, extension, binary=True)``. ``write(frame, stream,
+        context)`` receives the results as a polars DataFrame, a writable stream (bytes when
+        ``binary``, text otherwise) and a :class:`salesrules.outputs.OutputContext`.
+    """
+
+
+@hookspec
+def register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``salesrules`` command line.
+
+    :param cli: the root click group; decorate new commands with ``@cli.command()``.
+    """

@@ -1,0 +1,144 @@
+"""The typed objects a loaded ruleset is made of.
+
+The loader (:mod:`salesrules.rulesets`) builds them from YAML; the compiler
+(:mod:`salesrules.engine`) turns them into one polars plan. ``loc`` fields keep the
+file, line and column each item came from so every later error can point at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Loc
+
+FIELD_TYPES = ("string", "integer", "number", "money", "boolean", "date", "enum")
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An expression's source text and where it starts in its file (``col`` is where the text begins)."""
+
+    text: str
+    loc: Loc | None = None
+    # Column offsets in ``text`` map one-to-one onto the file only for single-line plain or
+    # quoted scalars without escapes; otherwise errors point at the scalar's start.
+    exact: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A declared field of the record schema.
+
+    ``values`` maps each canonical enum value to the source spellings that mean it (the
+    canonical name itself always matches, case-insensitively). ``format`` is a strftime
+    pattern for dates; ``decimal`` is ``"."`` or ``","`` for money and numbers written with a
+    decimal comma; ``currency`` names the currency of a money field.
+    """
+
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    default: Any = None
+    required: bool = False
+    key: bool = False
+    values: dict[str, tuple[str, ...]] | None = None
+    format: str | None = None
+    decimal: str | None = None
+    currency: str | None = None
+    description: str = ""
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a first-match classification (a tier, a lead status, a channel...)."""
+
+    name: str
+    when: Expr | None = None
+    points: Expr | None = None
+    score: str | None = None
+    reason: str | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A first-match list yielding one named value per record; ``tiers`` is the built-in one."""
+
+    name: str
+    levels: tuple[Level, ...]
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of the sales cycle, in order; ``closed`` is ``won``, ``lost`` or None."""
+
+    name: str
+    probability: float | None = None
+    points: Expr | None = None
+    score: str | None = None
+    aliases: tuple[str, ...] = ()
+    entry: dict[str, Expr] = field(default_factory=dict)
+    closed: str | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An additive factor: when it holds it adds its points to its score and its reason."""
+
+    name: str
+    when: Expr
+    points: Expr
+    score: str | None = None
+    reason: str | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """A band of a score: the first band whose ``min`` the score reaches."""
+
+    name: str
+    min: float | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    """A named score: the sum of its parts, clamped to ``min``/``max``, banded."""
+
+    name: str
+    min: float | None = None
+    max: float | None = None
+    bands: tuple[Band, ...] = ()
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A next action: its ``text`` template fills ``{field}`` with the record's values."""
+
+    name: str
+    text: str
+    when: Expr | None = None
+    due: Expr | None = None
+    applies_to: str = "open"
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """A ruleset test: a partial record, an optional as-of date and the expected results."""
+
+    name: str
+    record: dict
+    expect: dict
+    as_of: dt.date | None = None
+    loc: Loc | None = None

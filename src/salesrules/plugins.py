@@ -1,0 +1,206 @@
+"""The plugin manager, plugin discovery and the registry of what plugins provide.
+
+Plugins are found through the ``salesrules`` entry-point group. ``SALESRULES_LOAD_PLUGINS``
+is a comma-separated allow-list of entry-point names (empty: load none);
+``SALESRULES_DISABLE_PLUGINS`` blocks names; ``SALESRULES_TRACE_PLUGINS=1`` prints hook
+calls to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "salesrules"
+
+DEFAULT_PLUGINS = (
+    "salesrules.default_plugins.functions",
+    "salesrules.default_plugins.input_formats",
+    "salesrules.default_plugins.output_csv",
+    "salesrules.default_plugins.output_json",
+    "salesrules.default_plugins.output_markdown",
+    "salesrules.default_plugins.output_table",
+    "salesrules.default_plugins.output_xlsx",
+    "salesrules.default_plugins.output_parquet",
+    "salesrules.default_plugins.rulesets",
+)
+
+pm = pluggy.PluginManager("salesrules")
+pm.add_hookspecs(hookspecs)
+
+_loaded = False
+_registry: "Registry | None" = None
+
+
+def load_plugins(plugins_dir: str | None = None) -> None:
+    """Register the default plugins and the installed ones, once; then any ``*.py`` in ``plugins_dir``."""
+    global _loaded, _registry
+    if not _loaded:
+        _loaded = True
+        for name in DEFAULT_PLUGINS:
+            if pm.get_plugin(name) is None:
+                pm.register(importlib.import_module(name), name)
+        for name in filter(None, os.environ.get("SALESRULES_DISABLE_PLUGINS", "").split(",")):
+            pm.set_blocked(name.strip())
+        if not getattr(sys, "_salesrules_test_no_entrypoints", False):
+            allow = os.environ.get("SALESRULES_LOAD_PLUGINS")
+            if allow is None:
+                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            else:
+                for name in filter(None, (n.strip() for n in allow.split(","))):
+                    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        if os.environ.get("SALESRULES_TRACE_PLUGINS"):
+            pm.add_hookcall_monitoring(_trace_before, _trace_after)
+        pm.check_pending()
+    if plugins_dir:
+        register_plugins_dir(plugins_dir)
+
+
+def register_plugins_dir(path: str) -> None:
+    """Register every ``*.py`` file in ``path`` as a plugin named after the file."""
+    import importlib.util
+    from pathlib import Path
+
+    global _registry
+    directory = Path(path)
+    if not directory.is_dir():
+        raise PluginError(f"--plugins-dir {path}: not a directory")
+    for file in sorted(directory.glob("*.py")):
+        name = f"plugins-dir:{file.stem}"
+        if pm.get_plugin(name) is not None:
+            continue
+        spec = importlib.util.spec_from_file_location(f"salesrules_local_{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # a broken local plugin is reported, not a traceback
+            raise PluginError(f"{file}: plugin failed to load: {type(exc).__name__}: {exc}") from exc
+        pm.register(module, name)
+    pm.check_pending()
+    _registry = None
+
+
+def _trace_before(hook_name, hook_impls, kwargs):
+    print(f"salesrules: calling {hook_name} on {[i.plugin_name for i in hook_impls]}", file=sys.stderr)
+
+
+def _trace_after(outcome, hook_name, hook_impls, kwargs):
+    print(f"salesrules: {hook_name} done", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function callable from expressions; see the ``register_functions`` hook."""
+
+    name: str
+    impl: Callable
+    args: tuple[str, ...]
+    returns: Any
+    variadic: bool = False
+    doc: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A computed field; see the ``register_signals`` hook."""
+
+    name: str
+    impl: Callable
+    inputs: dict
+    returns: str
+    doc: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class ShippedRuleset:
+    """A ruleset file a plugin ships; see the ``register_rulesets`` hook."""
+
+    name: str
+    path: str
+    description: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """A reader of prospect files; see the ``register_input_formats`` hook."""
+
+    name: str
+    read: Callable
+    extensions: tuple[str, ...] = ()
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """A writer of results; see the ``register_output_formats`` hook."""
+
+    name: str
+    write: Callable
+    extension: str = ""
+    binary: bool = True
+    plugin: str = ""
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins registered, by kind and name."""
+
+    functions: dict[str, Function] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)
+    rulesets: dict[str, ShippedRuleset] = field(default_factory=dict)
+    input_formats: dict[str, InputFormat] = field(default_factory=dict)
+    output_formats: dict[str, OutputFormat] = field(default_factory=dict)
+
+
+def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):
+        plugin = impl.plugin_name
+
+        def register(name, *args, _plugin=plugin, **kwargs):
+            if name in target:
+                raise PluginError(
+                    f"{kind} {name!r} is registered by both {target[name].plugin!r} and {_plugin!r}"
+                )
+            target[name] = build(name, *args, plugin=_plugin, **kwargs)
+
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {plugin!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def get_registry() -> Registry:
+    """The registry of the loaded plugins, built once per set of plugins."""
+    global _registry
+    load_plugins()
+    if _registry is None:
+        registry = Registry()
+        _collect("register_functions", "function", registry.functions, Function)
+        _collect("register_signals", "signal", registry.signals, Signal)
+        _collect("register_rulesets", "ruleset", registry.rulesets, ShippedRuleset)
+        _collect("register_input_formats", "input format", registry.input_formats, InputFormat)
+        _collect("register_output_formats", "output format", registry.output_formats, OutputFormat)
+        _registry = registry
+    return _registry
+
+
+def reset_registry() -> None:
+    """Forget the built registry so the next :func:`get_registry` asks the plugins again."""
+    global _registry
+    _registry = None
