@@ -141,4 +141,5 @@ class TestCase:
     record: dict
     expect: dict
     as_of: dt.date | None = None
+    error: str | None = None
     loc: Loc | None = None

@@ -1,0 +1,395 @@
+"""The expression language: a safe subset of Python syntax compiled to polars expressions.
+
+An expression is parsed with :mod:`ast`, every node is checked against a whitelist and
+type-checked against the names in scope (the ruleset's fields and what earlier rules
+computed), then compiled to one polars expression. Allowed: literals, names, arithmetic,
+comparisons (chained too), ``and``/``or``/``not``, ``in``/``not in`` with literal lists,
+``x if c else y``, ``is None``/``is not None`` and calls of registered functions. Nothing
+else: no attributes, subscripts, lambdas, comprehensions, f-strings, imports or dunders.
+Nulls follow three-valued logic; a rule's ``when`` treats null as false.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .errors import ExpressionError, Loc, did_you_mean
+from .functions import NO_LITERAL, Call
+from .model import Expr
+from .types import BOOLEAN, DATE, INTEGER, NULL, NUMBER, STRING, Type, accepts, polars_dtype, unify
+
+MAX_LENGTH = 4000
+MAX_NODES = 1000
+MAX_DEPTH = 60
+MAX_LIST = 1000
+MAX_INT = 2**53
+
+_CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
+
+_NOT_ALLOWED = {
+    ast.Attribute: "attribute access (.)",
+    ast.Subscript: "subscripts ([...])",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.JoinedStr: "f-strings",
+    ast.FormattedValue: "f-strings",
+    ast.NamedExpr: "assignment (:=)",
+    ast.Starred: "starred arguments (*)",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Dict: "dictionaries",
+    ast.Slice: "slices",
+}
+
+
+@dataclass
+class Scope:
+    """The names an expression may use, each with its type and polars expression."""
+
+    names: dict[str, tuple[Type, pl.Expr]]
+    functions: dict
+    as_of: dt.date
+    hints: dict[str, str] = field(default_factory=dict)  # name -> why it is not available here
+
+    def child(self, extra: dict[str, tuple[Type, pl.Expr]]) -> "Scope":
+        """A scope with more names."""
+        return Scope({**self.names, **extra}, self.functions, self.as_of, self.hints)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled expression: its polars expression and its type."""
+
+    expr: pl.Expr
+    type: Type
+
+
+def compile_expression(source: Expr, scope: Scope, expect: str | None = None) -> Compiled:
+    """Compile ``source`` in ``scope``; ``expect`` ("boolean", "numeric", "date") checks the result type."""
+    text = source.text
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters", source.loc)
+    stripped = text.strip()
+    if not stripped:
+        raise ExpressionError("empty expression", source.loc)
+    lead = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset or 1) - 1 + lead
+        raise ExpressionError(f"syntax error in expression: {exc.msg}", _at(source, exc.lineno or 1, col)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("expression is nested too deeply", source.loc) from None
+    _check_size(tree, source)
+    compiled = _Compiler(source, scope, lead).visit(tree.body)
+    if expect == "boolean" and compiled.type.name not in ("boolean", "null"):
+        raise ExpressionError(f"a condition must be true or false, this is {_describe(compiled.type)}: {text!r}", source.loc)
+    if expect == "numeric" and not (compiled.type.numeric or compiled.type.name == "null"):
+        raise ExpressionError(f"points must be a number, this is {_describe(compiled.type)}: {text!r}", source.loc)
+    if expect == "date" and compiled.type.name not in ("date", "null"):
+        raise ExpressionError(f"a due date must be a date, this is {_describe(compiled.type)}: {text!r}", source.loc)
+    return compiled
+
+
+def _describe(t: Type) -> str:
+    return {"null": "null", "integer": "an integer", "enum": "text"}.get(t.name, f"a {t.name}" if t.name != "date" else "a date")
+
+
+def _at(source: Expr, lineno: int, col_offset: int) -> Loc | None:
+    """The file location of a position inside the expression text."""
+    if source.loc is None:
+        return None
+    if source.exact and lineno == 1 and source.loc.col is not None:
+        return Loc(source.loc.file, source.loc.line, source.loc.col + col_offset)
+    return source.loc
+
+
+def _check_size(tree: ast.AST, source: Expr) -> None:
+    count = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ExpressionError(f"expression has more than {MAX_NODES} parts", source.loc)
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested more than {MAX_DEPTH} levels deep", source.loc)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+class _Compiler:
+    def __init__(self, source: Expr, scope: Scope, lead: int):
+        self.source = source
+        self.scope = scope
+        self.lead = lead
+
+    def error(self, node: ast.AST, message: str) -> ExpressionError:
+        col = getattr(node, "col_offset", 0) + (self.lead if getattr(node, "lineno", 1) == 1 else 0)
+        return ExpressionError(message, _at(self.source, getattr(node, "lineno", 1), col))
+
+    def visit(self, node: ast.AST) -> Compiled:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            what = _NOT_ALLOWED.get(type(node), type(node).__name__)
+            raise self.error(node, f"{what} is not allowed in expressions")
+        return method(node)
+
+    # -- leaves
+
+    def visit_Constant(self, node: ast.Constant) -> Compiled:
+        value = node.value
+        if value is None:
+            return Compiled(pl.lit(None), NULL)
+        if isinstance(value, bool):
+            return Compiled(pl.lit(value, pl.Boolean), BOOLEAN)
+        if isinstance(value, int):
+            if abs(value) > MAX_INT:
+                raise self.error(node, f"integer {value} is too large")
+            return Compiled(pl.lit(value, pl.Int64), INTEGER)
+        if isinstance(value, float):
+            return Compiled(pl.lit(value, pl.Float64), NUMBER)
+        if isinstance(value, str):
+            return Compiled(pl.lit(value, pl.String), STRING)
+        raise self.error(node, f"{type(value).__name__} literals are not allowed in expressions")
+
+    def visit_Name(self, node: ast.Name) -> Compiled:
+        name = node.id
+        if name.startswith("__"):
+            raise self.error(node, f"names starting with __ are not allowed: {name!r}")
+        if name in self.scope.names:
+            t, expr = self.scope.names[name]
+            return Compiled(expr, t)
+        if name == "as_of":
+            return Compiled(pl.lit(self.scope.as_of, pl.Date), DATE)
+        if name in _CONSTANT_NAMES:
+            return self.visit_Constant(ast.Constant(_CONSTANT_NAMES[name], lineno=node.lineno, col_offset=node.col_offset))
+        if name in self.scope.hints:
+            raise self.error(node, f"{name!r} {self.scope.hints[name]}")
+        if name in self.scope.functions:
+            raise self.error(node, f"{name!r} is a function; call it as {name}(...)")
+        raise self.error(node, f"unknown field {name!r}{did_you_mean(name, list(self.scope.names) + ['as_of'])}")
+
+    # -- operators
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            self.require(node.operand, operand, "boolean", "'not'")
+            return Compiled(~operand.expr, BOOLEAN)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            if not (operand.type.numeric or operand.type.name == "null"):
+                raise self.error(node, f"cannot negate {_describe(operand.type)}")
+            return Compiled(-operand.expr if isinstance(node.op, ast.USub) else operand.expr, operand.type)
+        raise self.error(node, "bitwise operators are not allowed in expressions")
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Compiled:
+        word = "'and'" if isinstance(node.op, ast.And) else "'or'"
+        parts = []
+        for value in node.values:
+            compiled = self.visit(value)
+            self.require(value, compiled, "boolean", word)
+            parts.append(compiled.expr)
+        result = parts[0]
+        for part in parts[1:]:
+            result = (result & part) if isinstance(node.op, ast.And) else (result | part)
+        return Compiled(result, BOOLEAN)
+
+    def visit_BinOp(self, node: ast.BinOp) -> Compiled:
+        left, right = self.visit(node.left), self.visit(node.right)
+        op = node.op
+        lt, rt = left.type, right.type
+        if isinstance(op, ast.Add) and lt.text and rt.text:
+            return Compiled(pl.concat_str([left.expr, right.expr]), STRING)
+        if isinstance(op, (ast.Add, ast.Sub)) and lt.name == "date" and rt.name in ("integer", "null"):
+            days = pl.duration(days=right.expr)
+            return Compiled(left.expr + days if isinstance(op, ast.Add) else left.expr - days, DATE)
+        if isinstance(op, ast.Add) and lt.name == "integer" and rt.name == "date":
+            return Compiled(right.expr + pl.duration(days=left.expr), DATE)
+        if isinstance(op, ast.Sub) and lt.name == "date" and rt.name == "date":
+            return Compiled((left.expr - right.expr).dt.total_days(), INTEGER)
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}.get(type(op))
+        if symbol is None:
+            raise self.error(node, "bitwise operators are not allowed in expressions")
+        for side, t in ((node.left, lt), (node.right, rt)):
+            if not (t.numeric or t.name == "null"):
+                raise self.error(side, f"cannot use {symbol} on {_describe(t)}")
+        result_type = unify(lt, rt) or NUMBER
+        if result_type.name == "null":
+            result_type = NUMBER
+        a, b = left.expr, right.expr
+        if isinstance(op, ast.Add):
+            return Compiled(a + b, result_type)
+        if isinstance(op, ast.Sub):
+            return Compiled(a - b, result_type)
+        if isinstance(op, ast.Mult):
+            return Compiled(a * b, result_type)
+        if isinstance(op, ast.Div):
+            return Compiled(a.cast(pl.Float64) / b, NUMBER)
+        if isinstance(op, ast.FloorDiv):
+            return Compiled(a // b, result_type)
+        if isinstance(op, ast.Mod):
+            return Compiled(a % b, result_type)
+        # Powers run in floating point so no literal can overflow or take unbounded work.
+        return Compiled(a.cast(pl.Float64).pow(b.cast(pl.Float64)), NUMBER)
+
+    def visit_IfExp(self, node: ast.IfExp) -> Compiled:
+        test = self.visit(node.test)
+        self.require(node.test, test, "boolean", "the condition of 'if'")
+        body, orelse = self.visit(node.body), self.visit(node.orelse)
+        t = unify(body.type, orelse.type)
+        if t is None:
+            raise self.error(node, f"the two branches of 'if' have different types: {_describe(body.type)} and {_describe(orelse.type)}")
+        return Compiled(pl.when(test.expr).then(body.expr).otherwise(orelse.expr), t)
+
+    def visit_Compare(self, node: ast.Compare) -> Compiled:
+        parts = []
+        left_node, left = node.left, self.visit(node.left)
+        for op, right_node in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                parts.append(self.membership(left_node, left, op, right_node))
+                left_node, left = right_node, None
+                continue
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                if not (isinstance(right_node, ast.Constant) and right_node.value is None) and not (
+                    isinstance(right_node, ast.Name) and right_node.id in ("None", "null")
+                ):
+                    raise self.error(right_node, "'is' only tests for None: write 'x is None' or 'x is not None'")
+                parts.append(left.expr.is_null() if isinstance(op, ast.Is) else left.expr.is_not_null())
+                left_node, left = right_node, None
+                continue
+            right = self.visit(right_node)
+            parts.append(self.comparison(op, left_node, left, right_node, right))
+            left_node, left = right_node, right
+        result = parts[0]
+        for part in parts[1:]:
+            result = result & part
+        return Compiled(result, BOOLEAN)
+
+    def comparison(self, op, left_node, left: Compiled, right_node, right: Compiled) -> pl.Expr:
+        if isinstance(right_node, ast.Constant) and right_node.value is None or isinstance(left_node, ast.Constant) and left_node.value is None:
+            raise self.error(right_node, "comparing with None is always unknown; write 'x is None' or 'x is not None'")
+        a, b = self.coerce_pair(left_node, left, right_node, right)
+        ordering = not isinstance(op, (ast.Eq, ast.NotEq))
+        if ordering and left.type.name == "boolean":
+            raise self.error(left_node, "true/false values cannot be ordered with < or >")
+        enum_type = left.type if left.type.name == "enum" else right.type if right.type.name == "enum" else None
+        if ordering and enum_type is not None:
+            a, b = self.enum_rank(a, enum_type), self.enum_rank(b, enum_type)
+        return {
+            ast.Eq: lambda: a == b,
+            ast.NotEq: lambda: a != b,
+            ast.Lt: lambda: a < b,
+            ast.LtE: lambda: a <= b,
+            ast.Gt: lambda: a > b,
+            ast.GtE: lambda: a >= b,
+        }[type(op)]()
+
+    def enum_rank(self, expr: pl.Expr, t: Type) -> pl.Expr:
+        """Enum values order by their declared position (stages by the order of the cycle)."""
+        return expr.replace_strict(list(t.values), list(range(len(t.values))), default=None, return_dtype=pl.Int32)
+
+    def coerce_pair(self, left_node, left: Compiled, right_node, right: Compiled):
+        """Check two operands can be compared; turn date and enum literals into checked values."""
+        lt, rt = left.type, right.type
+        for node_a, ta, node_b, tb in ((left_node, lt, right_node, rt), (right_node, rt, left_node, lt)):
+            if ta.name == "enum" and isinstance(node_b, ast.Constant) and isinstance(node_b.value, str):
+                self.check_enum_literal(node_b, node_b.value, ta)
+        if lt.name == "date" and rt.name == "string" and isinstance(right_node, ast.Constant):
+            return left.expr, pl.lit(self.date_literal(right_node), pl.Date)
+        if rt.name == "date" and lt.name == "string" and isinstance(left_node, ast.Constant):
+            return pl.lit(self.date_literal(left_node), pl.Date), right.expr
+        if unify(lt, rt) is None:
+            raise self.error(right_node, f"cannot compare {_describe(lt)} with {_describe(rt)}")
+        return left.expr, right.expr
+
+    def date_literal(self, node: ast.Constant) -> dt.date:
+        try:
+            return dt.date.fromisoformat(node.value)
+        except ValueError:
+            raise self.error(node, f"{node.value!r} is not a date (YYYY-MM-DD)") from None
+
+    def check_enum_literal(self, node: ast.AST, value: str, t: Type) -> None:
+        if value not in t.values:
+            shown = ", ".join(t.values[:12]) + (", ..." if len(t.values) > 12 else "")
+            raise self.error(node, f"{value!r} is not one of: {shown}{did_you_mean(value, t.values)}")
+
+    def membership(self, left_node, left: Compiled, op, right_node) -> pl.Expr:
+        if not isinstance(right_node, (ast.List, ast.Tuple, ast.Set)):
+            raise self.error(right_node, "'in' needs a literal list, e.g. x in ('a', 'b')")
+        if len(right_node.elts) > MAX_LIST:
+            raise self.error(right_node, f"a list may hold at most {MAX_LIST} values")
+        values = []
+        for element in right_node.elts:
+            if not isinstance(element, ast.Constant) or element.value is None:
+                raise self.error(element, "'in' lists may only hold literal values")
+            value = element.value
+            t = self.visit_Constant(element).type
+            if left.type.name == "enum" and isinstance(value, str):
+                self.check_enum_literal(element, value, left.type)
+            elif left.type.name == "date" and isinstance(value, str):
+                value = self.date_literal(element)
+                t = DATE
+            if unify(left.type, t) is None:
+                raise self.error(element, f"cannot compare {_describe(left.type)} with {_describe(t)}")
+            values.append(value)
+        dtype = polars_dtype(left.type) if left.type.name != "null" else pl.String
+        test = left.expr.is_in(pl.Series(values, dtype=dtype if values else None))
+        return ~test if isinstance(op, ast.NotIn) else test
+
+    def visit_Call(self, node: ast.Call) -> Compiled:
+        if not isinstance(node.func, ast.Name):
+            raise self.error(node.func, "only registered functions can be called")
+        name = node.func.id
+        function = self.scope.functions.get(name)
+        if function is None:
+            raise self.error(node.func, f"unknown function {name!r}{did_you_mean(name, self.scope.functions)}")
+        if node.keywords:
+            raise self.error(node, f"{name}() takes no keyword arguments")
+        params = list(function.args)
+        n = len(node.args)
+        if function.variadic:
+            if n < max(1, len(params)):
+                raise self.error(node, f"{name}() takes at least {max(1, len(params))} argument(s), got {n}")
+        elif n != len(params):
+            raise self.error(node, f"{name}() takes {len(params)} argument(s), got {n}")
+        args, types, literals = [], [], []
+        for i, arg_node in enumerate(node.args):
+            arg = self.visit(arg_node)
+            param = params[min(i, len(params) - 1)] if params else "any"
+            if not accepts(param, arg.type):
+                raise self.error(arg_node, f"{name}() argument {i + 1} must be {_param_words(param)}, not {_describe(arg.type)}")
+            args.append(arg.expr)
+            types.append(arg.type)
+            literals.append(arg_node.value if isinstance(arg_node, ast.Constant) else NO_LITERAL)
+        call = Call(name, tuple(args), tuple(types), tuple(literals), self.scope.as_of)
+        returns = function.returns(tuple(types)) if callable(function.returns) else function.returns
+        try:
+            expr = function.impl(call)
+        except ValueError as exc:
+            raise self.error(node, str(exc)) from None
+        t = returns if isinstance(returns, Type) else Type(returns)
+        return Compiled(expr, t)
+
+    def visit_List(self, node):
+        raise self.error(node, "lists are only allowed after 'in'")
+
+    visit_Tuple = visit_List
+    visit_Set = visit_List
+
+    def require(self, node, compiled: Compiled, type_name: str, what: str) -> None:
+        if compiled.type.name not in (type_name, "null"):
+            raise self.error(node, f"{what} needs true/false values, not {_describe(compiled.type)}")
+
+
+def _param_words(param: str) -> str:
+    return {"numeric": "a number", "number": "a number", "text": "text", "string": "text", "any": "a value",
+            "integer": "an integer", "date": "a date", "boolean": "true/false", "money": "a number"}.get(param, param)

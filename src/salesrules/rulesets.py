@@ -1,0 +1,661 @@
+"""Loading rulesets: YAML, JSON Schema validation, ``extends`` merging and the typed model.
+
+Merge rules: parents merge left to right, then the child. Items of named lists (tiers,
+stages, factors, actions, bands, classification levels) and named maps (fields, scores,
+classifications, stage entry conditions) merge by name, key by key, keeping their place;
+new items are appended, before a catch-all level or the first closed stage; ``remove:
+true`` deletes an inherited item. When two parents set the same key differently and
+neither inherits from the other, the child must set that key itself. Tests are not
+inherited. Every value keeps the file and line it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
+from .model import (
+    Action,
+    Band,
+    Classification,
+    Expr,
+    Factor,
+    FieldSpec,
+    Level,
+    Score,
+    Stage,
+    TestCase,
+)
+from .yamlsource import YDict, YList, YStr, load_yaml
+
+FORMAT_VERSION = 1
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_SCORE = "priority"
+TIER = "tier"
+
+# Which containers merge by item name: a path of keys, "*" for any name.
+_NAMED_LISTS = {("tiers",), ("stages",), ("factors",), ("actions",), ("classifications", "*"), ("scores", "*", "bands")}
+_NAMED_MAPS = {("fields",), ("scores",), ("classifications",), ("stages", "*", "entry")}
+_NOT_INHERITED = {"tests", "extends", "name", "version", "description", "salesrules"}
+
+
+def schema() -> dict:
+    """The JSON Schema (draft 2020-12) of the ruleset format."""
+    return json.loads(_schema_text())
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    from importlib.resources import files
+
+    return files("salesrules.schemas").joinpath("ruleset.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    def is_string(checker, instance):
+        return isinstance(instance, (str, dt.date))
+
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("string", is_string)
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
+    return cls(schema())
+
+
+# ---------------------------------------------------------------- reading one file
+
+
+def read_source(path: str | Path) -> YDict:
+    """Read and schema-check one ruleset file; errors carry file:line:column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("ruleset file not found", Loc(str(path))) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a ruleset file", Loc(str(path))) from None
+    except UnicodeDecodeError as exc:
+        raise RulesetError(f"not UTF-8 text (byte {exc.start})", Loc(str(path))) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ruleset: {exc.strerror}", Loc(str(path))) from None
+    return parse_source(text, str(path))
+
+
+def parse_source(text: str, source: str) -> YDict:
+    """Parse ruleset text and check it against the JSON Schema."""
+    data = load_yaml(text, source)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise RulesetError(f"a ruleset must be a mapping, this file is {kind}", Loc(source, 1, 1))
+    errors = schema_errors(data, source)
+    if errors:
+        raise ErrorList(errors)
+    return data
+
+
+def schema_errors(data: YDict, source: str) -> list[RulesetError]:
+    """Every JSON Schema violation of ``data``, each located in the file."""
+    if data.get("salesrules") not in (None, FORMAT_VERSION) and isinstance(data.get("salesrules"), int):
+        return [RulesetError(
+            f"unsupported format version salesrules: {data['salesrules']} (this salesrules reads version {FORMAT_VERSION})",
+            data.loc_of("salesrules"),
+        )]
+    import jsonschema
+
+    found = []
+    for error in _validator().iter_errors(data):
+        found.append(_located_schema_error(jsonschema.exceptions.best_match([error]), data, source))
+    found.sort(key=lambda e: (e.loc.line or 0, e.loc.col or 0))
+    return found
+
+
+def _located_schema_error(error, root, source) -> RulesetError:
+    container, key = _walk(root, list(error.absolute_path))
+    loc = Loc(source, 1, 1)
+    if isinstance(container, YDict):
+        loc = container.loc_of(key) if key is not None else container.loc
+    elif isinstance(container, YList):
+        loc = container.item_locs[key] if key is not None and key < len(container.item_locs) else container.loc
+    where = ".".join(str(p) for p in error.absolute_path) or "ruleset"
+    return RulesetError(f"{where}: {_schema_message(error)}", loc)
+
+
+def _walk(root, path):
+    container, key = root, None
+    for i, step in enumerate(path):
+        if i == len(path) - 1:
+            key = step
+            break
+        container = container[step]
+    return container, key
+
+
+def _schema_message(error) -> str:
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        name = extra[0] if extra else "?"
+        return f"unknown key {name!r}{did_you_mean(name, allowed)}"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "oneOf":
+        # Describe the branch the value comes closest to.
+        best = None
+        for sub in error.context or ():
+            if best is None or len(list(sub.absolute_path)) > len(list(best.absolute_path)):
+                best = sub
+        if best is not None and best.validator not in ("type", "enum"):
+            return _schema_message(best)
+        if isinstance(error.instance, str):
+            return f"{error.instance!r} is not one of the allowed values"
+        return f"{_short(error.instance)} is not a valid value here"
+    if error.validator == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return f"{_short(error.instance)} is not one of: {options}{did_you_mean(error.instance, error.validator_value)}"
+    if error.validator == "const":
+        return f"must be {error.validator_value!r}"
+    if error.validator == "pattern":
+        return f"{_short(error.instance)} is not a valid name (letters, digits and _, not starting with a digit)"
+    if error.validator == "type":
+        return f"{_short(error.instance)} should be {error.validator_value}"
+    return error.message
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------- extends and merging
+
+
+@dataclass
+class _Resolved:
+    """A ruleset file with its parents merged in: normalized data and where each value came from."""
+
+    data: dict
+    origins: dict  # path tuple -> Loc of the value
+    files: set  # this file and every file it inherits from
+    conflicts: dict = field(default_factory=dict)  # path -> (Loc, Loc)
+
+
+def _container_kind(path: tuple) -> str | None:
+    for pattern in _NAMED_LISTS | _NAMED_MAPS:
+        if len(pattern) == len(path) and all(p in ("*", q) for p, q in zip(pattern, path)):
+            return "list" if pattern in _NAMED_LISTS else "map"
+    return None
+
+
+def _normalize(value, path: tuple, origins: dict, loc: Loc):
+    """Turn named lists into name-keyed dicts and record each leaf's location."""
+    kind = _container_kind(path)
+    if kind == "list" and isinstance(value, list):
+        out = {}
+        for i, item in enumerate(value):
+            name = str(item["name"])
+            item_loc = value.item_locs[i] if isinstance(value, YList) else loc
+            if name in out:
+                raise RulesetError(f"{'.'.join(path)}: two items named {name!r}", item_loc)
+            out[name] = _normalize_item(item, path + (name,), origins, item_loc)
+        return out
+    if kind == "map" and isinstance(value, dict):
+        out = {}
+        for name, item in value.items():
+            item_loc = value.loc_of(name) if isinstance(value, YDict) else loc
+            if isinstance(item, dict):
+                out[name] = _normalize_item(item, path + (name,), origins, item_loc)
+            else:
+                origins[path + (name,)] = item_loc
+                out[name] = item
+        return out
+    origins[path] = loc
+    return value
+
+
+def _normalize_item(item: dict, path: tuple, origins: dict, loc: Loc) -> dict:
+    out = {}
+    origins[path] = loc
+    for key, value in item.items():
+        key_loc = item.loc_of(key) if isinstance(item, YDict) else loc
+        out[key] = _normalize(value, path + (key,), origins, key_loc)
+    return out
+
+
+def _insert_position(container: dict, path: tuple, item: dict) -> int:
+    """Where a new item goes: before a catch-all level or before the first closed stage."""
+    names = list(container)
+    if path[0] in ("tiers", "classifications") and item.get("when") is not None:
+        for i, name in enumerate(names):
+            if container[name].get("when") is None:
+                return i
+    if path == ("stages",) and not item.get("closed"):
+        for i, name in enumerate(names):
+            if container[name].get("closed"):
+                return i
+    return len(names)
+
+
+def _insert(container: dict, name, item, position: int) -> dict:
+    items = list(container.items())
+    items.insert(position, (name, item))
+    return dict(items)
+
+
+def _merge_parent(target: _Resolved, parent: _Resolved) -> None:
+    """Merge one resolved parent into the accumulated parents, recording conflicts."""
+
+    def merge(dst: dict, src: dict, path: tuple) -> dict:
+        for key, value in src.items():
+            sub = path + (key,)
+            kind = _container_kind(sub)
+            if key not in dst:
+                if isinstance(value, dict) and _container_kind(path) is not None:
+                    dst = _insert(dst, key, value, _insert_position(dst, path, value))
+                else:
+                    dst[key] = value
+                _copy_origins(parent.origins, target.origins, sub)
+            elif kind is not None or (_container_kind(path) is not None and isinstance(value, dict)):
+                dst[key] = merge(dst[key], value, sub)
+            elif dst[key] != value:
+                mine, theirs = target.origins.get(sub), parent.origins.get(sub)
+                if mine is not None and mine.file in parent.files:
+                    dst[key] = value
+                    target.origins[sub] = theirs
+                elif theirs is not None and theirs.file in target.files:
+                    pass
+                else:
+                    target.conflicts[sub] = (mine, theirs)
+        return dst
+
+    target.data = merge(target.data, parent.data, ())
+    target.files |= parent.files
+    for path, locs in parent.conflicts.items():
+        target.conflicts.setdefault(path, locs)
+
+
+def _copy_origins(src: dict, dst: dict, prefix: tuple) -> None:
+    n = len(prefix)
+    for path, loc in src.items():
+        if path[:n] == prefix:
+            dst[path] = loc
+
+
+def _apply_child(base: _Resolved, child: dict, child_origins: dict, source: str) -> None:
+    """Apply the child's own data over its merged parents; the child settles conflicts."""
+
+    def apply(dst: dict, src: dict, path: tuple) -> dict:
+        for key, value in src.items():
+            sub = path + (key,)
+            kind = _container_kind(sub)
+            parent_kind = _container_kind(path)
+            if parent_kind is not None and isinstance(value, dict) and value.get("remove") is True:
+                if key not in dst:
+                    raise RulesetError(
+                        f"cannot remove {key!r}: no inherited item of that name{did_you_mean(key, dst)}",
+                        child_origins.get(sub),
+                    )
+                del dst[key]
+                _drop(base.conflicts, sub)
+                _drop(base.origins, sub)
+                continue
+            if key in dst and (kind is not None or (parent_kind is not None and isinstance(value, dict))):
+                dst[key] = apply(dst[key], value, sub)
+                continue
+            if path and path[-1] == "entry" and value is None:
+                dst.pop(key, None)
+                continue
+            if key not in dst and parent_kind is not None and isinstance(value, dict):
+                dst = _insert(dst, key, value, _insert_position(dst, path, value))
+            else:
+                dst[key] = value
+            _drop(base.conflicts, sub)
+            _drop(base.origins, sub)
+            _copy_origins(child_origins, base.origins, sub)
+        return dst
+
+    base.data = apply(base.data, child, ())
+    base.files.add(source)
+
+
+def _drop(mapping: dict, prefix: tuple) -> None:
+    n = len(prefix)
+    for path in [p for p in mapping if p[:n] == prefix]:
+        del mapping[path]
+
+
+def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -> Path:
+    """The file a ``-r`` or ``extends`` reference names: ``builtin:NAME``, ``PLUGIN:NAME`` or a path."""
+    if ":" in ref and not Path(ref).exists() and not (len(ref) > 1 and ref[1] == ":"):
+        from .plugins import get_registry
+
+        prefix, name = ref.split(":", 1)
+        rulesets = get_registry().rulesets
+        shipped = rulesets.get(name)
+        if shipped is None or (prefix != "builtin" and shipped.plugin != prefix):
+            raise RulesetError(f"unknown ruleset {ref!r}{did_you_mean(name, rulesets)}", loc)
+        return Path(shipped.path)
+    path = Path(ref)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if not path.exists():
+        raise RulesetError(f"extended ruleset {ref!r} not found ({path})", loc)
+    return path
+
+
+def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[_Resolved, YDict]:
+    key = str(path.resolve())
+    if key in chain:
+        names = [Path(c).name for c in chain[chain.index(key):]] + [path.name]
+        raise RulesetError(f"extends cycle: {' -> '.join(names)}", Loc(str(path)))
+    raw = read_source(path)
+    source = str(path)
+    extends = raw.get("extends") or []
+    if isinstance(extends, str):
+        extends = [extends]
+    base = _Resolved(data={}, origins={}, files=set())
+    for i, ref in enumerate(extends):
+        ref_loc = extends.item_locs[i] if isinstance(extends, YList) else raw.loc_of("extends")
+        parent_path = resolve_reference(str(ref), path.parent, ref_loc)
+        parent, _ = _resolve(parent_path, chain + (key,))
+        _merge_parent(base, parent)
+    own_origins: dict = {}
+    own = {
+        k: _normalize(v, (k,), own_origins, raw.loc_of(k))
+        for k, v in raw.items()
+        if k not in _NOT_INHERITED
+    }
+    _apply_child(base, own, own_origins, source)
+    base.files.add(source)
+    return base, raw
+
+
+def _denormalize(value, path: tuple):
+    kind = _container_kind(path)
+    if kind == "list" and isinstance(value, dict):
+        return [_denormalize_item(item, path + (name,)) | {"name": name} for name, item in value.items()]
+    if kind == "map" and isinstance(value, dict):
+        return {
+            name: _denormalize_item(item, path + (name,)) if isinstance(item, dict) else item
+            for name, item in value.items()
+        }
+    return value
+
+
+def _denormalize_item(item: dict, path: tuple) -> dict:
+    return {k: _denormalize(v, path + (k,)) for k, v in item.items()}
+
+
+# ---------------------------------------------------------------- the Ruleset
+
+
+@dataclass
+class Ruleset:
+    """A loaded, merged ruleset. Evaluate it with :meth:`evaluate` or :meth:`evaluate_one`."""
+
+    name: str
+    version: str
+    description: str
+    path: str
+    as_of: dt.date | None
+    fields: dict[str, FieldSpec]
+    classifications: list[Classification]
+    stages: list[Stage]
+    factors: list[Factor]
+    scores: dict[str, Score]
+    ranking_score: str
+    actions: list[Action]
+    tests: list[TestCase]
+    requires: list[str]
+    hash: str
+    locs: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def key(self) -> str | None:
+        """The key field's name, or None when the ruleset declares none."""
+        return next((f.name for f in self.fields.values() if f.key), None)
+
+    @property
+    def tiers(self) -> Classification | None:
+        """The value tiers, the built-in classification named ``tier``."""
+        return next((c for c in self.classifications if c.name == TIER), None)
+
+    def compile(self, as_of: dt.date | None = None):
+        """The compiled plan of this ruleset for an as-of date (default: the ruleset's, else today)."""
+        from .engine import compile_ruleset
+
+        return compile_ruleset(self, as_of)
+
+    def evaluate(self, data, *, as_of: dt.date | None = None, **options):
+        """Evaluate records (a path, a polars or pandas frame, or a list of dicts) into a polars DataFrame."""
+        from .engine import evaluate
+
+        return evaluate(self, data, as_of=as_of, **options)
+
+    def evaluate_one(self, record: dict, *, as_of: dt.date | None = None) -> dict:
+        """Evaluate one record (a dict) with the same plan; values depending on other records stay empty."""
+        from .engine import evaluate_one
+
+        return evaluate_one(self, record, as_of=as_of)
+
+    @property
+    def provenance_date(self) -> dt.date:
+        """The as-of date used when none is given."""
+        return self.as_of or dt.date.today()
+
+
+def load(path: str | Path) -> Ruleset:
+    """Load a ruleset from a file path or ``builtin:NAME``, with its ``extends`` merged, and check it."""
+    ruleset = load_unchecked(path)
+    ruleset.compile()  # type-checks every expression; errors carry file:line:column
+    return ruleset
+
+
+def load_unchecked(path: str | Path) -> Ruleset:
+    """Load and merge a ruleset without compiling its expressions."""
+    file = resolve_reference(str(path), None) if not Path(str(path)).exists() and ":" in str(path) else Path(path)
+    if not Path(file).exists():
+        raise InputError("ruleset file not found", Loc(str(path)))
+    resolved, raw = _resolve(Path(file), ())
+    if resolved.conflicts:
+        errors = []
+        for path_, (first, second) in resolved.conflicts.items():
+            errors.append(RulesetError(
+                f"{'.'.join(map(str, path_))} is defined differently by {first} and {second}; "
+                "set it in this ruleset to settle it",
+                raw.loc,
+            ))
+        raise ErrorList(errors)
+    return build(resolved, raw, str(file))
+
+
+def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
+    """Build the typed :class:`Ruleset` from merged data."""
+    data = {k: _denormalize(v, (k,)) for k, v in resolved.data.items()}
+    origins = resolved.origins
+
+    def loc(*path):
+        return origins.get(tuple(path)) or raw.loc
+
+    def expr(value, *path) -> Expr | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return Expr("true" if value else "false", loc(*path))
+        if isinstance(value, (int, float)):
+            return Expr(repr(value), loc(*path))
+        if isinstance(value, YStr):
+            return Expr(str(value), value.loc, value.exact and value.style in (None, "'", '"'))
+        return Expr(str(value), loc(*path))
+
+    fields = {}
+    for name, spec in (data.get("fields") or {}).items():
+        if isinstance(spec, str):
+            spec = {"type": spec}
+        values = spec.get("values")
+        if isinstance(values, list):
+            values = {str(v): () for v in values}
+        elif isinstance(values, dict):
+            values = {str(k): tuple(str(s) for s in (v or ())) for k, v in values.items()}
+        ftype = spec.get("type") or ("enum" if values else "string")
+        if ftype == "enum" and not values:
+            raise RulesetError(f"field {name!r}: an enum needs values", loc("fields", name))
+        fields[name] = FieldSpec(
+            name=name,
+            type=ftype,
+            aliases=tuple(str(a) for a in spec.get("aliases") or ()),
+            default=spec.get("default"),
+            required=bool(spec.get("required", False)),
+            key=bool(spec.get("key", False)),
+            values=values,
+            format=spec.get("format"),
+            decimal=spec.get("decimal"),
+            currency=spec.get("currency"),
+            description=spec.get("description", ""),
+            loc=loc("fields", name),
+        )
+    keys = [f for f in fields.values() if f.key]
+    if len(keys) > 1:
+        raise RulesetError(f"only one field can be the key; {keys[0].name!r} and {keys[1].name!r} both are", keys[1].loc)
+
+    classifications = []
+    lists = [(TIER, data.get("tiers"), ("tiers",))] + [
+        (cname, levels, ("classifications", cname)) for cname, levels in (data.get("classifications") or {}).items()
+    ]
+    for cname, levels, path in lists:
+        if not levels:
+            continue
+        classifications.append(Classification(
+            name=cname,
+            levels=tuple(
+                Level(
+                    name=str(lv["name"]),
+                    when=expr(lv.get("when"), *path, lv["name"], "when"),
+                    points=expr(lv.get("points"), *path, lv["name"], "points"),
+                    score=lv.get("score"),
+                    reason=lv.get("reason"),
+                    loc=loc(*path, lv["name"]),
+                )
+                for lv in levels
+            ),
+            loc=loc(*path),
+        ))
+
+    stages = [
+        Stage(
+            name=str(st["name"]),
+            probability=st.get("probability"),
+            points=expr(st.get("points"), "stages", st["name"], "points"),
+            score=st.get("score"),
+            aliases=tuple(str(a) for a in st.get("aliases") or ()),
+            entry={
+                str(k): expr(v, "stages", st["name"], "entry", k)
+                for k, v in (st.get("entry") or {}).items()
+                if v is not None
+            },
+            closed=st.get("closed"),
+            loc=loc("stages", st["name"]),
+        )
+        for st in data.get("stages") or []
+    ]
+
+    factors = [
+        Factor(
+            name=str(fc["name"]),
+            when=expr(fc.get("when", True), "factors", fc["name"], "when"),
+            points=expr(fc.get("points", 0), "factors", fc["name"], "points"),
+            score=fc.get("score"),
+            reason=fc.get("reason"),
+            loc=loc("factors", fc["name"]),
+        )
+        for fc in data.get("factors") or []
+    ]
+
+    scores: dict[str, Score] = {}
+    ranking = None
+    for sname, spec in (data.get("scores") or {}).items():
+        if spec.get("by"):
+            ranking = spec["by"]
+            ranking_loc = loc("scores", sname, "by")
+            if set(spec) - {"by", "description"}:
+                raise RulesetError(f"score {sname!r}: 'by' names the ranking score and takes no other keys", loc("scores", sname))
+            continue
+        scores[sname] = Score(
+            name=sname,
+            min=spec.get("min"),
+            max=spec.get("max"),
+            bands=tuple(Band(str(b["name"]), b.get("min"), loc("scores", sname, "bands", b["name"])) for b in spec.get("bands") or ()),
+            loc=loc("scores", sname),
+        )
+    if not scores:
+        scores[DEFAULT_SCORE] = Score(DEFAULT_SCORE)
+    if ranking is None:
+        ranking = DEFAULT_SCORE if DEFAULT_SCORE in scores else next(iter(scores))
+    elif ranking not in scores:
+        raise RulesetError(f"priority is by unknown score {ranking!r}{did_you_mean(ranking, scores)}", ranking_loc)
+    for s in scores.values():
+        if s.min is not None and s.max is not None and s.min > s.max:
+            raise RulesetError(f"score {s.name!r}: min {s.min} is above max {s.max}", s.loc)
+
+    actions = [
+        Action(
+            name=str(ac["name"]),
+            text=str(ac.get("text") or ac["name"]),
+            when=expr(ac.get("when"), "actions", ac["name"], "when"),
+            due=expr(ac.get("due"), "actions", ac["name"], "due"),
+            applies_to=ac.get("applies_to", "open"),
+            loc=loc("actions", ac["name"]),
+        )
+        for ac in data.get("actions") or []
+    ]
+
+    tests = []
+    for i, t in enumerate(raw.get("tests") or []):
+        t_loc = raw["tests"].item_locs[i]
+        as_of = t.get("as_of")
+        tests.append(TestCase(
+            name=str(t["name"]),
+            record=dict(t.get("record") or {}),
+            expect=dict(t.get("expect") or {}),
+            as_of=_as_date(as_of, t.loc_of("as_of") if as_of is not None else t_loc),
+            error=t.get("error"),
+            loc=t_loc,
+        ))
+
+    as_of = data.get("as_of")
+    hashed = {k: v for k, v in data.items() if k != "tests"}
+    digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
+    return Ruleset(
+        name=str(raw["name"]),
+        version=str(raw.get("version", "")),
+        description=str(raw.get("description", "")),
+        path=source,
+        as_of=_as_date(as_of, loc("as_of")) if as_of is not None else None,
+        fields=fields,
+        classifications=classifications,
+        stages=stages,
+        factors=factors,
+        scores=scores,
+        ranking_score=ranking,
+        actions=actions,
+        tests=tests,
+        requires=[str(r) for r in data.get("requires") or ()],
+        hash=digest[:12],
+    )
+
+
+def _as_date(value, loc: Loc | None) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise RulesetError(f"{value!r} is not a date (YYYY-MM-DD)", loc) from None

@@ -1,0 +1,200 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Only the YAML 1.2 core schema is resolved: ``true``/``false`` are the only booleans (so
+``no``, ``on``, ``y`` and the country code ``NO`` stay strings), there are no sexagesimal
+numbers, and no object tags. A duplicate key is an error. Alias expansion is bounded so a
+"billion laughs" document cannot exhaust memory. Mappings and sequences come back as
+:class:`YDict` and :class:`YList` and strings as :class:`YStr`, each carrying a
+:class:`~salesrules.errors.Loc`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .errors import Loc, RulesetError
+
+MAX_NODES = 200_000
+MAX_BYTES = 10_000_000
+
+
+class YDict(dict):
+    """A mapping from YAML with the location of itself, its keys and its values."""
+
+    loc: Loc
+    key_locs: dict
+    value_locs: dict
+
+    def loc_of(self, key) -> Loc:
+        """Where the value under ``key`` is, else the key, else the mapping."""
+        return self.value_locs.get(key) or self.key_locs.get(key) or self.loc
+
+
+class YList(list):
+    """A sequence from YAML with the location of itself and of each item."""
+
+    loc: Loc
+    item_locs: list
+
+
+class YStr(str):
+    """A string from YAML with its location and scalar style (None for plain)."""
+
+    loc: Loc
+    style: str | None
+    exact: bool
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core resolvers, located containers and duplicate-key errors."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+def _resolver(tag, pattern, first):
+    _Loader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+_resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_resolver(
+    "tag:yaml.org,2002:int",
+    r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$",
+    "-+0123456789",
+)
+_resolver(
+    "tag:yaml.org,2002:float",
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+    "-+0123456789.",
+)
+_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])
+_resolver("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789")
+
+
+def _loc(loader, node) -> Loc:
+    mark = node.start_mark
+    return Loc(loader.source_name, mark.line + 1, mark.column + 1)
+
+
+def _construct_bool(loader, node):
+    return loader.construct_scalar(node).lower() == "true"
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text)
+
+
+def _construct_str(loader, node):
+    value = YStr(loader.construct_scalar(node))
+    value.loc = _loc(loader, node)
+    value.style = node.style
+    # Offsets inside the text match file columns only on one line, with no escapes or folding.
+    raw_len = node.end_mark.index - node.start_mark.index
+    quotes = 2 if node.style in ("'", '"') else 0
+    value.exact = (
+        node.style in (None, "'", '"')
+        and node.start_mark.line == node.end_mark.line
+        and raw_len == len(value) + quotes
+    )
+    return value
+
+
+def _construct_mapping(loader, node):
+    if not isinstance(node, MappingNode):
+        raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+    loader.flatten_mapping(node)
+    result = YDict()
+    result.loc = _loc(loader, node)
+    result.key_locs, result.value_locs = {}, {}
+    yield result
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise RulesetError("a mapping key must be a plain value", _loc(loader, key_node))
+        if key in result:
+            first = result.key_locs[key]
+            raise RulesetError(
+                f"duplicate key {key!r} (first defined at line {first.line})", _loc(loader, key_node)
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_locs[key] = _loc(loader, key_node)
+        result.value_locs[key] = _loc(loader, value_node)
+
+
+def _construct_sequence(loader, node):
+    result = YList()
+    result.loc = _loc(loader, node)
+    result.item_locs = [_loc(loader, child) for child in node.value]
+    yield result
+    result.extend(loader.construct_object(child, deep=True) for child in node.value)
+
+
+def _reject_tag(loader, tag_suffix, node):
+    raise RulesetError(f"YAML tag {node.tag!r} is not allowed", _loc(loader, node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_multi_constructor("", _reject_tag)
+_Loader.add_constructor(None, lambda loader, node: _reject_tag(loader, None, node))
+
+
+def _count_nodes(node, limit: int) -> int:
+    """Nodes in the tree with aliases expanded, stopping once past ``limit``."""
+    seen = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        seen += 1
+        if seen > limit:
+            return seen
+        if isinstance(current, SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.append(key)
+                stack.append(value)
+    return seen
+
+
+def load_yaml(text: str, source: str):
+    """Parse one YAML document from ``text``; errors name ``source`` with line and column."""
+    if len(text) > MAX_BYTES:
+        raise RulesetError(f"file is larger than {MAX_BYTES:,} bytes", Loc(source))
+    loader = _Loader(text)
+    loader.source_name = source
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _count_nodes(node, MAX_NODES) > MAX_NODES:
+            raise RulesetError(
+                f"document expands to more than {MAX_NODES:,} values (too many aliases?)",
+                _loc(loader, node),
+            )
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in problem or "found character '\\t'" in problem:
+            problem = "tab characters cannot indent YAML; use spaces"
+        loc = Loc(source, mark.line + 1, mark.column + 1) if mark else Loc(source)
+        raise RulesetError(f"YAML syntax error: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"YAML error: {exc}", Loc(source)) from None
+    finally:
+        loader.dispose()
