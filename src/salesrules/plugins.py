@@ -204,3 +204,24 @@ def reset_registry() -> None:
     """Forget the built registry so the next :func:`get_registry` asks the plugins again."""
     global _registry
     _registry = None
+
+
+def plugin_list(show_all: bool = False, hook: str | None = None) -> list[dict]:
+    """The loaded plugins as ``{name, version, hooks}`` dicts; default plugins only with ``show_all``."""
+    load_plugins()
+    versions = {}
+    for plugin, dist in pm.list_plugin_distinfo():
+        versions[pm.get_name(plugin)] = (dist.project_name if hasattr(dist, "project_name") else dist.metadata["Name"], dist.version)
+    result = []
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin)
+        if name in DEFAULT_PLUGINS and not show_all:
+            continue
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
+        if hook and hook not in hooks:
+            continue
+        entry = {"name": name, "hooks": hooks}
+        if name in versions:
+            entry["package"], entry["version"] = versions[name]
+        result.append(entry)
+    return sorted(result, key=lambda e: e["name"])
