@@ -1,0 +1,340 @@
+"""Built-in readers of prospect files: csv, tsv, json, ndjson, parquet and xlsx.
+
+CSV and TSV are scanned lazily with every column read as text (``pl.String``): the
+engine coerces types itself and quotes the original text in its error messages. Polars
+accepts some broken files silently or fails with messages that name no row, so the
+readers check what polars does not:
+
+* duplicate headers (polars renames the second ``id`` to ``id_duplicated_0``) are read
+  from the header row with Python's csv module;
+* the whole file is parsed once, streaming, when it is opened; when polars fails
+  (too many fields in a row, an unterminated quote, invalid UTF-8) the file is parsed
+  again with Python's csv module to find and name the row;
+* blank lines become all-null rows in polars; they are dropped.
+
+Text in another encoding than UTF-8 is transcoded in chunks to a temporary UTF-8 file
+that lives until the interpreter exits (a LazyFrame reads its file only when
+collected, so the reader cannot remove it); see :func:`salesrules.inputs.temporary_path`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+
+import polars as pl
+
+from salesrules.errors import InputError, Loc
+from salesrules.hookspecs import hookimpl
+from salesrules.inputs import ReadOptions, first_line, temporary_path
+
+CHUNK_SIZE = 1 << 20
+SNIFF_SIZE = 8192
+ENCODING_HINT = "pass the file's encoding with --encoding (for example --encoding cp1252)"
+
+# Files that are clearly not text, by their first bytes.
+_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive (an xlsx workbook?)"),
+    (b"PAR1", "a parquet file"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel (xls) or other OLE file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+def read_csv(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Read a comma-separated file, every column as text."""
+    return _read_delimited(path, options, ",")
+
+
+def read_tsv(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Read a tab-separated file, every column as text."""
+    return _read_delimited(path, options, "\t")
+
+
+def read_json(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Read a JSON array of objects, one record per object."""
+    source = _utf8_source(path, options.encoding)
+    _expect_json_array(source, path)
+    try:
+        frame = pl.read_json(source, infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise _json_error(source, path, exc) from None
+    return frame.lazy()
+
+
+def read_ndjson(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Read newline-delimited JSON: one object per line."""
+    source = _utf8_source(path, options.encoding)
+    try:
+        frame = pl.read_ndjson(source, infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise _ndjson_error(source, path, exc) from None
+    return frame.lazy()
+
+
+def read_parquet(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Scan a parquet file lazily, with its own column types."""
+    try:
+        frame = pl.scan_parquet(path, glob=False)
+        frame.collect_schema()  # reads the footer, so a broken file fails here, not later
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"not a readable parquet file: {first_line(exc)}", Loc(path)) from None
+    return frame
+
+
+def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
+    """Read one worksheet of an xlsx workbook (``options.sheet`` by name, else the first)."""
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(path)
+    except Exception as exc:  # fastexcel raises its own error classes
+        raise InputError(f"not a readable xlsx workbook: {first_line(exc)}", Loc(path)) from None
+    sheet = _pick_sheet(workbook.sheet_names, options.sheet, path)
+    header = workbook.load_sheet(sheet, header_row=None, n_rows=1).to_polars()
+    if header.height == 0:
+        raise InputError(f"sheet {sheet!r} is empty (no header row)", Loc(path))
+    _check_unique_headers([_cell_text(v) for v in header.row(0)], path, None, f"in sheet {sheet!r} ")
+    return pl.read_excel(path, engine="calamine", sheet_name=sheet).lazy()
+
+
+@hookimpl
+def register_input_formats(register):
+    """Register the built-in readers and the extensions that select them."""
+    register("csv", read_csv, extensions=(".csv",))
+    register("tsv", read_tsv, extensions=(".tsv",))
+    register("json", read_json, extensions=(".json",))
+    register("ndjson", read_ndjson, extensions=(".ndjson", ".jsonl"))
+    register("parquet", read_parquet, extensions=(".parquet", ".pq"))
+    register("xlsx", read_xlsx, extensions=(".xlsx",))
+
+
+# --- CSV and TSV ------------------------------------------------------------------------
+
+
+def _read_delimited(path: str, options: ReadOptions, separator: str) -> pl.LazyFrame:
+    _check_text(path, options.encoding)
+    source = _utf8_source(path, options.encoding)
+    header = _read_header(source, path, separator)
+    frame = pl.scan_csv(source, separator=separator, infer_schema=False, glob=False)
+    if _count_blank_rows(frame, source, path, separator, len(header)):
+        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
+    return frame
+
+
+def _read_header(source: str, path: str, separator: str) -> list[str]:
+    """The first non-blank record, checked for duplicate names; polars skips blank lines before it too."""
+    with open(source, encoding="utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream, delimiter=separator, strict=True)
+        try:
+            header = next((record for record in reader if record), None)
+        except csv.Error as exc:
+            raise InputError(f"malformed header row: {exc}", Loc(path, reader.line_num)) from None
+        except UnicodeDecodeError:
+            raise _decode_error(path, "utf-8") from None
+    if header is None:
+        raise InputError("no header row (the file holds only blank lines)", Loc(path))
+    _check_unique_headers(header, path, reader.line_num)
+    return header
+
+
+def _check_unique_headers(names: list[str], path: str, line: int | None, where: str = "") -> None:
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if name in seen:
+            raise InputError(
+                f"duplicate column header {name!r} {where}(columns {seen[name]} and {number})",
+                Loc(path, line),
+            )
+        seen[name] = number
+
+
+def _count_blank_rows(frame: pl.LazyFrame, source: str, path: str, separator: str, width: int) -> int:
+    """Parse the whole file once (streaming, every column) so a broken row fails now, named."""
+    all_null = pl.all_horizontal(pl.all().is_null()).sum()
+    try:
+        return frame.select(all_null).collect(engine="streaming").item()
+    except pl.exceptions.PolarsError as exc:
+        raise _locate_csv_problem(source, path, separator, width, exc) from None
+
+
+def _locate_csv_problem(source: str, path: str, separator: str, width: int, error: Exception) -> InputError:
+    """Find the row polars failed on by parsing the file with Python's csv module."""
+    row = 0
+    try:
+        with open(source, encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream, delimiter=separator, strict=True)
+            header_seen = False
+            while True:
+                start = reader.line_num + 1
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    return _csv_error(exc, path, start, row + 1 if header_seen else 0)
+                if not record:
+                    continue
+                if not header_seen:
+                    header_seen = True
+                    continue
+                row += 1
+                if len(record) > width:
+                    return InputError(
+                        f"data row {row} has {len(record)} fields but the header has {width}",
+                        Loc(path, start),
+                    )
+    except UnicodeDecodeError:
+        return _decode_error(path, "utf-8")
+    return InputError(f"cannot parse as CSV: {first_line(error)}", Loc(path))
+
+
+def _csv_error(error: csv.Error, path: str, line: int, row: int) -> InputError:
+    what = f"data row {row}" if row else "the header row"
+    message = str(error)
+    if "unexpected end of data" in message:
+        message = f"unterminated quoted field: a quote opened in {what} is never closed"
+        return InputError(message, Loc(path, line))
+    if "field larger than field limit" in message:
+        return InputError(
+            f"a field in {what} is longer than {csv.field_size_limit()} characters (an unterminated quote?)",
+            Loc(path, line),
+        )
+    return InputError(f"malformed {what}: {message}", Loc(path, line))
+
+
+# --- Encodings ----------------------------------------------------------------------------
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _check_text(path: str, encoding: str) -> None:
+    """Reject files whose first bytes show they are not text in ``encoding``."""
+    with open(path, "rb") as stream:
+        head = stream.read(SNIFF_SIZE)
+    for signature, what in _SIGNATURES:
+        if head.startswith(signature):
+            message = f"looks like {what}, not {encoding} text; pass --format if it is xlsx or parquet"
+            raise InputError(message, Loc(path))
+    if _is_utf8(encoding) and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError("starts with a UTF-16 byte order mark; pass --encoding utf-16", Loc(path))
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    if b"\x00" in head and not wide:
+        message = f"looks like a binary file (it contains NUL bytes), not {encoding} text; {ENCODING_HINT}"
+        raise InputError(message, Loc(path))
+
+
+def _utf8_source(path: str, encoding: str) -> str:
+    """``path`` itself when it is UTF-8, else a temporary UTF-8 copy."""
+    return path if _is_utf8(encoding) else _transcode(path, encoding)
+
+
+def _transcode(path: str, encoding: str) -> str:
+    """Copy ``path`` to a temporary UTF-8 file chunk by chunk, dropping a leading BOM."""
+    target = temporary_path(".utf8")
+    decoder = codecs.getincrementaldecoder(encoding)()
+    at_start = True
+    try:
+        with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as copy:
+            while chunk := source.read(CHUNK_SIZE):
+                text = decoder.decode(chunk)
+                if at_start and text:
+                    text, at_start = text.removeprefix("\ufeff"), False
+                copy.write(text)
+            copy.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
+    return target
+
+
+def _decode_error(path: str, encoding: str) -> InputError:
+    """The InputError for the first undecodable byte of ``path``, with its line."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with open(path, "rb") as stream:
+        while piece := stream.readline(SNIFF_SIZE):
+            try:
+                line += decoder.decode(piece).count("\n")
+            except UnicodeDecodeError as exc:
+                bad = " ".join(f"0x{byte:02x}" for byte in exc.object[exc.start : exc.end])
+                message = f"cannot decode byte {bad} as {encoding} text; {ENCODING_HINT}"
+                return InputError(message, Loc(path, line))
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            message = f"the file ends inside a {encoding} character; {ENCODING_HINT}"
+            return InputError(message, Loc(path, line))
+    return InputError(f"not valid {encoding} text; {ENCODING_HINT}", Loc(path))
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _expect_json_array(source: str, path: str) -> None:
+    with open(source, "rb") as stream:
+        head = stream.read(SNIFF_SIZE).removeprefix(codecs.BOM_UTF8).lstrip()
+    if not head:
+        raise InputError("no JSON data (the file holds only whitespace)", Loc(path))
+    if not head.startswith(b"["):
+        raise InputError(
+            "expected a JSON array of objects ([{...}, ...]); use --format ndjson for one object per line",
+            Loc(path, 1),
+        )
+
+
+def _json_error(source: str, path: str, error: Exception) -> InputError:
+    """Locate what polars rejected by parsing with Python's json module (failures only)."""
+    try:
+        with open(source, encoding="utf-8-sig") as stream:
+            data = json.load(stream)
+    except json.JSONDecodeError as exc:
+        return InputError(f"invalid JSON: {exc.msg}", Loc(path, exc.lineno, exc.colno))
+    except UnicodeDecodeError:
+        return _decode_error(path, "utf-8")
+    for number, item in enumerate(data if isinstance(data, list) else [], 1):
+        if not isinstance(item, dict):
+            return InputError(f"item {number} of the array is {_json_kind(item)}, not an object", Loc(path))
+    return InputError(f"cannot read JSON: {first_line(error)}", Loc(path))
+
+
+def _ndjson_error(source: str, path: str, error: Exception) -> InputError:
+    try:
+        with open(source, encoding="utf-8-sig") as stream:
+            for number, line in enumerate(stream, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    return InputError(f"invalid JSON: {exc.msg}", Loc(path, number, exc.colno))
+                if not isinstance(item, dict):
+                    return InputError(f"line holds {_json_kind(item)}, not a JSON object", Loc(path, number))
+    except UnicodeDecodeError:
+        return _decode_error(path, "utf-8")
+    return InputError(f"cannot read NDJSON: {first_line(error)}", Loc(path))
+
+
+def _json_kind(value) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null", dict: "an object"}
+    return kinds.get(type(value), "a number")
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
+def _pick_sheet(names: list[str], wanted: str | None, path: str) -> str:
+    if not names:
+        raise InputError("the workbook has no worksheets", Loc(path))
+    if wanted is None:
+        return names[0]
+    if wanted not in names:
+        raise InputError(f"no sheet named {wanted!r}; sheets: {', '.join(map(repr, names))}", Loc(path))
+    return wanted
+
+
+def _cell_text(value) -> str:
+    return "" if value is None else str(value)

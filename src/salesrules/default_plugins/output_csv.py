@@ -1,0 +1,24 @@
+"""The built-in ``csv`` output format.
+
+Lists are joined with ``"; "``, actions read ``text (due YYYY-MM-DD)``, other nested
+values are JSON text, and the provenance follows as four trailing columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from salesrules.hookspecs import hookimpl
+from salesrules.outputs import OutputContext, text_frame, with_provenance_columns
+
+
+def write_csv(frame: pl.DataFrame, stream, context: OutputContext) -> None:
+    """Write the results as UTF-8 CSV (no BOM) to a binary stream."""
+    table = with_provenance_columns(text_frame(frame, "; "), context)
+    table.write_csv(stream)
+
+
+@hookimpl
+def register_output_formats(register):
+    """Register ``csv`` (``.csv``)."""
+    register("csv", write_csv, extension=".csv", binary=True)

@@ -1,0 +1,52 @@
+"""The built-in ``table`` output format: a rich table for people at a console.
+
+Every row is shown; list values go one item per line. Colours and other control codes
+are emitted only when ``context.is_terminal`` says the stream is a terminal.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from salesrules.hookspecs import hookimpl
+from salesrules.outputs import OutputContext, provenance_text, text_frame
+
+
+def write_table(frame: pl.DataFrame, stream, context: OutputContext) -> None:
+    """Render the results as a rich table to a text stream."""
+    console = Console(
+        file=stream,
+        width=context.width,
+        force_terminal=context.is_terminal,
+        color_system="auto" if context.is_terminal else None,
+        no_color=not context.is_terminal,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    console.print(build_table(frame, context))
+
+
+def build_table(frame: pl.DataFrame, context: OutputContext) -> Table:
+    """The rich Table: title ruleset and version, caption hash and as-of date."""
+    p = provenance_text(context)
+    table = Table(
+        title=Text(f"{p['ruleset']} {p['ruleset_version']}".strip()),
+        caption=Text(f"hash {p['ruleset_hash']}, as of {p['as_of']}"),
+    )
+    for name, dtype in frame.schema.items():
+        justify = "right" if dtype.is_numeric() else "left"
+        table.add_column(Text(name), justify=justify, no_wrap=name == context.key)
+    # Values become Text objects so that "[bold]" in a CRM note is shown, not interpreted.
+    for values in text_frame(frame, "\n").select(pl.all().cast(pl.String)).iter_rows():
+        table.add_row(*(Text("" if value is None else value) for value in values))
+    return table
+
+
+@hookimpl
+def register_output_formats(register):
+    """Register ``table``; no extension selects it, it is meant for standard output."""
+    register("table", write_table, extension="", binary=False)

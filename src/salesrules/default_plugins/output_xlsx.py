@@ -1,0 +1,36 @@
+"""The built-in ``xlsx`` output format: worksheets ``results`` and ``provenance``.
+
+Lists are joined with ``"; "`` and actions read ``text (due YYYY-MM-DD)`` as in CSV;
+numbers, booleans and dates keep their Excel types.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import xlsxwriter
+
+from salesrules.hookspecs import hookimpl
+from salesrules.outputs import OutputContext, provenance_text, text_frame
+
+
+def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:
+    """Write the workbook to a binary stream."""
+    # in_memory: xlsxwriter otherwise stages every part in temporary files.
+    with xlsxwriter.Workbook(stream, {"in_memory": True}) as workbook:
+        text_frame(frame, "; ").write_excel(workbook, worksheet="results", autofit=True)
+        provenance_sheet(context).write_excel(workbook, worksheet="provenance", autofit=True)
+
+
+def provenance_sheet(context: OutputContext) -> pl.DataFrame:
+    """The provenance as rows of ``key`` and ``value``."""
+    entries = provenance_text(context)
+    return pl.DataFrame(
+        {"key": list(entries), "value": list(entries.values())},
+        schema={"key": pl.String, "value": pl.String},
+    )
+
+
+@hookimpl
+def register_output_formats(register):
+    """Register ``xlsx`` (``.xlsx``)."""
+    register("xlsx", write_xlsx, extension=".xlsx", binary=True)
