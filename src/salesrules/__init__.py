@@ -1,6 +1,39 @@
-"""salesrules: a columnar rules engine for sales methodologies."""
+"""salesrules: a columnar rules engine for sales methodologies.
 
+``load(path)`` returns a :class:`Ruleset`; ``Ruleset.evaluate(data)`` returns a polars
+DataFrame of results and ``Ruleset.evaluate_one(record)`` a dict. Plugins implement the
+hooks in :mod:`salesrules.hookspecs` with ``@salesrules.hookimpl``.
+"""
+
+from .errors import (
+    ExpressionError,
+    InputError,
+    PluginError,
+    RulesetError,
+    SalesrulesError,
+    UsageError,
+)
 from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["hookimpl", "__version__"]
+__all__ = [
+    "ExpressionError",
+    "InputError",
+    "PluginError",
+    "Ruleset",
+    "RulesetError",
+    "SalesrulesError",
+    "UsageError",
+    "__version__",
+    "hookimpl",
+    "load",
+]
+
+
+def __getattr__(name):
+    # Loaded on first use so that `salesrules --version` stays fast.
+    if name in ("load", "Ruleset"):
+        from . import rulesets
+
+        return getattr(rulesets, name)
+    raise AttributeError(f"module 'salesrules' has no attribute {name!r}")

@@ -1,0 +1,69 @@
+"""The docs stay true: their rulesets load and pass their own tests, and every command is documented."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import salesrules
+from salesrules.cli import cli
+from salesrules.testing import run_tests
+
+ROOT = Path(__file__).parent.parent
+DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+def yaml_rulesets():
+    for doc in DOCS:
+        for i, block in enumerate(re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S)):
+            if block.lstrip().startswith(("salesrules: 1", "# yaml-language-server")):
+                yield pytest.param(block, id=f"{doc.name}-{i}")
+
+
+@pytest.mark.parametrize("text", list(yaml_rulesets()))
+def test_documented_rulesets_load_and_pass_their_tests(text, tmp_path):
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(text)
+    ruleset = salesrules.load(path)
+    failures = [r for r in run_tests(ruleset) if not r.passed]
+    assert not failures, failures
+
+
+def test_commands_are_documented():
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in cli.commands:
+        assert f"salesrules {name}" in cli_doc, name
+        assert f"salesrules {name}" in readme, name
+
+
+def test_commands_have_help(cli_runner):
+    for name in cli.commands:
+        result = cli_runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert cli.commands[name].help, name
+
+
+def test_functions_are_documented():
+    from salesrules.plugins import get_registry
+
+    doc = (ROOT / "docs" / "expressions.md").read_text()
+    for name in get_registry().functions:
+        assert f"`{name}(" in doc, name
+
+
+def test_readme_quickstart_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    block = re.search(r"```sh\n(.*?)```", readme, re.S).group(1).strip().splitlines()
+    assert len(block) == 2
+    for command in block:
+        assert command in ci
+
+
+def test_shipped_rulesets_pass_their_tests():
+    for path in sorted((ROOT / "rulesets").glob("*.yaml")):
+        ruleset = salesrules.load(path)
+        assert ruleset.tests, f"{path.name} has no tests"
+        failures = [r for r in run_tests(ruleset) if not r.passed]
+        assert not failures, (path.name, failures)
