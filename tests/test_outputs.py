@@ -448,3 +448,28 @@ def test_binary_to_terminal_is_refused(monkeypatch, results, context):
     with pytest.raises(UsageError) as caught:
         write_output(results, None, "xlsx", context)
     assert str(caught.value) == "refusing to write binary xlsx output to a terminal; pass an output file or redirect"
+
+
+def test_table_is_the_ranked_view():
+    from salesrules.default_plugins.output_table import ranked_view
+
+    frame = pl.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "tier": ["low", "high", "medium", "high"],
+        "tier_points": [10, 50, 30, 50],
+        "stage": ["lead", "evaluation", "won", "presentation"],
+        "stage_source": ["recorded", "inferred", "recorded", "recorded"],
+        "stage_conflict": [False, False, False, True],
+        "stage_probability": [0.05, 0.5, 1.0, 0.35],
+        "score": [10, 75, 40, 75],
+        "band": ["C", "A", "C", "A"],
+        "rank": [3, 2, None, 1],
+        "reasons": [[], [], [], []],
+        "actions": [[], [], [], []],
+        "gaps": [[], [], [], ["demo"]],
+        "Amount": ["1", "2", "3", "4"],
+    })
+    view = ranked_view(frame, OutputContext(provenance={}, key="id"))
+    assert view.columns == ["rank", "id", "tier", "stage", "score", "band", "reasons", "actions", "gaps"]
+    assert view["id"].to_list() == ["d", "b", "a", "c"]
+    assert view["stage"].to_list() == ["presentation", "evaluation (inferred)", "lead", "won"]

@@ -1,7 +1,10 @@
 """The built-in ``table`` output format: a rich table for people at a console.
 
-Every row is shown; list values go one item per line. Colours and other control codes
-are emitted only when ``context.is_terminal`` says the stream is a terminal.
+The table is the ranked view: rows in rank order (closed deals last, by score), and the
+columns a rep reads — rank, key, tier, stage, score, band, other classifications and
+scores, actions, reasons and gaps. Every row is shown; list values go one item per line.
+The machine formats (csv, json...) carry every result column. Colours and other control
+codes are emitted only when ``context.is_terminal`` says the stream is a terminal.
 """
 
 from __future__ import annotations
@@ -27,7 +30,27 @@ def write_table(frame: pl.DataFrame, stream, context: OutputContext) -> None:
         emoji=False,
         markup=False,
     )
-    console.print(build_table(frame, context))
+    console.print(build_table(ranked_view(frame, context), context))
+
+
+_HIDDEN = {"tier_points", "stage_source", "stage_conflict", "stage_probability"}
+
+
+def ranked_view(frame: pl.DataFrame, context: OutputContext) -> pl.DataFrame:
+    """The results in rank order with the columns people read; input columns are left out."""
+    if "rank" not in frame.columns or "score" not in frame.columns:
+        return frame
+    end = frame.columns.index("gaps") + 1 if "gaps" in frame.columns else len(frame.columns)
+    results = [c for c in frame.columns[:end] if c not in _HIDDEN and c not in ("rank", context.key)]
+    view = frame.sort(["rank", "score", context.key], descending=[False, True, False], nulls_last=True)
+    if "stage_source" in frame.columns:
+        view = view.with_columns(
+            pl.when(pl.col("stage_source") == "inferred")
+            .then(pl.col("stage") + pl.lit(" (inferred)"))
+            .otherwise(pl.col("stage"))
+            .alias("stage")
+        )
+    return view.select(["rank", context.key, *results])
 
 
 def build_table(frame: pl.DataFrame, context: OutputContext) -> Table:
