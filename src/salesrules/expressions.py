@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,22 +34,56 @@ _CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False, "
 
 _NOT_ALLOWED = {
     ast.Attribute: "attribute access (.)",
-    ast.Subscript: "subscripts ([...])",
+    ast.Subscript: "a subscript ([...])",
     ast.Lambda: "lambda",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions",
-    ast.JoinedStr: "f-strings",
-    ast.FormattedValue: "f-strings",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
     ast.NamedExpr: "assignment (:=)",
-    ast.Starred: "starred arguments (*)",
+    ast.Starred: "a starred argument (*)",
     ast.Await: "await",
     ast.Yield: "yield",
     ast.YieldFrom: "yield",
-    ast.Dict: "dictionaries",
-    ast.Slice: "slices",
+    ast.Dict: "a dictionary",
+    ast.Slice: "a slice",
 }
+
+_NO_LITERAL = object()
+
+
+def _literal(node: ast.AST) -> Any:
+    """The Python value of a literal (``'a'``, ``-3``, ``true``, ``null``...), else ``_NO_LITERAL``."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in _CONSTANT_NAMES:
+        return _CONSTANT_NAMES[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value if isinstance(node.op, ast.USub) else value
+    return _NO_LITERAL
+
+
+def _is_none(node: ast.AST) -> bool:
+    """True for the literal ``None``/``null``."""
+    return _literal(node) is None
+
+
+def _typed(compiled: Compiled, dtype) -> pl.Expr:
+    """The expression, with a bare null literal given ``dtype`` so polars can operate on it."""
+    return compiled.expr.cast(dtype) if compiled.type.name == "null" else compiled.expr
+
+
+def _known(expr: pl.Expr) -> pl.Expr:
+    """NaN (e.g. a negative number to a fractional power) is unknown: null, not a number that sorts last."""
+    return expr.fill_nan(None)
+
+
+_PARAM_DTYPES = {"date": pl.Date, "text": pl.String, "string": pl.String, "boolean": pl.Boolean,
+                 "integer": pl.Int64, "numeric": pl.Float64, "number": pl.Float64, "money": pl.Float64}
 
 
 @dataclass
@@ -82,15 +117,25 @@ def compile_expression(source: Expr, scope: Scope, expect: str | None = None) ->
     if not stripped:
         raise ExpressionError("empty expression", source.loc)
     lead = len(text) - len(text.lstrip())
+    # A condition may span lines (a YAML block scalar): joined with spaces, it parses without
+    # parentheses and every column keeps its place.
+    flat = stripped.replace("\r", " ").replace("\n", " ")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        # Python's warnings (e.g. the invalid escape in '\\d+') are no concern of a ruleset, and
+        # under -W error they would turn a valid expression into a syntax error.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(flat, mode="eval")
     except SyntaxError as exc:
-        col = (exc.offset or 1) - 1 + lead
-        raise ExpressionError(f"syntax error in expression: {exc.msg}", _at(source, exc.lineno or 1, col)) from None
-    except (RecursionError, MemoryError, ValueError):
+        # Python reports some errors at the end of the input with offset 0: point at the end.
+        col = exc.offset - 1 if exc.offset and (exc.lineno or 1) == 1 else len(flat)
+        raise ExpressionError(f"syntax error in expression: {exc.msg}", _place(source, stripped, lead, col)) from None
+    except (RecursionError, MemoryError):
         raise ExpressionError("expression is nested too deeply", source.loc) from None
+    except ValueError as exc:
+        raise ExpressionError(f"syntax error in expression: {exc}", source.loc) from None
     _check_size(tree, source)
-    compiled = _Compiler(source, scope, lead).visit(tree.body)
+    compiled = _Compiler(source, scope, lead, stripped).visit(tree.body)
     if expect == "boolean" and compiled.type.name not in ("boolean", "null"):
         raise ExpressionError(f"a condition must be true or false, this is {_describe(compiled.type)}: {text!r}", source.loc)
     if expect == "numeric" and not (compiled.type.numeric or compiled.type.name == "null"):
@@ -101,7 +146,13 @@ def compile_expression(source: Expr, scope: Scope, expect: str | None = None) ->
 
 
 def _describe(t: Type) -> str:
-    return {"null": "null", "integer": "an integer", "enum": "text"}.get(t.name, f"a {t.name}" if t.name != "date" else "a date")
+    """A type in words for messages: "an integer", "money", "text"..."""
+    return {"null": "null", "integer": "an integer", "enum": "text", "string": "text", "money": "money"}.get(t.name, f"a {t.name}")
+
+
+def _place(source: Expr, stripped: str, lead: int, col: int) -> Loc | None:
+    """The file location of character ``col`` of the stripped text: exact on its first line only."""
+    return _at(source, 1 if col <= len(stripped.split("\n", 1)[0]) else 2, col + lead)
 
 
 def _at(source: Expr, lineno: int, col_offset: int) -> Loc | None:
@@ -127,14 +178,16 @@ def _check_size(tree: ast.AST, source: Expr) -> None:
 
 
 class _Compiler:
-    def __init__(self, source: Expr, scope: Scope, lead: int):
+    def __init__(self, source: Expr, scope: Scope, lead: int, text: str):
         self.source = source
         self.scope = scope
         self.lead = lead
+        self.text = text
 
     def error(self, node: ast.AST, message: str) -> ExpressionError:
-        col = getattr(node, "col_offset", 0) + (self.lead if getattr(node, "lineno", 1) == 1 else 0)
-        return ExpressionError(message, _at(self.source, getattr(node, "lineno", 1), col))
+        """An error at ``node``; ast columns count UTF-8 bytes, file columns count characters."""
+        col = len(self.text.encode()[: getattr(node, "col_offset", 0)].decode("utf-8", "replace"))
+        return ExpressionError(message, _place(self.source, self.text, self.lead, col))
 
     def visit(self, node: ast.AST) -> Compiled:
         method = getattr(self, "visit_" + type(node).__name__, None)
@@ -184,11 +237,13 @@ class _Compiler:
         operand = self.visit(node.operand)
         if isinstance(node.op, ast.Not):
             self.require(node.operand, operand, "boolean", "'not'")
-            return Compiled(~operand.expr, BOOLEAN)
+            return Compiled(~_typed(operand, pl.Boolean), BOOLEAN)
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             if not (operand.type.numeric or operand.type.name == "null"):
                 raise self.error(node, f"cannot negate {_describe(operand.type)}")
-            return Compiled(-operand.expr if isinstance(node.op, ast.USub) else operand.expr, operand.type)
+            if operand.type.name == "null" or isinstance(node.op, ast.UAdd):
+                return operand
+            return Compiled(-operand.expr, operand.type)
         raise self.error(node, "bitwise operators are not allowed in expressions")
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Compiled:
@@ -197,7 +252,7 @@ class _Compiler:
         for value in node.values:
             compiled = self.visit(value)
             self.require(value, compiled, "boolean", word)
-            parts.append(compiled.expr)
+            parts.append(_typed(compiled, pl.Boolean))
         result = parts[0]
         for part in parts[1:]:
             result = (result & part) if isinstance(node.op, ast.And) else (result | part)
@@ -207,15 +262,16 @@ class _Compiler:
         left, right = self.visit(node.left), self.visit(node.right)
         op = node.op
         lt, rt = left.type, right.type
-        if isinstance(op, ast.Add) and lt.text and rt.text:
-            return Compiled(pl.concat_str([left.expr, right.expr]), STRING)
+        is_null = lt.name == "null", rt.name == "null"
+        if isinstance(op, ast.Add) and (lt.text or is_null[0]) and (rt.text or is_null[1]) and not all(is_null):
+            return Compiled(pl.concat_str([_typed(left, pl.String), _typed(right, pl.String)]), STRING)
         if isinstance(op, (ast.Add, ast.Sub)) and lt.name == "date" and rt.name in ("integer", "null"):
-            days = pl.duration(days=right.expr)
+            days = pl.duration(days=_typed(right, pl.Int64))
             return Compiled(left.expr + days if isinstance(op, ast.Add) else left.expr - days, DATE)
-        if isinstance(op, ast.Add) and lt.name == "integer" and rt.name == "date":
-            return Compiled(right.expr + pl.duration(days=left.expr), DATE)
-        if isinstance(op, ast.Sub) and lt.name == "date" and rt.name == "date":
-            return Compiled((left.expr - right.expr).dt.total_days(), INTEGER)
+        if isinstance(op, ast.Add) and lt.name in ("integer", "null") and rt.name == "date":
+            return Compiled(right.expr + pl.duration(days=_typed(left, pl.Int64)), DATE)
+        if isinstance(op, ast.Sub) and lt.name in ("date", "null") and rt.name in ("date", "null") and not all(is_null):
+            return Compiled((_typed(left, pl.Date) - _typed(right, pl.Date)).dt.total_days(), INTEGER)
         symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}.get(type(op))
         if symbol is None:
             raise self.error(node, "bitwise operators are not allowed in expressions")
@@ -225,21 +281,24 @@ class _Compiler:
         result_type = unify(lt, rt) or NUMBER
         if result_type.name == "null":
             result_type = NUMBER
-        a, b = left.expr, right.expr
+        dtype = polars_dtype(result_type)
+        a, b = _typed(left, dtype), _typed(right, dtype)
         if isinstance(op, ast.Add):
             return Compiled(a + b, result_type)
         if isinstance(op, ast.Sub):
             return Compiled(a - b, result_type)
         if isinstance(op, ast.Mult):
             return Compiled(a * b, result_type)
+        if isinstance(op, ast.Pow):
+            # Powers run in floating point so no literal can overflow or take unbounded work.
+            return Compiled(_known(a.cast(pl.Float64).pow(b.cast(pl.Float64))), NUMBER)
+        # Division by zero is unknown (null), as in Python it is an error: never inf or NaN.
+        nonzero = b != 0
         if isinstance(op, ast.Div):
-            return Compiled(a.cast(pl.Float64) / b, NUMBER)
+            return Compiled(pl.when(nonzero).then(a.cast(pl.Float64) / b), NUMBER)
         if isinstance(op, ast.FloorDiv):
-            return Compiled(a // b, result_type)
-        if isinstance(op, ast.Mod):
-            return Compiled(a % b, result_type)
-        # Powers run in floating point so no literal can overflow or take unbounded work.
-        return Compiled(a.cast(pl.Float64).pow(b.cast(pl.Float64)), NUMBER)
+            return Compiled(pl.when(nonzero).then(a // b), result_type)
+        return Compiled(pl.when(nonzero).then(a % b), result_type)
 
     def visit_IfExp(self, node: ast.IfExp) -> Compiled:
         test = self.visit(node.test)
@@ -248,23 +307,24 @@ class _Compiler:
         t = unify(body.type, orelse.type)
         if t is None:
             raise self.error(node, f"the two branches of 'if' have different types: {_describe(body.type)} and {_describe(orelse.type)}")
-        return Compiled(pl.when(test.expr).then(body.expr).otherwise(orelse.expr), t)
+        dtype = polars_dtype(t)
+        return Compiled(pl.when(_typed(test, pl.Boolean)).then(_typed(body, dtype)).otherwise(_typed(orelse, dtype)), t)
 
     def visit_Compare(self, node: ast.Compare) -> Compiled:
         parts = []
         left_node, left = node.left, self.visit(node.left)
+        if len(node.ops) > 1:
+            for op, right_node in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)):
+                    raise self.error(right_node, "'in' and 'is' cannot be chained with other comparisons; join them with 'and'")
         for op, right_node in zip(node.ops, node.comparators):
             if isinstance(op, (ast.In, ast.NotIn)):
                 parts.append(self.membership(left_node, left, op, right_node))
-                left_node, left = right_node, None
                 continue
             if isinstance(op, (ast.Is, ast.IsNot)):
-                if not (isinstance(right_node, ast.Constant) and right_node.value is None) and not (
-                    isinstance(right_node, ast.Name) and right_node.id in ("None", "null")
-                ):
+                if not _is_none(right_node):
                     raise self.error(right_node, "'is' only tests for None: write 'x is None' or 'x is not None'")
                 parts.append(left.expr.is_null() if isinstance(op, ast.Is) else left.expr.is_not_null())
-                left_node, left = right_node, None
                 continue
             right = self.visit(right_node)
             parts.append(self.comparison(op, left_node, left, right_node, right))
@@ -275,14 +335,17 @@ class _Compiler:
         return Compiled(result, BOOLEAN)
 
     def comparison(self, op, left_node, left: Compiled, right_node, right: Compiled) -> pl.Expr:
-        if isinstance(right_node, ast.Constant) and right_node.value is None or isinstance(left_node, ast.Constant) and left_node.value is None:
-            raise self.error(right_node, "comparing with None is always unknown; write 'x is None' or 'x is not None'")
+        for side in (left_node, right_node):
+            if _is_none(side):
+                raise self.error(side, "comparing with None is always unknown; write 'x is None' or 'x is not None'")
         a, b = self.coerce_pair(left_node, left, right_node, right)
         ordering = not isinstance(op, (ast.Eq, ast.NotEq))
-        if ordering and left.type.name == "boolean":
-            raise self.error(left_node, "true/false values cannot be ordered with < or >")
+        for side, t in ((left_node, left.type), (right_node, right.type)):
+            if ordering and t.name == "boolean":
+                raise self.error(side, "true/false values cannot be ordered with < or >")
         enum_type = left.type if left.type.name == "enum" else right.type if right.type.name == "enum" else None
         if ordering and enum_type is not None:
+            self.check_enum_order(left_node, left.type, right_node, right.type, enum_type)
             a, b = self.enum_rank(a, enum_type), self.enum_rank(b, enum_type)
         return {
             ast.Eq: lambda: a == b,
@@ -292,6 +355,14 @@ class _Compiler:
             ast.Gt: lambda: a > b,
             ast.GtE: lambda: a >= b,
         }[type(op)]()
+
+    def check_enum_order(self, left_node, lt: Type, right_node, rt: Type, enum_type: Type) -> None:
+        """Order compares positions in one list of values: the other side must be of that list."""
+        for node, t in ((left_node, lt), (right_node, rt)):
+            if t == enum_type or t.name == "null" or (t.name == "string" and isinstance(_literal(node), str)):
+                continue
+            raise self.error(node, f"cannot order {_describe(t)} against the values {', '.join(enum_type.values[:12])}: "
+                                   "< and > compare positions in the list of values, so compare with one of them")
 
     def enum_rank(self, expr: pl.Expr, t: Type) -> pl.Expr:
         """Enum values order by their declared position (stages by the order of the cycle)."""
@@ -323,16 +394,20 @@ class _Compiler:
             raise self.error(node, f"{value!r} is not one of: {shown}{did_you_mean(value, t.values)}")
 
     def membership(self, left_node, left: Compiled, op, right_node) -> pl.Expr:
+        """``x in (literal, ...)``: null when ``x`` is null (three-valued, like ``==``)."""
         if not isinstance(right_node, (ast.List, ast.Tuple, ast.Set)):
             raise self.error(right_node, "'in' needs a literal list, e.g. x in ('a', 'b')")
         if len(right_node.elts) > MAX_LIST:
             raise self.error(right_node, f"a list may hold at most {MAX_LIST} values")
         values = []
+        common = left.type
         for element in right_node.elts:
-            if not isinstance(element, ast.Constant) or element.value is None:
+            value = _literal(element)
+            if value is _NO_LITERAL:
                 raise self.error(element, "'in' lists may only hold literal values")
-            value = element.value
-            t = self.visit_Constant(element).type
+            if value is None:
+                raise self.error(element, "'in' lists cannot hold None; test 'x is None' separately")
+            t = self.visit_Constant(ast.Constant(value, lineno=element.lineno, col_offset=element.col_offset)).type
             if left.type.name == "enum" and isinstance(value, str):
                 self.check_enum_literal(element, value, left.type)
             elif left.type.name == "date" and isinstance(value, str):
@@ -340,15 +415,22 @@ class _Compiler:
                 t = DATE
             if unify(left.type, t) is None:
                 raise self.error(element, f"cannot compare {_describe(left.type)} with {_describe(t)}")
+            common = unify(common, t)
+            if common is None:
+                raise self.error(element, "the values of an 'in' list must all have the same type")
             values.append(value)
-        dtype = polars_dtype(left.type) if left.type.name != "null" else pl.String
-        test = left.expr.is_in(pl.Series(values, dtype=dtype if values else None))
+        if common.name == "null":  # null in (...) and null in (): unknown
+            return pl.lit(None, pl.Boolean)
+        dtype = polars_dtype(common)
+        test = left.expr.cast(dtype).is_in(pl.Series(values, dtype=dtype).implode())
         return ~test if isinstance(op, ast.NotIn) else test
 
     def visit_Call(self, node: ast.Call) -> Compiled:
         if not isinstance(node.func, ast.Name):
             raise self.error(node.func, "only registered functions can be called")
         name = node.func.id
+        if name.startswith("__"):
+            raise self.error(node.func, f"names starting with __ are not allowed: {name!r}")
         function = self.scope.functions.get(name)
         if function is None:
             raise self.error(node.func, f"unknown function {name!r}{did_you_mean(name, self.scope.functions)}")
@@ -367,16 +449,22 @@ class _Compiler:
             param = params[min(i, len(params) - 1)] if params else "any"
             if not accepts(param, arg.type):
                 raise self.error(arg_node, f"{name}() argument {i + 1} must be {_param_words(param)}, not {_describe(arg.type)}")
-            args.append(arg.expr)
+            args.append(_typed(arg, _PARAM_DTYPES[param]) if param in _PARAM_DTYPES else arg.expr)
             types.append(arg.type)
-            literals.append(arg_node.value if isinstance(arg_node, ast.Constant) else NO_LITERAL)
+            value = _literal(arg_node)
+            literals.append(NO_LITERAL if value is _NO_LITERAL else value)
         call = Call(name, tuple(args), tuple(types), tuple(literals), self.scope.as_of)
-        returns = function.returns(tuple(types)) if callable(function.returns) else function.returns
+        try:
+            returns = function.returns(tuple(types)) if callable(function.returns) else function.returns
+        except ValueError as exc:
+            raise self.error(node, f"{name}(): {exc}") from None
         try:
             expr = function.impl(call)
         except ValueError as exc:
             raise self.error(node, str(exc)) from None
         t = returns if isinstance(returns, Type) else Type(returns)
+        if "null" in (x.name for x in types) and t.name != "null":
+            expr = expr.cast(polars_dtype(t))  # a null argument must not leave a result without a type
         return Compiled(expr, t)
 
     def visit_List(self, node):

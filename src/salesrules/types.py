@@ -60,9 +60,10 @@ def unify(a: Type, b: Type) -> Type | None:
     if b.name == "null" or a == b:
         return a
     if a.numeric and b.numeric:
-        if "number" in (a.name, b.name) or a.name != b.name:
-            return MONEY if {a.name, b.name} == {"money", "integer"} else NUMBER
-        return a
+        # Money scaled by any number is still money (a deal value weighted by a probability).
+        if "money" in (a.name, b.name):
+            return MONEY
+        return NUMBER if "number" in (a.name, b.name) else a
     if a.text and b.text:
         return STRING
     return None

@@ -35,9 +35,13 @@ def coalesce(call):
 
 
 def _common(types) -> Type:
+    """The common type of the arguments (numbers mix); ValueError when they do not mix."""
     result = types[0]
     for t in types[1:]:
-        result = unify(result, t) or result
+        joined = unify(result, t)
+        if joined is None:
+            raise ValueError(f"the arguments must all have the same type, not {result} and {t}")
+        result = joined
     return NUMBER if result.name == "null" else result
 
 
@@ -75,14 +79,20 @@ def matches(call):
     try:
         pl.select(pl.lit("").str.contains(pattern))
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).split("\n")
-        reason = next((line.strip() for line in first if line.strip().startswith("error:")), "invalid pattern")
-        raise ValueError(f"matches(): invalid regular expression {pattern!r}: {reason.removeprefix('error: ')}") from None
+        # polars reports "regex parse error: ... error: <reason>", or a one-line "regex error: <reason>".
+        lines = [line.strip() for line in str(exc).split("\n") if line.strip()]
+        reason = next((line for line in lines if line.startswith("error:")), lines[0] if lines else "invalid pattern")
+        reason = reason.removeprefix("error: ").removeprefix("regex error: ").rstrip(".")
+        raise ValueError(f"matches(): invalid regular expression {pattern!r}: {reason}") from None
     return _text(call).str.contains(pattern)
 
 
 def round_(call):
-    """A number rounded to a whole number, or to ``digits`` decimals."""
+    """A number rounded to a whole number, or to ``digits`` decimals; halves round away from zero.
+
+    Halves round as in a spreadsheet (2.5 -> 3, -2.5 -> -3), not to even. A whole number too
+    large for an integer is null rather than an error at run time.
+    """
     digits = 0
     if len(call.args) > 1:
         digits = call.literal(1, "the number of digits")
@@ -90,8 +100,8 @@ def round_(call):
             raise ValueError("round(): digits must be a whole number from 0 to 12")
     if len(call.args) > 2:
         raise ValueError("round() takes 1 or 2 arguments")
-    result = call.args[0].cast(pl.Float64).round(digits)
-    return result.cast(pl.Int64) if digits == 0 else result
+    result = call.args[0].cast(pl.Float64).round(digits, mode="half_away_from_zero")
+    return result.cast(pl.Int64, strict=False) if len(call.args) == 1 else result
 
 
 @hookimpl
