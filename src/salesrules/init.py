@@ -40,6 +40,9 @@ def _converts(series: pl.Series, spec: FieldSpec) -> bool:
 def infer_type(name: str, series: pl.Series) -> str:
     """The most specific field type every non-blank value of ``series`` converts to."""
     normal = snake(name)
+    if series.dtype == pl.String and _codes(series):
+        # Codes such as OPP-0001 are identifiers, however a money parser might read them.
+        return "boolean" if _converts(series, FieldSpec(normal, "boolean")) else "string"
     for candidate in ("boolean", "integer", "date"):
         if _converts(series, FieldSpec(normal, candidate)):
             if candidate == "integer" and any(w in normal for w in _MONEY_WORDS):
@@ -50,6 +53,12 @@ def infer_type(name: str, series: pl.Series) -> str:
         has_symbol = text.str.contains(r"\p{Sc}|[A-Z]{3}").any()
         return "money" if has_symbol or any(w in normal for w in _MONEY_WORDS) else "number"
     return "string"
+
+
+def _codes(series: pl.Series) -> bool:
+    """True when some value mixes letters with digits in a way no amount is written."""
+    text = series.drop_nulls().str.strip_chars()
+    return bool(text.str.contains(r"^[A-Za-z]{2,}[-_/#]?\d|\d[-_/#][A-Za-z]").any())
 
 
 def _nice(value: float) -> int:
