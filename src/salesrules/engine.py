@@ -59,7 +59,8 @@ class Plan:
 
     def finish(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame-level pass: rank open deals by score descending, then key ascending."""
-        return rank(frame, self.key)
+        # Without a key field the key is the row number, held in the ``__row`` column.
+        return rank(frame, ROW if self.key == "row" else self.key)
 
     @property
     def provenance(self) -> dict:
@@ -79,7 +80,8 @@ def rank(frame: pl.DataFrame, key: str) -> pl.DataFrame:
         frame.select(pl.col("score"), pl.col(key), pl.col("__closed"))
         .with_row_index(index)
         .filter(~pl.col("__closed"))
-        .sort(["score", key], descending=[True, False], nulls_last=True)
+        # A stable sort, so rows that tie on score and key (rows without a key) keep their order.
+        .sort(["score", key], descending=[True, False], nulls_last=True, maintain_order=True)
         .with_row_index("rank", offset=1)
         .select(index, pl.col("rank").cast(pl.Int64))
     )
@@ -119,11 +121,25 @@ def field_type(spec: FieldSpec) -> Type:
 
 def compile_ruleset(ruleset, as_of: dt.date | None = None) -> Plan:
     """Compile ``ruleset`` into a :class:`Plan`; every expression is type-checked here."""
-    as_of = as_of or ruleset.as_of or dt.date.today()
+    as_of = _as_date(as_of or ruleset.as_of or dt.date.today())
     cache = ruleset.__dict__.setdefault("_plans", {})
     if as_of not in cache:
         cache[as_of] = _Compiler(ruleset, as_of).compile()
     return cache[as_of]
+
+
+def _as_date(value) -> dt.date:
+    """An as-of date from a date, a datetime (its date) or ISO text; anything else is a usage error."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise UsageError(f"as_of must be a date (YYYY-MM-DD), not {value!r}")
 
 
 class _Compiler:
@@ -187,15 +203,15 @@ class _Compiler:
         scope = self.compile_stages(scope)
         for classification in rs.classifications:
             scope = self.compile_classification(classification, scope)
+        if not any(c.name == "tier" for c in rs.classifications):
+            # Like the stage columns, the tier columns are always there: without tiers every
+            # record's tier is unknown and worth 0 points.
+            self.steps.append([pl.lit(None, pl.String).alias("tier"), pl.lit(0, pl.Int64).alias("tier_points")])
         scope = self.compile_factors(scope)
         scope = self.compile_scores(scope)
         self.compile_actions(scope, stage_scope)
         key = rs.key or "row"
-        output = [key]
-        for c in rs.classifications:
-            output.append(c.name)
-            if c.name == "tier":
-                output.append("tier_points")
+        output = [key, "tier", "tier_points"] + [c.name for c in rs.classifications if c.name != "tier"]
         output += ["stage", "stage_source", "stage_conflict", "stage_probability", "score", "band"]
         if len(rs.scores) > 1:
             for s in rs.scores:
@@ -396,6 +412,13 @@ class _Compiler:
                 total = total.clip(lower, upper)
             sums.append(total.cast(dtype).alias(f"__score:{name}"))
             band = None
+            for b in score.bands[:-1]:
+                if b.min is None:  # the bands after it could never be reached
+                    raise RulesetError(
+                        f"score {name!r}: band {b.name!r} has no min, so the bands after it can never match; "
+                        "only the last band may be a catch-all",
+                        b.loc,
+                    )
             for b in score.bands:
                 if b.min is None:
                     band = band.otherwise(pl.lit(b.name)) if band is not None else pl.lit(b.name)
@@ -483,7 +506,10 @@ def render(expr: pl.Expr, t: Type) -> pl.Expr:
 
 
 def _normal(name: str) -> str:
-    return re.sub(r"[\s\-_.]+", "_", str(name).strip().lower())
+    """A column name compared ignoring case, spaces, ``-``, ``.`` and ``_``, as the docs promise:
+    ``Deal Value``, ``deal_value``, ``DealValue`` and ``dealvalue`` (HubSpot's internal name
+    style) all match. Separators are dropped, not just unified."""
+    return re.sub(r"[\s\-_.]+", "", str(name).strip().lower())
 
 
 def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str) -> dict[str, str | None]:
@@ -535,7 +561,8 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
         for column in columns:
             if column not in known:
                 raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
-    renamed = frame.select([pl.col(c).alias(IN + c) for c in columns]).with_row_index(ROW, offset=1)
+    # Number the rows before selecting: a select of no columns (an empty record) has no rows.
+    renamed = frame.with_row_index(ROW, offset=1).select(pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns])
     typed, flags = [], {}
     for name, spec in fields.items():
         column = mapping[name]
@@ -628,7 +655,8 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
             series.append(pl.Series(name, values, strict=False))
         except (TypeError, pl.exceptions.PolarsError):
             series.append(pl.Series(name, [None if v is None else str(v) for v in values]))
-    return pl.DataFrame(series, height=len(records))
+    # Records without any keys still count: a frame of no columns keeps its height.
+    return pl.DataFrame(series, height=len(records)) if series else pl.DataFrame(height=len(records))
 
 
 @dataclass
@@ -720,7 +748,10 @@ def _deduplicate(frame: pl.DataFrame, key: str, mode: str, source: str) -> pl.Da
             f"duplicate key {first!r} in rows {shown}{extra}; use --on-duplicate first|last to keep one",
             Loc(source),
         )
-    return frame.unique(subset=[key], keep=mode, maintain_order=True)
+    # Rows without a key are not duplicates of each other (the check above skips them too),
+    # so they are all kept; ``unique`` would have collapsed them into one row.
+    keep = pl.col(key).is_first_distinct() if mode == "first" else pl.col(key).is_last_distinct()
+    return frame.filter(keep | pl.col(key).is_null())
 
 
 def evaluate(ruleset, data, *, as_of: dt.date | None = None, **options) -> pl.DataFrame:
