@@ -29,6 +29,10 @@ BAD = "__bad"
 IN = "in:"
 UNKNOWN = "unknown"
 ACTION_DTYPE = pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date})
+# Lists of fired items are built as text joined by this separator and split once: polars
+# builds lists row by row far more slowly than it joins strings.
+SEP = "\x1f"
+ACTION_PARTS = ("__action_names", "__action_texts", "__action_dues")
 RESERVED = {
     "tier", "tier_points", "stage_source", "stage_conflict", "stage_probability", "score", "band",
     "rank", "reasons", "actions", "gaps", "as_of", "row",
@@ -58,9 +62,9 @@ class Plan:
         return frame
 
     def finish(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The frame-level pass: rank open deals by score descending, then key ascending."""
+        """The frame-level pass: the actions as lists of records, and the rank of open deals."""
         # Without a key field the key is the row number, held in the ``__row`` column.
-        return rank(frame, ROW if self.key == "row" else self.key)
+        return rank(assemble_actions(frame), ROW if self.key == "row" else self.key)
 
     @property
     def provenance(self) -> dict:
@@ -71,6 +75,40 @@ class Plan:
             "ruleset_hash": self.ruleset.hash,
             "as_of": self.as_of.isoformat(),
         }
+
+
+def string_list(parts: list[pl.Expr]) -> pl.Expr:
+    """A list of the non-null texts of ``parts``, in order."""
+    if not parts:
+        return pl.lit([], pl.List(pl.String))
+    joined = pl.concat_str(parts, separator=SEP, ignore_nulls=True)
+    return joined.str.split(SEP).list.filter(pl.element() != "")
+
+
+def assemble_actions(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn the joined names, texts and due dates of fired actions into ``actions`` records."""
+    names, texts, dues = ACTION_PARTS
+    index = "__actions_index"
+    base = frame.with_row_index(index)
+    fired = (
+        base.filter(pl.col(names) != "")
+        .select(
+            index,
+            pl.col(names).str.split(SEP).alias("name"),
+            pl.col(texts).str.split(SEP).alias("text"),
+            pl.col(dues).str.split(SEP).alias("due"),
+        )
+        .explode(["name", "text", "due"])
+        .with_columns(pl.when(pl.col("due") != "").then(pl.col("due")).str.to_date("%Y-%m-%d").alias("due"))
+        .group_by(index, maintain_order=True)
+        .agg(pl.struct("name", "text", "due").alias("actions"))
+    )
+    return (
+        base.drop("actions", strict=False)
+        .join(fired, on=index, how="left", maintain_order="left")
+        .with_columns(pl.col("actions").fill_null(pl.lit([], pl.List(ACTION_DTYPE))))
+        .drop(index, *ACTION_PARTS)
+    )
 
 
 def rank(frame: pl.DataFrame, key: str) -> pl.DataFrame:
@@ -264,7 +302,7 @@ class _Compiler:
             for stage in rs.stages
             for c in stage.entry
         ]
-        gaps_expr = pl.concat_list(gaps).list.drop_nulls() if gaps else pl.lit([], pl.List(pl.String))
+        gaps_expr = string_list(gaps)
         self.steps.append([
             pl.coalesce([recorded, inferred]).alias("__stage"),
             pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
@@ -390,7 +428,7 @@ class _Compiler:
             self.factor_columns.append((factor, column))
         if conditions:
             self.steps.append(conditions)
-            self.steps.append(points + [pl.concat_list(reasons).list.drop_nulls().alias("reasons")])
+            self.steps.append(points + [string_list(reasons).alias("reasons")])
         else:
             self.steps.append([pl.lit([], pl.List(pl.String)).alias("reasons")])
         return scope
@@ -453,18 +491,20 @@ class _Compiler:
             "lost": pl.col("__lost"),
             "all": pl.lit(True),
         }
-        items = []
+        names, texts, dues = [], [], []
         for action in self.ruleset.actions:
             cond = applies[action.applies_to]
             if action.when is not None:
                 cond = cond & self.expr(action.when, scope, "boolean").expr.fill_null(False)
             due = self.expr(action.due, scope, "date").expr.cast(pl.Date) if action.due is not None else pl.lit(None, pl.Date)
             text = self.template(action.text, scope, action.loc)
-            items.append(pl.when(cond).then(pl.struct(name=pl.lit(action.name), text=text, due=due)))
-        if items:
-            self.steps.append([pl.concat_list(items).list.drop_nulls().alias("actions")])
-        else:
-            self.steps.append([pl.lit([], pl.List(ACTION_DTYPE)).alias("actions")])
+            names.append(pl.when(cond).then(pl.lit(action.name)))
+            texts.append(pl.when(cond).then(text))
+            dues.append(pl.when(cond).then(due.dt.to_string("%Y-%m-%d").fill_null("")))
+        self.steps.append([
+            pl.concat_str(parts, separator=SEP, ignore_nulls=True).alias(column) if parts else pl.lit("").alias(column)
+            for parts, column in zip((names, texts, dues), ACTION_PARTS)
+        ])
 
     def template(self, text: str, scope: Scope, loc) -> pl.Expr:
         """A text with ``{name}`` placeholders, filled per record."""
@@ -486,7 +526,7 @@ class _Compiler:
             if name not in scope.names:
                 raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
             t, expr = scope.names[name]
-            pieces.append(render(expr, t).fill_null(UNKNOWN))
+            pieces.append(render(expr, t).fill_null(UNKNOWN).str.replace_all(SEP, " ", literal=True))
         if not pieces:
             return pl.lit("")
         return pl.concat_str(pieces) if len(pieces) > 1 else pieces[0]
@@ -774,7 +814,7 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
     collected = plan.apply(prepared.frame).collect()
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]
-    result = collected.with_columns(pl.lit(None, pl.Int64).alias("rank"))
+    result = assemble_actions(collected).with_columns(pl.lit(None, pl.Int64).alias("rank"))
     evaluation_columns = [c for c in plan.output]
     out = {}
     row = result.row(0, named=True)
