@@ -4,9 +4,10 @@ Merge rules: parents merge left to right, then the child. Items of named lists (
 stages, factors, actions, bands, classification levels) and named maps (fields, scores,
 classifications, stage entry conditions) merge by name, key by key, keeping their place;
 new items are appended, before a catch-all level or the first closed stage; ``remove:
-true`` deletes an inherited item. When two parents set the same key differently and
-neither inherits from the other, the child must set that key itself. Tests are not
-inherited. Every value keeps the file and line it came from.
+true`` deletes an inherited item. When two parents set the same key differently (or one
+deletes an item the other changes) and neither inherits from the other, the child must
+set that key itself. ``requires`` accumulates: the union, in order, of every file's list.
+Tests are not inherited. Every value keeps the file and line it came from.
 """
 
 from __future__ import annotations
@@ -92,39 +93,101 @@ def parse_source(text: str, source: str) -> YDict:
     """Parse ruleset text and check it against the JSON Schema."""
     data = load_yaml(text, source)
     if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise RulesetError(f"a ruleset must be a mapping, this file is {kind}", Loc(source, 1, 1))
+        raise RulesetError(f"a ruleset must be a mapping, this file is {_kind(data)}", Loc(source, 1, 1))
     errors = schema_errors(data, source)
     if errors:
         raise ErrorList(errors)
     return data
 
 
+def _kind(value) -> str:
+    """How a YAML value is described to users: 'a list', 'text', 'a number', 'empty'..."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date):
+        return "a date"
+    return f"a {type(value).__name__}"
+
+
+NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+
+
 def schema_errors(data: YDict, source: str) -> list[RulesetError]:
-    """Every JSON Schema violation of ``data``, each located in the file."""
+    """Every JSON Schema violation of ``data``, each located in the file, sorted by position."""
     if data.get("salesrules") not in (None, FORMAT_VERSION) and isinstance(data.get("salesrules"), int):
         return [RulesetError(
             f"unsupported format version salesrules: {data['salesrules']} (this salesrules reads version {FORMAT_VERSION})",
             data.loc_of("salesrules"),
         )]
-    import jsonschema
-
     found = []
     for error in _validator().iter_errors(data):
-        found.append(_located_schema_error(jsonschema.exceptions.best_match([error]), data, source))
+        for leaf in _leaf_errors(error):
+            found.extend(_located_schema_errors(leaf, data, source))
     found.sort(key=lambda e: (e.loc.line or 0, e.loc.col or 0))
     return found
 
 
-def _located_schema_error(error, root, source) -> RulesetError:
+def _leaf_errors(error):
+    """The errors worth reporting for one schema error.
+
+    A ``oneOf`` (e.g. a field written as a type name or as a mapping) fails as a whole; the
+    useful errors are those of the branch whose type the value has, so those are reported,
+    all of them, instead of a vague "not a valid value".
+    """
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    depth = len(error.absolute_path)
+    branches: dict = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def rejects(subs, validators) -> bool:
+        return any(s.validator in validators and len(s.absolute_path) == depth for s in subs)
+
+    # First the branch of the value's kind whose only problems are inside it, else the one
+    # of the right type (an enum of names for a string).
+    for validators in (("type", "enum", "const"), ("type",)):
+        matching = [subs for subs in branches.values() if not rejects(subs, validators)]
+        if len(matching) == 1:
+            return [leaf for sub in matching[0] for leaf in _leaf_errors(sub)]
+    return [error]
+
+
+def _located_schema_errors(error, root, source) -> list[RulesetError]:
+    """One schema error as located ruleset errors: unknown keys and bad names at the key itself."""
     container, key = _walk(root, list(error.absolute_path))
+    target = container[key] if key is not None else container
+    where = ".".join(str(p) for p in error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    if error.validator == "additionalProperties" and isinstance(target, YDict):
+        allowed = list(error.schema.get("properties", {}))
+        return [
+            RulesetError(f"{prefix}unknown key {name!r}{did_you_mean(name, allowed)}", target.key_locs.get(name, target.loc))
+            for name in target
+            if name not in allowed
+        ]
+    if _is_property_name(error, target):
+        # propertyNames: the error is about a key of ``target``; point at that key.
+        return [RulesetError(f"{prefix}{_schema_message(error)}", target.key_locs.get(error.instance, target.loc))]
     loc = Loc(source, 1, 1)
     if isinstance(container, YDict):
         loc = container.loc_of(key) if key is not None else container.loc
     elif isinstance(container, YList):
         loc = container.item_locs[key] if key is not None and key < len(container.item_locs) else container.loc
-    where = ".".join(str(p) for p in error.absolute_path) or "ruleset"
-    return RulesetError(f"{where}: {_schema_message(error)}", loc)
+    return [RulesetError(f"{prefix or 'ruleset: '}{_schema_message(error)}", loc)]
+
+
+def _is_property_name(error, target) -> bool:
+    """Whether ``error`` comes from ``propertyNames``, i.e. concerns a key of ``target``."""
+    return "propertyNames" in error.schema_path and isinstance(target, YDict) and error.instance in target
 
 
 def _walk(root, path):
@@ -138,21 +201,12 @@ def _walk(root, path):
 
 
 def _schema_message(error) -> str:
-    if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        name = extra[0] if extra else "?"
-        return f"unknown key {name!r}{did_you_mean(name, allowed)}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
-    if error.validator == "oneOf":
-        # Describe the branch the value comes closest to.
-        best = None
-        for sub in error.context or ():
-            if best is None or len(list(sub.absolute_path)) > len(list(best.absolute_path)):
-                best = sub
-        if best is not None and best.validator not in ("type", "enum"):
-            return _schema_message(best)
+    if error.validator in ("oneOf", "anyOf"):
+        types = [sub.validator_value for sub in error.context or () if sub.validator == "type"]
+        if types and len(types) == len(error.context):
+            return f"{_short(error.instance)} should be {' or '.join(map(str, types))}"
         if isinstance(error.instance, str):
             return f"{error.instance!r} is not one of the allowed values"
         return f"{_short(error.instance)} is not a valid value here"
@@ -162,7 +216,10 @@ def _schema_message(error) -> str:
     if error.validator == "const":
         return f"must be {error.validator_value!r}"
     if error.validator == "pattern":
-        return f"{_short(error.instance)} is not a valid name (letters, digits and _, not starting with a digit)"
+        if error.validator_value == NAME_PATTERN:
+            return f"{_short(error.instance)} is not a valid name (letters, digits and _, not starting with a digit)"
+        hint = error.schema.get("description")
+        return f"{_short(error.instance)} does not match {error.validator_value}" + (f" ({hint})" if hint else "")
     if error.validator == "type":
         return f"{_short(error.instance)} should be {error.validator_value}"
     return error.message
@@ -184,6 +241,12 @@ class _Resolved:
     origins: dict  # path tuple -> Loc of the value
     files: set  # this file and every file it inherits from
     conflicts: dict = field(default_factory=dict)  # path -> (Loc, Loc)
+    removed: dict = field(default_factory=dict)  # path of an inherited item deleted -> Loc of the deletion
+
+
+# Lists that accumulate across parents and child instead of being replaced: the plugins a
+# ruleset needs are the union of what every ruleset it is made of needs.
+_ACCUMULATED = {("requires",)}
 
 
 def _container_kind(path: tuple) -> str | None:
@@ -194,8 +257,14 @@ def _container_kind(path: tuple) -> str | None:
 
 
 def _normalize(value, path: tuple, origins: dict, loc: Loc):
-    """Turn named lists into name-keyed dicts and record each leaf's location."""
+    """Turn named lists into name-keyed dicts and record each value's location.
+
+    Classification levels (a named list inside the ``classifications`` map) are normalized
+    too, and a field shorthand (``deal_value: money``) becomes ``{type: money}`` so that it
+    merges key by key with a parent's or child's mapping of the same field.
+    """
     kind = _container_kind(path)
+    origins[path] = loc
     if kind == "list" and isinstance(value, list):
         out = {}
         for i, item in enumerate(value):
@@ -209,13 +278,17 @@ def _normalize(value, path: tuple, origins: dict, loc: Loc):
         out = {}
         for name, item in value.items():
             item_loc = value.loc_of(name) if isinstance(value, YDict) else loc
-            if isinstance(item, dict):
-                out[name] = _normalize_item(item, path + (name,), origins, item_loc)
+            sub = path + (name,)
+            if path == ("fields",) and isinstance(item, str):
+                item = {"type": item}
+            if _container_kind(sub) is not None:
+                out[name] = _normalize(item, sub, origins, item_loc)
+            elif isinstance(item, dict):
+                out[name] = _normalize_item(item, sub, origins, item_loc)
             else:
-                origins[path + (name,)] = item_loc
+                origins[sub] = item_loc
                 out[name] = item
         return out
-    origins[path] = loc
     return value
 
 
@@ -228,17 +301,31 @@ def _normalize_item(item: dict, path: tuple, origins: dict, loc: Loc) -> dict:
     return out
 
 
-def _insert_position(container: dict, path: tuple, item: dict) -> int:
-    """Where a new item goes: before a catch-all level or before the first closed stage."""
+def _insert_position(container: dict, path: tuple, item, own: set = frozenset()) -> int:
+    """Where a new item goes: before a catch-all or before the first closed stage.
+
+    A catch-all is a tier or classification level without ``when`` or a band without
+    ``min``; a new item that has a condition goes before it so that it can still match.
+    A new item never goes before the items ``own`` that the same file added earlier, so a
+    file's own items keep the order they are written in.
+    """
     names = list(container)
-    if path[0] in ("tiers", "classifications") and item.get("when") is not None:
-        for i, name in enumerate(names):
-            if container[name].get("when") is None:
-                return i
-    if path == ("stages",) and not item.get("closed"):
-        for i, name in enumerate(names):
-            if container[name].get("closed"):
-                return i
+    if not isinstance(item, dict):
+        return len(names)
+    condition = None
+    if path == ("tiers",) or (len(path) == 2 and path[0] == "classifications"):
+        condition = "when"
+    elif len(path) == 3 and path[0] == "scores" and path[2] == "bands":
+        condition = "min"
+    start = max((i + 1 for i, name in enumerate(names) if name in own), default=0)
+    for i in range(start, len(names)):
+        other = container[names[i]]
+        if not isinstance(other, dict):
+            continue
+        if condition is not None and item.get(condition) is not None and other.get(condition) is None:
+            return i
+        if path == ("stages",) and not item.get("closed") and other.get("closed"):
+            return i
     return len(names)
 
 
@@ -248,33 +335,84 @@ def _insert(container: dict, name, item, position: int) -> dict:
     return dict(items)
 
 
+def _union(first, second) -> list:
+    """The items of ``first`` then those of ``second`` not already there, in order."""
+    out = list(first or ())
+    out.extend(x for x in (second or ()) if x not in out)
+    return out
+
+
+def _mergeable(dst: dict, key, value, path: tuple) -> bool:
+    """Whether ``value`` merges key by key into ``dst[key]`` (named containers and their items)."""
+    sub = path + (key,)
+    return (
+        isinstance(dst.get(key), dict)
+        and isinstance(value, dict)
+        and (_container_kind(sub) is not None or _container_kind(path) is not None)
+    )
+
+
+def _origin_files(origins: dict, prefix: tuple) -> set:
+    """The files the value at ``prefix`` and everything under it come from."""
+    n = len(prefix)
+    return {loc.file for path, loc in origins.items() if path[:n] == prefix and loc is not None}
+
+
+def _delete(data: dict, path: tuple) -> None:
+    for step in path[:-1]:
+        data = data.get(step) if isinstance(data, dict) else None
+    if isinstance(data, dict):
+        data.pop(path[-1], None)
+
+
 def _merge_parent(target: _Resolved, parent: _Resolved) -> None:
-    """Merge one resolved parent into the accumulated parents, recording conflicts."""
+    """Merge one resolved parent into the parents merged so far, recording conflicts.
+
+    When both define a value differently, the one that inherits the other's wins (in a
+    diamond, child extends [A, B] and B extends A: B's value). Otherwise it is a conflict
+    the child must settle. Deleting an inherited item works the same way.
+    """
 
     def merge(dst: dict, src: dict, path: tuple) -> dict:
         for key, value in src.items():
             sub = path + (key,)
-            kind = _container_kind(sub)
-            if key not in dst:
+            if sub in _ACCUMULATED:
+                dst[key] = _union(dst.get(key), value)
+                target.origins.setdefault(sub, parent.origins.get(sub))
+            elif key not in dst:
+                if sub in target.removed:
+                    if not _origin_files(parent.origins, sub) <= target.files:
+                        target.conflicts[sub] = (target.removed[sub], parent.origins.get(sub))
+                    continue  # deleted by an earlier parent that inherits it from the same file
                 if isinstance(value, dict) and _container_kind(path) is not None:
                     dst = _insert(dst, key, value, _insert_position(dst, path, value))
                 else:
                     dst[key] = value
                 _copy_origins(parent.origins, target.origins, sub)
-            elif kind is not None or (_container_kind(path) is not None and isinstance(value, dict)):
+            elif _mergeable(dst, key, value, path):
                 dst[key] = merge(dst[key], value, sub)
             elif dst[key] != value:
                 mine, theirs = target.origins.get(sub), parent.origins.get(sub)
-                if mine is not None and mine.file in parent.files:
+                if _origin_files(target.origins, sub) <= parent.files:
                     dst[key] = value
-                    target.origins[sub] = theirs
-                elif theirs is not None and theirs.file in target.files:
+                    _drop(target.origins, sub)
+                    _copy_origins(parent.origins, target.origins, sub)
+                elif _origin_files(parent.origins, sub) <= target.files:
                     pass
                 else:
                     target.conflicts[sub] = (mine, theirs)
         return dst
 
     target.data = merge(target.data, parent.data, ())
+    for path, loc in parent.removed.items():
+        if path in target.removed:
+            continue
+        if _origin_files(target.origins, path) <= parent.files:
+            _delete(target.data, path)
+            _drop(target.origins, path)
+            target.removed[path] = loc
+        else:
+            target.conflicts[path] = (target.origins.get(path), loc)
     target.files |= parent.files
     for path, locs in parent.conflicts.items():
         target.conflicts.setdefault(path, locs)
@@ -291,10 +429,14 @@ def _apply_child(base: _Resolved, child: dict, child_origins: dict, source: str)
     """Apply the child's own data over its merged parents; the child settles conflicts."""
 
     def apply(dst: dict, src: dict, path: tuple) -> dict:
+        own: set = set()  # items this file adds to ``dst``
         for key, value in src.items():
             sub = path + (key,)
-            kind = _container_kind(sub)
             parent_kind = _container_kind(path)
+            if sub in _ACCUMULATED:
+                dst[key] = _union(dst.get(key), value)
+                base.origins.setdefault(sub, child_origins.get(sub))
+                continue
             if parent_kind is not None and isinstance(value, dict) and value.get("remove") is True:
                 if key not in dst:
                     raise RulesetError(
@@ -304,19 +446,36 @@ def _apply_child(base: _Resolved, child: dict, child_origins: dict, source: str)
                 del dst[key]
                 _drop(base.conflicts, sub)
                 _drop(base.origins, sub)
-                continue
-            if key in dst and (kind is not None or (parent_kind is not None and isinstance(value, dict))):
-                dst[key] = apply(dst[key], value, sub)
+                base.removed[sub] = child_origins.get(sub)
                 continue
             if path and path[-1] == "entry" and value is None:
-                dst.pop(key, None)
+                if dst.pop(key, None) is not None:
+                    base.removed[sub] = child_origins.get(sub)
+                _drop(base.conflicts, sub)
+                _drop(base.origins, sub)
                 continue
-            if key not in dst and parent_kind is not None and isinstance(value, dict):
-                dst = _insert(dst, key, value, _insert_position(dst, path, value))
-            else:
-                dst[key] = value
+            if isinstance(value, dict) and (_container_kind(sub) is not None or parent_kind is not None):
+                # A named container or an item: merge key by key. A new one is merged into an
+                # empty one so that a `remove: true` inside it is still checked.
+                if isinstance(dst.get(key), dict):
+                    base.conflicts.pop(sub, None)
+                else:
+                    if key in dst:
+                        dst[key] = {}
+                    else:
+                        position = _insert_position(dst, path, value, own) if parent_kind is not None else len(dst)
+                        dst = _insert(dst, key, {}, position)
+                        own.add(key)
+                    _drop(base.conflicts, sub)
+                    _drop(base.origins, sub)
+                    _drop(base.removed, sub)
+                    base.origins[sub] = child_origins.get(sub)
+                dst[key] = apply(dst[key], value, sub)
+                continue
+            dst[key] = value
             _drop(base.conflicts, sub)
             _drop(base.origins, sub)
+            _drop(base.removed, sub)
             _copy_origins(child_origins, base.origins, sub)
         return dst
 
@@ -349,11 +508,12 @@ def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -
     return path
 
 
-def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[_Resolved, YDict]:
+def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> tuple[_Resolved, YDict]:
+    """Read ``path`` and merge its parents under it; ``ref_loc`` is the ``extends`` entry naming it."""
     key = str(path.resolve())
     if key in chain:
         names = [Path(c).name for c in chain[chain.index(key):]] + [path.name]
-        raise RulesetError(f"extends cycle: {' -> '.join(names)}", Loc(str(path)))
+        raise RulesetError(f"extends cycle: {' -> '.join(names)}", ref_loc or Loc(str(path)))
     raw = read_source(path)
     source = str(path)
     extends = raw.get("extends") or []
@@ -363,7 +523,7 @@ def _resolve(path: Path, chain: tuple[str, ...]) -> tuple[_Resolved, YDict]:
     for i, ref in enumerate(extends):
         ref_loc = extends.item_locs[i] if isinstance(extends, YList) else raw.loc_of("extends")
         parent_path = resolve_reference(str(ref), path.parent, ref_loc)
-        parent, _ = _resolve(parent_path, chain + (key,))
+        parent, _ = _resolve(parent_path, chain + (key,), ref_loc)
         _merge_parent(base, parent)
     own_origins: dict = {}
     own = {
@@ -381,10 +541,14 @@ def _denormalize(value, path: tuple):
     if kind == "list" and isinstance(value, dict):
         return [_denormalize_item(item, path + (name,)) | {"name": name} for name, item in value.items()]
     if kind == "map" and isinstance(value, dict):
-        return {
-            name: _denormalize_item(item, path + (name,)) if isinstance(item, dict) else item
-            for name, item in value.items()
-        }
+        out = {}
+        for name, item in value.items():
+            sub = path + (name,)
+            if _container_kind(sub) is not None:
+                out[name] = _denormalize(item, sub)
+            else:
+                out[name] = _denormalize_item(item, sub) if isinstance(item, dict) else item
+        return out
     return value
 
 
@@ -469,7 +633,7 @@ def load_unchecked(path: str | Path) -> Ruleset:
             errors.append(RulesetError(
                 f"{'.'.join(map(str, path_))} is defined differently by {first} and {second}; "
                 "set it in this ruleset to settle it",
-                raw.loc,
+                raw.loc_of("extends"),
             ))
         raise ErrorList(errors)
     return build(resolved, raw, str(file))
@@ -491,7 +655,7 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
         if isinstance(value, (int, float)):
             return Expr(repr(value), loc(*path))
         if isinstance(value, YStr):
-            return Expr(str(value), value.loc, value.exact and value.style in (None, "'", '"'))
+            return Expr(str(value), _text_start(value), value.exact and value.style in (None, "'", '"'))
         return Expr(str(value), loc(*path))
 
     fields = {}
@@ -623,14 +787,14 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
             name=str(t["name"]),
             record=dict(t.get("record") or {}),
             expect=dict(t.get("expect") or {}),
-            as_of=_as_date(as_of, t.loc_of("as_of") if as_of is not None else t_loc),
+            as_of=_as_date(as_of, t.loc_of("as_of")) if as_of is not None else None,
             error=t.get("error"),
             loc=t_loc,
         ))
 
     as_of = data.get("as_of")
     hashed = {k: v for k, v in data.items() if k != "tests"}
-    digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(_canonical(hashed), sort_keys=True, default=str).encode()).hexdigest()
     return Ruleset(
         name=str(raw["name"]),
         version=str(raw.get("version", "")),
@@ -659,3 +823,23 @@ def _as_date(value, loc: Loc | None) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise RulesetError(f"{value!r} is not a date (YYYY-MM-DD)", loc) from None
+
+
+def _text_start(value: YStr) -> Loc:
+    """Where the text of a scalar begins: after the opening quote of a quoted scalar."""
+    if value.style in ("'", '"') and value.loc.col is not None:
+        return value.loc.shifted(col=value.loc.col + 1)
+    return value.loc
+
+
+def _canonical(value):
+    """``value`` with every mapping key a string, so that it serializes with sorted keys.
+
+    YAML keys can be booleans, numbers or dates (``values: {true: [Y], maybe: [M]}``), which
+    ``json.dumps(sort_keys=True)`` cannot sort against strings.
+    """
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value

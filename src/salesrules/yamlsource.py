@@ -2,17 +2,21 @@
 
 Only the YAML 1.2 core schema is resolved: ``true``/``false`` are the only booleans (so
 ``no``, ``on``, ``y`` and the country code ``NO`` stay strings), there are no sexagesimal
-numbers, and no object tags. A duplicate key is an error. Alias expansion is bounded so a
-"billion laughs" document cannot exhaust memory. Mappings and sequences come back as
+numbers, and no object or custom tags (nor ``!!binary``, ``!!set``, ``!!omap``); an explicit
+core tag must fit its value (``!!bool yes`` is an error). A duplicate key is an error. Alias
+expansion and nesting depth are bounded so a "billion laughs" or ``[[[[...`` document cannot
+exhaust memory or the stack. Mappings and sequences come back as
 :class:`YDict` and :class:`YList` and strings as :class:`YStr`, each carrying a
 :class:`~salesrules.errors.Loc`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import yaml
+import yaml.reader
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -20,6 +24,7 @@ from .errors import Loc, RulesetError
 
 MAX_NODES = 200_000
 MAX_BYTES = 10_000_000
+MAX_DEPTH = 100
 
 
 class YDict(dict):
@@ -53,16 +58,40 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core resolvers, located containers and duplicate-key errors."""
 
     yaml_implicit_resolvers: dict = {}
+    depth = 0
+
+    def compose_node(self, parent, index):
+        """Compose one node, refusing documents nested deeper than ``MAX_DEPTH``.
+
+        PyYAML composes and constructs recursively, so very deep nesting such as
+        ``[[[[...]]]]`` would otherwise end in a slow ``RecursionError``.
+        """
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise RulesetError(
+                    f"YAML is nested more than {MAX_DEPTH} levels deep",
+                    Loc(self.source_name, mark.line + 1, mark.column + 1),
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+# The pattern each scalar tag's text must match, implicitly (plain scalars) or explicitly (``!!int``).
+_PATTERNS: dict[str, re.Pattern] = {}
 
 
 def _resolver(tag, pattern, first):
-    _Loader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+    _PATTERNS[tag] = re.compile(pattern, re.X)
+    _Loader.add_implicit_resolver(tag, _PATTERNS[tag], list(first))
 
 
 _resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
 _resolver(
     "tag:yaml.org,2002:int",
-    r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$",
+    r"^(?:[-+]?[0-9][0-9_]*|0o[0-7][0-7_]*|0x[0-9a-fA-F][0-9a-fA-F_]*)$",
     "-+0123456789",
 )
 _resolver(
@@ -80,12 +109,45 @@ def _loc(loader, node) -> Loc:
     return Loc(loader.source_name, mark.line + 1, mark.column + 1)
 
 
+def _scalar_text(loader, node, tag: str, kind: str) -> str:
+    """The text of a scalar node, checked against the pattern of ``tag``.
+
+    Implicitly resolved scalars always match; an explicit tag such as ``!!bool yes`` or
+    ``!!int abc`` does not and is an error instead of a silently wrong value.
+    """
+    if not isinstance(node, ScalarNode):
+        raise RulesetError(f"YAML tag {node.tag!r} needs a single value", _loc(loader, node))
+    text = loader.construct_scalar(node)
+    if not _PATTERNS[tag].match(text):
+        raise RulesetError(f"{text!r} is not {kind}", _loc(loader, node))
+    return text
+
+
 def _construct_bool(loader, node):
-    return loader.construct_scalar(node).lower() == "true"
+    return _scalar_text(loader, node, "tag:yaml.org,2002:bool", "a boolean (true or false)") in ("true", "True", "TRUE")
+
+
+def _construct_null(loader, node):
+    _scalar_text(loader, node, "tag:yaml.org,2002:null", "null")
+    return None
+
+
+def _construct_float(loader, node):
+    _scalar_text(loader, node, "tag:yaml.org,2002:float", "a number")
+    return loader.construct_yaml_float(node)
+
+
+def _construct_date(loader, node):
+    """An ISO date (YYYY-MM-DD); an impossible one such as 2026-02-30 is an error."""
+    text = _scalar_text(loader, node, "tag:yaml.org,2002:timestamp", "a date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise RulesetError(f"{text!r} is not a valid date", _loc(loader, node)) from None
 
 
 def _construct_int(loader, node):
-    text = loader.construct_scalar(node).replace("_", "")
+    text = _scalar_text(loader, node, "tag:yaml.org,2002:int", "an integer").replace("_", "")
     if text.startswith("0o"):
         return int(text[2:], 8)
     if text.startswith("0x"):
@@ -133,6 +195,8 @@ def _construct_mapping(loader, node):
 
 
 def _construct_sequence(loader, node):
+    if not isinstance(node, SequenceNode):
+        raise ConstructorError(None, None, "expected a sequence", node.start_mark)
     result = YList()
     result.loc = _loc(loader, node)
     result.item_locs = [_loc(loader, child) for child in node.value]
@@ -146,10 +210,16 @@ def _reject_tag(loader, tag_suffix, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:null", _construct_null)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_multi_constructor("", _reject_tag)
+# YAML 1.1 types outside JSON's data model (bytes, sets, ordered pairs) are not accepted either.
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: _reject_tag(loader, None, node))
 _Loader.add_constructor(None, lambda loader, node: _reject_tag(loader, None, node))
 
 
@@ -175,7 +245,10 @@ def load_yaml(text: str, source: str):
     """Parse one YAML document from ``text``; errors name ``source`` with line and column."""
     if len(text) > MAX_BYTES:
         raise RulesetError(f"file is larger than {MAX_BYTES:,} bytes", Loc(source))
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, source) from None
     loader.source_name = source
     try:
         node = loader.get_single_node()
@@ -194,7 +267,20 @@ def load_yaml(text: str, source: str):
             problem = "tab characters cannot indent YAML; use spaces"
         loc = Loc(source, mark.line + 1, mark.column + 1) if mark else Loc(source)
         raise RulesetError(f"YAML syntax error: {problem}", loc) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, source) from None
     except yaml.YAMLError as exc:
-        raise RulesetError(f"YAML error: {exc}", Loc(source)) from None
+        raise RulesetError(f"YAML error: {' '.join(str(exc).split())}", Loc(source)) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc, text: str, source: str) -> RulesetError:
+    """A one-line, located error for a character YAML does not allow (a NUL, a control character)."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return RulesetError(
+        f"YAML syntax error: character U+{ord(char):04X} is not allowed in YAML text", Loc(source, line, col)
+    )
