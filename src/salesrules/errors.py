@@ -74,7 +74,8 @@ class ErrorList(RulesetError):
     """Several ruleset errors found at once; ``validate`` lists them all."""
 
     def __init__(self, errors: list[SalesrulesError]):
-        super().__init__(str(errors[0]) if errors else "no errors")
+        first = errors[0] if errors else None
+        super().__init__(first.message if first else "no errors", first.loc if first else None)
         self.errors = errors
 
     def __str__(self) -> str:
