@@ -636,7 +636,36 @@ def load_unchecked(path: str | Path) -> Ruleset:
                 raw.loc_of("extends"),
             ))
         raise ErrorList(errors)
-    return build(resolved, raw, str(file))
+    ruleset = build(resolved, raw, str(file))
+    check_requirements(ruleset.requires, raw.loc_of("requires") if "requires" in raw else raw.loc)
+    return ruleset
+
+
+def check_requirements(requires: list[str], loc: Loc | None = None) -> None:
+    """Fail with a clear error when a plugin package the ruleset ``requires`` is missing or too old."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from .errors import PluginError
+
+    for text in requires:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            raise RulesetError(f"requires: {text!r} is not a package requirement such as salesrules-saas>=1.0", loc) from None
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            raise PluginError(
+                f"this ruleset requires {text}, which is not installed; install it with: pip install '{text}'", loc
+            ) from None
+        if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            raise PluginError(
+                f"this ruleset requires {text}, but {requirement.name} {installed} is installed; "
+                f"upgrade it with: pip install --upgrade '{text}'",
+                loc,
+            )
 
 
 def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:

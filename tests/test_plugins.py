@@ -1,0 +1,292 @@
+"""The plugin system: every hook, discovery, allow-lists, local plugin folders and plugin failures."""
+
+import datetime as dt
+import sys
+
+import click
+import polars as pl
+import pytest
+
+import salesrules
+from salesrules import plugins
+from salesrules.errors import PluginError
+from salesrules.plugins import get_registry, pm, reset_registry
+
+AS_OF = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def register():
+    """Register test plugins for one test; they are unregistered afterwards."""
+    names = []
+
+    def add(plugin, name):
+        pm.register(plugin, name=name)
+        names.append(name)
+        reset_registry()
+        return plugin
+
+    yield add
+    for name in names:
+        pm.unregister(name=name)
+    reset_registry()
+
+
+def write(tmp_path, text, name="r.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def hook_names():
+    return sorted(name for name in pm.hook.__dict__ if not name.startswith("_"))
+
+
+def test_plugin_hooks_have_tests():
+    for name in hook_names():
+        assert f"test_hook_{name}" in globals(), name
+
+
+def test_hook_register_functions(register, tmp_path):
+    class Doubling:
+        __name__ = "doubling"
+
+        @salesrules.hookimpl
+        def register_functions(self, register):
+            register("double", lambda call: call.args[0] * 2, args=["numeric"], returns="number")
+
+    register(Doubling(), "doubling")
+    ruleset = salesrules.load(write(tmp_path, """salesrules: 1
+name: t
+fields: {deal_value: money}
+factors:
+  - {name: big, when: "double(deal_value) > 100", points: 5}
+"""))
+    assert ruleset.evaluate_one({"deal_value": 60}, as_of=AS_OF)["score"] == 5
+    assert ruleset.evaluate_one({"deal_value": 40}, as_of=AS_OF)["score"] == 0
+
+
+def test_hook_register_signals(register, tmp_path):
+    class Thousands:
+        __name__ = "thousands"
+
+        @salesrules.hookimpl
+        def register_signals(self, register):
+            register("deal_k", lambda inputs: inputs["deal_value"] / 1000, inputs={"deal_value": "money"}, returns="number")
+
+    register(Thousands(), "thousands")
+    ruleset = salesrules.load(write(tmp_path, """salesrules: 1
+name: t
+fields: {deal_value: money}
+tiers:
+  - {name: big, when: "deal_k >= 500", points: 10}
+  - {name: small, points: 1}
+"""))
+    results = ruleset.evaluate([{"deal_value": 500_000}, {"deal_value": 499_999}], as_of=AS_OF)
+    assert results["tier"].to_list() == ["big", "small"]
+
+
+def test_hook_register_rulesets(register, tmp_path):
+    path = write(tmp_path, "salesrules: 1\nname: shipped\ntiers:\n  - {name: any, points: 3}\n")
+
+    class Shipping:
+        __name__ = "shipping"
+
+        @salesrules.hookimpl
+        def register_rulesets(self, register):
+            register("shipped", str(path))
+
+    register(Shipping(), "shipping")
+    assert salesrules.load("builtin:shipped").name == "shipped"
+    assert salesrules.load("shipping:shipped").name == "shipped"
+    child = write(tmp_path, "salesrules: 1\nname: child\nextends: [builtin:shipped]\n", "child.yaml")
+    assert salesrules.load(child).evaluate_one({}, as_of=AS_OF)["score"] == 3
+    with pytest.raises(salesrules.RulesetError, match="unknown ruleset 'other:shipped'"):
+        salesrules.load("other:shipped")
+
+
+def test_hook_register_input_formats(register, tmp_path):
+    class Pipes:
+        __name__ = "pipes"
+
+        @salesrules.hookimpl
+        def register_input_formats(self, register):
+            register("pipes", lambda path, options: pl.scan_csv(path, separator="|", infer_schema=False), extensions=(".psv",))
+
+    register(Pipes(), "pipes")
+    data = tmp_path / "p.psv"
+    data.write_text("Opportunity ID|Amount\nA|2000000\n")
+    results = salesrules.load("builtin:standard").evaluate(str(data), as_of=AS_OF)
+    assert results.select("id", "tier").row(0) == ("A", "high")
+
+
+def test_hook_register_output_formats(register, tmp_path, cli_runner):
+    from salesrules.cli import cli
+
+    class Ids:
+        __name__ = "ids"
+
+        @salesrules.hookimpl
+        def register_output_formats(self, register):
+            def write_ids(frame, stream, context):
+                stream.write("\n".join(frame[context.key].to_list()) + "\n")
+
+            register("ids", write_ids, extension=".ids", binary=False)
+
+    register(Ids(), "ids")
+    data = tmp_path / "p.csv"
+    data.write_text("Opportunity ID,Amount\nB,1\nA,2\n")
+    result = cli_runner.invoke(cli, ["evaluate", str(data), "-r", "builtin:standard", "-f", "ids"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "B\nA\n"
+
+
+def test_hook_register_commands(register):
+    class Hello:
+        __name__ = "hello"
+
+        @salesrules.hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def hello():
+                """Say hello."""
+                click.echo("hello")
+
+    register(Hello(), "hello")
+    group = click.Group("test")
+    pm.hook.register_commands(cli=group)
+    assert "hello" in group.commands
+
+
+def test_two_plugins_registering_one_name_is_an_error(register):
+    class One:
+        __name__ = "one"
+
+        @salesrules.hookimpl
+        def register_functions(self, register):
+            register("twice", lambda call: call.args[0], args=["any"], returns="number")
+
+    class Two(One):
+        __name__ = "two"
+
+    register(One(), "plugin-one")
+    register(Two(), "plugin-two")
+    with pytest.raises(PluginError, match="function 'twice' is registered by both 'plugin-one' and 'plugin-two'|function 'twice' is registered by both 'plugin-two' and 'plugin-one'"):
+        get_registry()
+
+
+def test_builtin_name_clash_names_the_builtin(register):
+    class Clash:
+        __name__ = "clash"
+
+        @salesrules.hookimpl
+        def register_functions(self, register):
+            register("days_since", lambda call: call.args[0], args=["date"], returns="integer")
+
+    register(Clash(), "clash")
+    with pytest.raises(PluginError) as info:
+        get_registry()
+    assert "'salesrules.default_plugins.functions'" in str(info.value) and "'clash'" in str(info.value)
+
+
+def test_a_plugin_that_raises_is_named_with_its_hook(register):
+    class Broken:
+        __name__ = "broken"
+
+        @salesrules.hookimpl
+        def register_rulesets(self, register):
+            raise RuntimeError("boom")
+
+    register(Broken(), "broken")
+    with pytest.raises(PluginError, match="plugin 'broken' failed in register_rulesets: RuntimeError: boom"):
+        get_registry()
+
+
+def test_requires_missing_package(tmp_path):
+    path = write(tmp_path, "salesrules: 1\nname: t\nrequires: [salesrules-nosuchplugin>=1.0]\n")
+    with pytest.raises(PluginError) as info:
+        salesrules.load(path)
+    assert "requires salesrules-nosuchplugin>=1.0, which is not installed" in str(info.value)
+    assert "pip install 'salesrules-nosuchplugin>=1.0'" in str(info.value)
+    assert str(info.value).startswith(f"{path}:3:")
+
+
+def test_requires_too_old_package(tmp_path):
+    path = write(tmp_path, "salesrules: 1\nname: t\nrequires: ['pluggy>=999']\n")
+    with pytest.raises(PluginError, match=r"requires pluggy>=999, but pluggy \S+ is installed; upgrade it"):
+        salesrules.load(path)
+
+
+def test_requires_satisfied_and_inherited(tmp_path):
+    write(tmp_path, "salesrules: 1\nname: base\nrequires: ['pluggy>=1.0']\n", "base.yaml")
+    child = write(tmp_path, "salesrules: 1\nname: c\nextends: [base.yaml]\nrequires: ['click>=8']\n")
+    assert salesrules.load(child).requires == ["pluggy>=1.0", "click>=8"]
+
+
+def test_requires_bad_specifier(tmp_path):
+    path = write(tmp_path, "salesrules: 1\nname: t\nrequires: ['not a requirement!!']\n")
+    with pytest.raises(salesrules.RulesetError, match="is not a package requirement"):
+        salesrules.load(path)
+
+
+@pytest.fixture
+def fresh_loading(monkeypatch):
+    """Let load_plugins run again, with entry-point loading recorded instead of performed."""
+    calls = []
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setattr(sys, "_salesrules_test_no_entrypoints", False)
+    monkeypatch.setattr(pm, "load_setuptools_entrypoints", lambda group, name=None: calls.append((group, name)))
+    yield calls
+    reset_registry()
+
+
+def test_entry_points_are_loaded_once(fresh_loading, monkeypatch):
+    monkeypatch.delenv("SALESRULES_LOAD_PLUGINS", raising=False)
+    plugins.load_plugins()
+    plugins.load_plugins()
+    assert fresh_loading == [("salesrules", None)]
+
+
+def test_load_plugins_allow_list(fresh_loading, monkeypatch):
+    monkeypatch.setenv("SALESRULES_LOAD_PLUGINS", "saas, manufacturing")
+    plugins.load_plugins()
+    assert fresh_loading == [("salesrules", "saas"), ("salesrules", "manufacturing")]
+
+
+def test_load_plugins_empty_allow_list_loads_none(fresh_loading, monkeypatch):
+    monkeypatch.setenv("SALESRULES_LOAD_PLUGINS", "")
+    plugins.load_plugins()
+    assert fresh_loading == []
+
+
+def test_plugins_dir(tmp_path, cli_runner):
+    from salesrules.cli import cli
+
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "triple.py").write_text(
+        "import salesrules\n\n"
+        "@salesrules.hookimpl\n"
+        "def register_functions(register):\n"
+        "    register('triple', lambda call: call.args[0] * 3, args=['numeric'], returns='number')\n"
+    )
+    ruleset = write(tmp_path, "salesrules: 1\nname: t\nfields: {n: integer}\nfactors:\n  - {name: f, when: 'triple(n) > 10', points: 7}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("n\n4\n3\n")
+    try:
+        result = cli_runner.invoke(cli, ["--plugins-dir", str(folder), "evaluate", str(data), "-r", str(ruleset), "-f", "json"])
+        assert result.exit_code == 0, result.output
+        import json
+
+        assert [r["score"] for r in json.loads(result.stdout)["records"]] == [7, 0]
+    finally:
+        pm.unregister(name="plugins-dir:triple")
+        reset_registry()
+
+
+def test_plugins_dir_broken_file(tmp_path):
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "bad.py").write_text("raise ValueError('nope')\n")
+    with pytest.raises(PluginError, match=r"bad.py: plugin failed to load: ValueError: nope"):
+        plugins.register_plugins_dir(str(folder))
