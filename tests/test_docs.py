@@ -67,3 +67,38 @@ def test_shipped_rulesets_pass_their_tests():
         assert ruleset.tests, f"{path.name} has no tests"
         failures = [r for r in run_tests(ruleset) if not r.passed]
         assert not failures, (path.name, failures)
+
+
+def test_plugin_hooks_are_documented():
+    from salesrules.plugins import pm
+
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    for name in (n for n in pm.hook.__dict__ if not n.startswith("_")):
+        caller = getattr(pm.hook, name)
+        args = ", ".join(caller.spec.argnames)
+        assert f"### `{name}({args})`" in doc, name
+
+
+def test_plugin_tutorial_example_works(tmp_path, monkeypatch):
+    import importlib
+
+    from salesrules.plugins import pm, reset_registry
+
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    module = re.findall(r"```python\n(.*?)```", doc, re.S)[0]
+    rules = re.findall(r"```yaml\n(.*?)```", doc, re.S)[0]
+    (tmp_path / "salesrules_acme.py").write_text(module)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugin = importlib.import_module("salesrules_acme")
+    pm.register(plugin, name="acme")
+    reset_registry()
+    try:
+        path = tmp_path / "r.yaml"
+        path.write_text("salesrules: 1\nname: t\n" + rules)
+        ruleset = salesrules.load(path)
+        result = ruleset.evaluate_one({"mrr": 10_001, "seats_licensed": 100, "seats_used": 20})
+        assert result["score"] == 25
+        assert ruleset.evaluate_one({"mrr": 100, "seats_licensed": 10, "seats_used": 20})["score"] == 0
+    finally:
+        pm.unregister(name="acme")
+        reset_registry()
