@@ -390,7 +390,7 @@ def test_load_unchecked_does_not_compile(ruleset):
 BASE = """
 salesrules: 1
 name: base
-requires: [salesrules-base]
+requires: [pluggy]
 fields:
   id: {type: string, key: true}
   deal_value: money
@@ -730,7 +730,7 @@ def b_extends_base(family):
         salesrules: 1
         name: b
         extends: base.yaml
-        requires: [salesrules-b]
+        requires: [click]
         tiers:
           - {name: high, when: "deal_value > 2_000_000"}
         factors:
@@ -754,14 +754,14 @@ def test_independent_parents_of_one_grandparent_do_not_conflict(family):
         salesrules: 1
         name: c
         extends: [base.yaml]
-        requires: [salesrules-c]
+        requires: [jsonschema]
         factors:
           - {name: big, points: 9}
     """)
     loaded = load(family("child.yaml", "salesrules: 1\nname: child\nextends: [b.yaml, c.yaml]\n"))
     assert loaded.tiers.levels[0].when.text == "deal_value > 2_000_000"
     assert [(f.name, f.points.text) for f in loaded.factors] == [("big", "9"), ("b_only", "1")]
-    assert loaded.requires == ["salesrules-base", "salesrules-b", "salesrules-c"]
+    assert loaded.requires == ["pluggy", "click", "jsonschema"]
 
 
 def test_independent_parents_changing_the_same_key_conflict(family):
@@ -780,15 +780,15 @@ def test_removing_in_one_parent_and_changing_in_another_conflicts(family):
 
 
 def test_requires_accumulates_in_order_without_duplicates(family):
-    family("p1.yaml", "salesrules: 1\nname: p1\nrequires: [salesrules-saas>=1.0, salesrules-x]\n")
-    family("p2.yaml", "salesrules: 1\nname: p2\nrequires: [salesrules-y, salesrules-x]\n")
+    family("p1.yaml", "salesrules: 1\nname: p1\nrequires: [polars>=0.1, pyyaml]\n")
+    family("p2.yaml", "salesrules: 1\nname: p2\nrequires: [rich, pyyaml]\n")
     loaded = load(family("child.yaml", """
         salesrules: 1
         name: child
         extends: [p1.yaml, p2.yaml]
-        requires: [salesrules-z, salesrules-y]
+        requires: [packaging, rich]
     """))
-    assert loaded.requires == ["salesrules-saas>=1.0", "salesrules-x", "salesrules-y", "salesrules-z"]
+    assert loaded.requires == ["polars>=0.1", "pyyaml", "rich", "packaging"]
 
 
 def test_tests_names_and_versions_are_not_inherited(family):
@@ -865,7 +865,7 @@ def test_the_hash_changes_when_a_rule_changes(tmp_path):
         ("probability: 0.4", "probability: 0.5"),
         ("{name: A, min: 70}", "{name: A, min: 75}"),
         ("deal_value: money", "deal_value: number"),
-        ("[salesrules-base]", "[salesrules-other]"),
+        ("[pluggy]", "[rich]"),
     ]:
         assert old in BASE
         changed = load(write(tmp_path, "changed.yaml", BASE.replace(old, new))).hash
