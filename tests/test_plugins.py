@@ -290,3 +290,24 @@ def test_plugins_dir_broken_file(tmp_path):
     (folder / "bad.py").write_text("raise ValueError('nope')\n")
     with pytest.raises(PluginError, match=r"bad.py: plugin failed to load: ValueError: nope"):
         plugins.register_plugins_dir(str(folder))
+
+
+def test_signal_without_its_inputs_is_a_ruleset_error(register, tmp_path):
+    class Seats:
+        __name__ = "seats"
+
+        @salesrules.hookimpl
+        def register_signals(self, register):
+            register("seats_free", lambda inputs: inputs["licensed"] - inputs["used"],
+                     inputs={"licensed": "integer", "used": "integer"}, returns="integer")
+
+    register(Seats(), "seats")
+    missing = write(tmp_path, "salesrules: 1\nname: t\nfields: {licensed: integer}\nfactors:\n  - {name: f, when: 'seats_free > 3', points: 1}\n")
+    with pytest.raises(salesrules.ExpressionError) as info:
+        salesrules.load(missing)
+    assert "'seats_free' is a signal of plugin 'seats' that needs a field 'used' (integer)" in str(info.value)
+    mistyped = write(tmp_path, "salesrules: 1\nname: t\nfields: {licensed: integer, used: string}\nfactors:\n  - {name: f, when: 'seats_free > 3', points: 1}\n", "m.yaml")
+    with pytest.raises(salesrules.ExpressionError, match="needs field 'used' to be integer, not string"):
+        salesrules.load(mistyped)
+    good = write(tmp_path, "salesrules: 1\nname: t\nfields: {licensed: integer, used: integer}\nfactors:\n  - {name: f, when: 'seats_free > 3', points: 1}\n", "g.yaml")
+    assert salesrules.load(good).evaluate_one({"licensed": 10, "used": 2})["score"] == 1

@@ -22,6 +22,7 @@ from .errors import ExpressionError, InputError, Loc, RulesetError, UsageError, 
 from .expressions import Scope, compile_expression
 from .model import Expr, FieldSpec
 from .types import BOOLEAN, DATE, INTEGER, NUMBER, STRING, Type, named
+from .types import polars_dtype as polars_type
 
 STAGE = "stage"
 ROW = "__row"
@@ -54,6 +55,8 @@ class Plan:
     key: str
     closed_names: list[str]
     score_dtype: dict[str, pl.DataType] = field(default_factory=dict)
+    # The names each phase of the ruleset sees, for tools that compile parts of its rules.
+    scopes: dict[str, Scope] = field(default_factory=dict)
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
@@ -231,14 +234,14 @@ class _Compiler:
         rs = self.ruleset
         functions = self.registry.functions
         names = {n: (field_type(s), pl.col(n)) for n, s in self.fields.items()}
-        for signal in self.registry.signals.values():
-            names.setdefault(signal.name, (named(signal.returns), pl.col(signal.name)))
         hints = {c.name: "is a result and cannot be used before it is computed" for c in rs.classifications}
         scope = Scope(names, functions, self.as_of, hints)
-        self.compile_signals(scope)
+        scope = self.compile_signals(scope)
+        self.scopes = {"fields": scope}
 
         stage_scope = scope
         scope = self.compile_stages(scope)
+        self.scopes["rules"] = scope
         for classification in rs.classifications:
             scope = self.compile_classification(classification, scope)
         if not any(c.name == "tier" for c in rs.classifications):
@@ -246,7 +249,9 @@ class _Compiler:
             # record's tier is unknown and worth 0 points.
             self.steps.append([pl.lit(None, pl.String).alias("tier"), pl.lit(0, pl.Int64).alias("tier_points")])
         scope = self.compile_factors(scope)
+        self.scopes["factors"] = scope
         scope = self.compile_scores(scope)
+        self.scopes["actions"] = scope
         self.compile_actions(scope, stage_scope)
         key = rs.key or "row"
         output = [key, "tier", "tier_points"] + [c.name for c in rs.classifications if c.name != "tier"]
@@ -256,18 +261,38 @@ class _Compiler:
                 output += [s, f"{s}_band"]
         output += ["rank", "reasons", "actions", "gaps"]
         return Plan(rs, self.as_of, self.fields, self.steps, output, key,
-                    [s.name for s in rs.stages if s.closed])
+                    [s.name for s in rs.stages if s.closed], scopes=self.scopes)
 
-    def compile_signals(self, scope: Scope):
-        exprs = []
+    def compile_signals(self, scope: Scope) -> Scope:
+        """Compute the plugins' signals whose input fields the ruleset declares with fitting types."""
+        from .errors import PluginError
+        from .types import accepts
+
+        exprs, extra, hints = [], {}, dict(scope.hints)
         for signal in self.registry.signals.values():
-            missing = [n for n in signal.inputs if n not in self.fields]
-            if missing or signal.name in self.fields:
+            if signal.name in self.fields:
                 continue
-            inputs = {n: pl.col(n) for n in signal.inputs}
-            exprs.append(signal.impl(inputs).alias(signal.name))
+            unmet = []
+            for name, wanted in signal.inputs.items():
+                spec = self.fields.get(name)
+                if spec is None:
+                    unmet.append(f"a field {name!r} ({wanted})")
+                elif not accepts(wanted, field_type(spec)):
+                    unmet.append(f"field {name!r} to be {wanted}, not {spec.type}")
+            if unmet:
+                hints[signal.name] = f"is a signal of plugin {signal.plugin!r} that needs {', '.join(unmet)}"
+                continue
+            try:
+                expr = signal.impl({n: pl.col(n) for n in signal.inputs})
+            except Exception as exc:
+                raise PluginError(f"plugin {signal.plugin!r} failed in signal {signal.name!r}: {type(exc).__name__}: {exc}") from exc
+            exprs.append(expr.cast(polars_type(named(signal.returns))).alias(signal.name))
+            extra[signal.name] = (named(signal.returns), pl.col(signal.name))
         if exprs:
             self.steps.append(exprs)
+        result = scope.child(extra)
+        result.hints = hints
+        return result
 
     # -- stages
 
@@ -444,10 +469,12 @@ class _Compiler:
             )
             dtype = pl.Int64 if integer else pl.Float64
             total = pl.sum_horizontal([p.cast(dtype) for p, _ in parts]) if parts else pl.lit(0, dtype)
+            raw = total.cast(dtype)
             if score.min is not None or score.max is not None:
                 lower = None if score.min is None else pl.lit(score.min, dtype)
                 upper = None if score.max is None else pl.lit(score.max, dtype)
                 total = total.clip(lower, upper)
+            sums.append(raw.alias(f"__raw:{name}"))
             sums.append(total.cast(dtype).alias(f"__score:{name}"))
             band = None
             for b in score.bands[:-1]:
