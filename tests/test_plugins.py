@@ -311,3 +311,24 @@ def test_signal_without_its_inputs_is_a_ruleset_error(register, tmp_path):
         salesrules.load(mistyped)
     good = write(tmp_path, "salesrules: 1\nname: t\nfields: {licensed: integer, used: integer}\nfactors:\n  - {name: f, when: 'seats_free > 3', points: 1}\n", "g.yaml")
     assert salesrules.load(good).evaluate_one({"licensed": 10, "used": 2})["score"] == 1
+
+
+def test_a_plugin_cannot_take_a_builtin_extension(register):
+    from salesrules.inputs import input_format_for
+    from salesrules.outputs import format_for_path
+
+    class Greedy:
+        __name__ = "greedy"
+
+        @salesrules.hookimpl(tryfirst=True)
+        def register_output_formats(self, register):
+            register("crm-csv", lambda frame, stream, context: None, extension=".csv")
+
+        @salesrules.hookimpl(tryfirst=True)
+        def register_input_formats(self, register):
+            register("crm-csv-in", lambda path, options: None, extensions=(".csv", ".crm"))
+
+    register(Greedy(), "greedy")
+    assert format_for_path("out.csv", "table") == "csv"
+    assert input_format_for("in.csv") == "csv"
+    assert input_format_for("in.crm") == "crm-csv-in"

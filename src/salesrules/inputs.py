@@ -92,13 +92,9 @@ def remove_temporary_files() -> None:
 
 
 def _formats_by_extension() -> dict[str, str]:
-    from .plugins import get_registry
+    from .plugins import by_extension, get_registry
 
-    return {
-        ext.lower(): fmt.name
-        for fmt in get_registry().input_formats.values()
-        for ext in fmt.extensions
-    }
+    return by_extension(get_registry().input_formats.values())
 
 
 def _check_encoding(encoding: str) -> None:

@@ -197,7 +197,9 @@ def _formats():
 
 
 def _formats_by_extension() -> dict[str, str]:
-    return {fmt.extension.lower(): fmt.name for fmt in _formats().values() if fmt.extension}
+    from .plugins import by_extension
+
+    return by_extension(_formats().values())
 
 
 def _output_format(name: str):

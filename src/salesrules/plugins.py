@@ -225,3 +225,15 @@ def plugin_list(show_all: bool = False, hook: str | None = None) -> list[dict]:
             entry["package"], entry["version"] = versions[name]
         result.append(entry)
     return sorted(result, key=lambda e: e["name"])
+
+
+def by_extension(formats) -> dict[str, str]:
+    """Format names by lower-case file extension; a built-in format keeps an extension a plugin also claims."""
+    owners: dict[str, object] = {}
+    for fmt in formats:
+        extensions = getattr(fmt, "extensions", None) or ((fmt.extension,) if getattr(fmt, "extension", "") else ())
+        for extension in extensions:
+            current = owners.get(extension.lower())
+            if current is None or (fmt.plugin in DEFAULT_PLUGINS and current.plugin not in DEFAULT_PLUGINS):
+                owners[extension.lower()] = fmt
+    return {extension: fmt.name for extension, fmt in owners.items()}
