@@ -1,0 +1,349 @@
+import datetime as dt
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import entry_points, version
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import salesrules
+import salesrules_manufacturing as mod
+from salesrules.functions import NO_LITERAL, Call
+from salesrules.outputs import OutputContext, format_for_path, write_output
+from salesrules.plugins import get_registry, load_plugins, plugin_list, pm, reset_registry
+from salesrules.testing import run_tests
+
+AS_OF = dt.date(2026, 11, 22)
+HERE = Path(__file__).parent
+HOOKS = ["register_functions", "register_output_formats", "register_rulesets", "register_signals"]
+
+
+@pytest.fixture(autouse=True)
+def plugin():
+    load_plugins()
+    pm.register(mod, "manufacturing")
+    reset_registry()
+    try:
+        yield mod
+    finally:
+        pm.unregister(name="manufacturing")
+        reset_registry()
+
+
+def test_plugin_is_installed():
+    assert version("salesrules-manufacturing") == "1.0.0"
+    (ep,) = [ep for ep in entry_points(group="salesrules") if ep.name == "manufacturing"]
+    assert ep.value == "salesrules_manufacturing"
+    assert ep.load() is mod
+    assert plugin_list() == [{"name": "manufacturing", "hooks": HOOKS}]
+
+
+def test_plugin_loads_through_its_entry_point():
+    env = {**os.environ, "SALESRULES_LOAD_PLUGINS": "manufacturing"}
+    out = subprocess.run(
+        [sys.executable, "-m", "salesrules", "plugins"], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == [
+        {"name": "manufacturing", "hooks": HOOKS, "package": "salesrules-manufacturing", "version": "1.0.0"}
+    ]
+
+
+def test_registrations():
+    registry = get_registry()
+    assert {n: f.plugin for n, f in registry.functions.items() if f.plugin == "manufacturing"} == {
+        "fiscal_quarter": "manufacturing", "days_to_budget_cycle": "manufacturing", "lead_time_weeks": "manufacturing",
+    }
+    assert {n: s.returns for n, s in registry.signals.items() if s.plugin == "manufacturing"} == {
+        "buying_complexity": "integer", "prototype_stage": "boolean", "capex_cycle_open": "boolean",
+    }
+    assert registry.rulesets["manufacturing"].path.endswith("manufacturing.yaml")
+    assert {(f.name, f.extension, f.binary) for f in registry.output_formats.values() if f.plugin == "manufacturing"} == {
+        ("salesforce-csv", ".csv", True), ("hubspot-csv", ".csv", True),
+    }
+
+
+# ---------------------------------------------------------------- functions
+
+
+def call(fn, frame, *columns, literals=None, as_of=AS_OF):
+    args = tuple(pl.col(c) if isinstance(c, str) else pl.lit(c) for c in columns)
+    literals = literals or tuple(c if not isinstance(c, str) else NO_LITERAL for c in columns)
+    result = fn(Call(fn.__name__, args, (), literals, as_of))
+    return frame.select(result.alias("v"))["v"].to_list()
+
+
+DATES = pl.DataFrame({"d": [dt.date(2026, 7, 1), dt.date(2026, 9, 30), dt.date(2026, 12, 15), dt.date(2027, 1, 1), dt.date(2027, 6, 30), None]})
+
+
+def test_fiscal_quarter_of_a_july_year():
+    assert call(mod.fiscal_quarter, DATES, "d", 7) == [1, 1, 2, 3, 4, None]
+
+
+def test_fiscal_quarter_of_a_calendar_year():
+    assert call(mod.fiscal_quarter, DATES, "d", 1) == [3, 3, 4, 1, 2, None]
+
+
+def test_fiscal_quarter_with_a_start_month_per_record():
+    frame = DATES.head(4).with_columns(m=pl.Series([7, 10, 13, None]))
+    assert call(mod.fiscal_quarter, frame, "d", "m") == [1, 4, None, None]
+
+
+@pytest.mark.parametrize("month", [0, 13, -1, 2.5])
+def test_fiscal_quarter_rejects_a_literal_month_outside_the_year(month):
+    with pytest.raises(ValueError, match="from 1 to 12"):
+        call(mod.fiscal_quarter, DATES, "d", month)
+
+
+def test_days_to_budget_cycle():
+    frame = pl.DataFrame({"m": [1, 11, 12, 7, 0, None]})
+    # From 2026-11-22: 2027-01-01, 2027-11-01, 2026-12-01, 2027-07-01; 0 and null are not months.
+    assert call(mod.days_to_budget_cycle, frame, "m") == [40, 344, 9, 221, None, None]
+
+
+def test_days_to_budget_cycle_is_zero_on_the_first_day_of_the_fiscal_year():
+    frame = pl.DataFrame({"m": [11, 10]})
+    assert call(mod.days_to_budget_cycle, frame, "m", as_of=dt.date(2026, 11, 1)) == [0, 334]
+
+
+def test_days_to_budget_cycle_with_a_literal_month():
+    assert call(mod.days_to_budget_cycle, pl.DataFrame({"x": [1]}), 4) == [130]
+    with pytest.raises(ValueError, match="days_to_budget_cycle\\(\\): the fiscal-year start month"):
+        call(mod.days_to_budget_cycle, pl.DataFrame({"x": [1]}), 13)
+
+
+def test_lead_time_weeks():
+    frame = pl.DataFrame({"d": [dt.date(2026, 11, 22), dt.date(2026, 11, 28), dt.date(2026, 11, 29),
+                                dt.date(2027, 2, 14), dt.date(2026, 11, 21), dt.date(2026, 11, 15), None]})
+    assert call(mod.lead_time_weeks, frame, "d") == [0, 0, 1, 12, -1, -1, None]
+
+
+def test_functions_in_a_ruleset(tmp_path):
+    path = tmp_path / "fiscal.yaml"
+    path.write_text(
+        "salesrules: 1\nname: fiscal\n"
+        "fields: {id: {type: string, key: true}, d: date, m: integer}\n"
+        "classifications:\n"
+        "  quarter:\n"
+        "    - {name: first_half, when: 'fiscal_quarter(d, m) <= 2'}\n"
+        "    - {name: second_half}\n"
+        "actions:\n"
+        "  - {name: budget, when: 'days_to_budget_cycle(m) < 60', text: 'budget in {m}', due: 'as_of + 7 * lead_time_weeks(d)'}\n"
+    )
+    ruleset = salesrules.load(path)
+    result = ruleset.evaluate([{"id": "a", "d": "2026-12-15", "m": 7}, {"id": "b", "d": "2026-12-15", "m": 1}], as_of=AS_OF)
+    assert result["quarter"].to_list() == ["first_half", "second_half"]
+    assert result["actions"].to_list() == [[], [{"name": "budget", "text": "budget in 1", "due": dt.date(2026, 12, 13)}]]
+
+
+def test_a_literal_month_outside_the_year_is_a_ruleset_error(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "salesrules: 1\nname: bad\nfields: {d: date}\n"
+        "factors:\n  - {name: q, when: 'fiscal_quarter(d, 13) == 1', points: 1}\n"
+    )
+    with pytest.raises(salesrules.RulesetError, match="bad.yaml:5:.*fiscal_quarter\\(\\): the fiscal-year start month must be a whole number from 1 to 12, not 13"):
+        salesrules.load(path)
+
+
+# ---------------------------------------------------------------- signals
+
+
+def signal(fn, **columns):
+    frame = pl.DataFrame(columns)
+    return frame.select(fn({name: pl.col(name) for name in columns}).alias("v"))["v"].to_list()
+
+
+def test_buying_complexity():
+    assert signal(
+        mod.buying_complexity,
+        sites_involved=[1, 4, 3, 1, None, 0, 2],
+        buyer_count=[1, 2, 3, 5, 3, None, -1],
+    ) == [0, 4, 4, 4, 2, 0, 1]
+
+
+def test_prototype_stage():
+    assert signal(
+        mod.prototype_stage,
+        sample_requested=[False, True, False, True, True, None, None],
+        prototype_requested=[False, False, True, True, False, True, None],
+        sample_approved=[False, False, False, False, True, None, False],
+    ) == [False, True, True, True, False, True, False]
+
+
+def test_capex_cycle_open():
+    assert signal(
+        mod.capex_cycle_open,
+        close_date=[dt.date(2026, 12, 15), dt.date(2027, 1, 15), dt.date(2027, 3, 31), dt.date(2027, 6, 30), None, dt.date(2027, 1, 1)],
+        fiscal_year_start=[7, 7, 4, 1, 1, None],
+    ) == [True, False, False, True, None, None]
+
+
+# ---------------------------------------------------------------- the shipped ruleset
+
+
+def test_the_shipped_ruleset_loads_and_its_tests_pass():
+    ruleset = salesrules.load("builtin:manufacturing")
+    assert (ruleset.name, ruleset.version) == ("manufacturing", "2026.11")
+    results = run_tests(ruleset)
+    assert len(results) >= 6
+    assert [(r.name, r.mismatches, r.error) for r in results if not r.passed] == []
+
+
+def test_every_added_rule_is_tested():
+    """Each factor and action the ruleset adds fires in at least one of its own tests."""
+    ruleset = salesrules.load("builtin:manufacturing")
+    standard = salesrules.load("builtin:standard")
+    added_factors = {f.name for f in ruleset.factors} - {f.name for f in standard.factors}
+    added_actions = {a.name for a in ruleset.actions} - {a.name for a in standard.actions}
+    assert len(added_factors) == 10 and len(added_actions) == 4
+    fired_reasons, fired_actions = set(), set()
+    for case in ruleset.tests:
+        result = ruleset.evaluate_one(case.record, as_of=case.as_of)
+        fired_reasons |= set(result["reasons"])
+        fired_actions |= {a["name"] for a in result["actions"]}
+        assert set(case.expect) & {"score", "tier", "actions"}
+    patterns = {f.name: re.escape(f.reason).replace("\\{", "{").replace("\\}", "}") for f in ruleset.factors}
+    patterns = {n: re.sub(r"\{\w+\}", ".+", p) for n, p in patterns.items()}
+    unfired = sorted(n for n in added_factors if not any(re.fullmatch(patterns[n], r) for r in fired_reasons))
+    assert unfired == []
+    assert added_actions <= fired_actions
+
+
+def test_the_ruleset_reads_crm_column_names():
+    ruleset = salesrules.load("builtin:manufacturing")
+    result = ruleset.evaluate(HERE / "opportunities.csv", as_of=AS_OF)
+    assert result.select("id", "tier", "stage", "score", "band", "rank").rows() == [
+        ("006A1", "high", "negotiation", 80, "A", 1),
+        ("006A2", "low", "evaluation", 50, "B", 2),
+        ("006A3", "medium", "presentation", 0, "C", 3),
+        ("006A4", "low", "won", 30, "C", None),
+    ]
+    assert result["reasons"][2].to_list() == [
+        "Not yet an approved supplier at Norden Steel: supplier qualification comes before any order",
+        "Procurement takes 40 weeks",
+        "A capital purchase closing late in the customer's fiscal year without a confirmed budget",
+        "3 sites and 3 buyers are involved",
+    ]
+
+
+# ---------------------------------------------------------------- output formats
+
+ACTIONS = pl.List(pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date}))
+CONTEXT = OutputContext({"ruleset": "manufacturing", "ruleset_version": "2026.11", "ruleset_hash": "abc123def456", "as_of": "2026-11-22"}, "id")
+
+
+def results_frame():
+    return pl.DataFrame(
+        {
+            "id": ["006A1", "006A2", "006A3"],
+            "tier": ["high", "low", "unknown"],
+            "tier_points": [50, 10, 0],
+            "stage": ["negotiation", "evaluation", "won"],
+            "stage_source": ["recorded", "recorded", "recorded"],
+            "stage_conflict": [False, True, False],
+            "stage_probability": [0.6, 0.35, 1.0],
+            "score": [80, 42, 30],
+            "band": ["A", "B", "C"],
+            "rank": [1, 2, None],
+            "reasons": [["Budget is confirmed", '4 sites, "2" buyers'], ["A sample or prototype is out for approval"], []],
+            "actions": [
+                [
+                    {"name": "set_next_step", "text": "Set a next step", "due": None},
+                    {"name": "map_buying_center", "text": "Map the buyers, 4 sites", "due": dt.date(2026, 11, 29)},
+                    {"name": "confirm_decision_maker", "text": "Confirm who signs", "due": dt.date(2026, 11, 24)},
+                ],
+                [{"name": "set_next_step", "text": "Set a next step", "due": None}],
+                [],
+            ],
+            "gaps": [[], ["demo_sample_or_trial"], []],
+        },
+        schema_overrides={"rank": pl.Int64, "actions": ACTIONS, "gaps": pl.List(pl.String), "reasons": pl.List(pl.String)},
+    )
+
+
+SALESFORCE = (
+    "Id,Priority_Score__c,Priority_Band__c,Value_Tier__c,Priority_Rank__c,Stage_Probability__c,Next_Action__c,"
+    "Next_Action_Due__c,Recommended_Actions__c,Score_Reasons__c,Stage_Gaps__c,Scoring_Ruleset__c,"
+    "Scoring_Ruleset_Version__c,Scoring_Ruleset_Hash__c,Scored_As_Of__c\n"
+    '006A1,80,A,high,1,60,Confirm who signs,2026-11-24,"Set a next step; Map the buyers, 4 sites (due 2026-11-29); '
+    'Confirm who signs (due 2026-11-24)","Budget is confirmed; 4 sites, ""2"" buyers",,manufacturing,2026.11,abc123def456,2026-11-22\n'
+    "006A2,42,B,low,2,35,Set a next step,,Set a next step,A sample or prototype is out for approval,demo_sample_or_trial,"
+    "manufacturing,2026.11,abc123def456,2026-11-22\n"
+    "006A3,30,C,unknown,,100,,,,,,manufacturing,2026.11,abc123def456,2026-11-22\n"
+)
+
+HUBSPOT = (
+    "Record ID,priority_score,priority_band,value_tier,priority_rank,stage_probability,next_action,"
+    "next_action_due_date,recommended_actions,score_reasons,stage_gaps,scoring_ruleset,"
+    "scoring_ruleset_version,scoring_ruleset_hash,scored_as_of\n"
+    '006A1,80,A,high,1,0.6,Confirm who signs,2026-11-24,"Set a next step; Map the buyers, 4 sites (due 2026-11-29); '
+    'Confirm who signs (due 2026-11-24)","Budget is confirmed; 4 sites, ""2"" buyers",,manufacturing,2026.11,abc123def456,2026-11-22\n'
+    "006A2,42,B,low,2,0.35,Set a next step,,Set a next step,A sample or prototype is out for approval,demo_sample_or_trial,"
+    "manufacturing,2026.11,abc123def456,2026-11-22\n"
+    "006A3,30,C,unknown,,1,,,,,,manufacturing,2026.11,abc123def456,2026-11-22\n"
+)
+
+
+@pytest.mark.parametrize("writer, expected", [(mod.write_salesforce_csv, SALESFORCE), (mod.write_hubspot_csv, HUBSPOT)])
+def test_crm_writers(writer, expected):
+    stream = io.BytesIO()
+    writer(results_frame(), stream, CONTEXT)
+    assert stream.getvalue().decode("utf-8") == expected
+
+
+@pytest.mark.parametrize("name, expected", [("salesforce-csv", SALESFORCE), ("hubspot-csv", HUBSPOT)])
+def test_crm_formats_write_through_the_registry(tmp_path, name, expected):
+    target = tmp_path / "import.csv"
+    write_output(results_frame(), str(target), name, CONTEXT)
+    assert target.read_text("utf-8") == expected
+
+
+def test_crm_writers_ignore_input_columns_and_handle_decimal_scores():
+    frame = results_frame().head(1).with_columns(
+        pl.lit(81.25).alias("score"), pl.lit(0.125).alias("stage_probability"), pl.lit("x").alias("Amount")
+    )
+    stream = io.BytesIO()
+    mod.write_hubspot_csv(frame, stream, CONTEXT)
+    header, row = stream.getvalue().decode().splitlines()
+    assert "Amount" not in header
+    assert row.startswith("006A1,81.25,A,high,1,0.13,")
+
+
+def test_crm_writers_need_a_key():
+    frame = results_frame().rename({"id": "row"}).with_columns(pl.Series("row", [1, 2, 3]))
+    context = OutputContext(CONTEXT.provenance, "row")
+    with pytest.raises(salesrules.UsageError, match="salesforce-csv needs a ruleset with a key field"):
+        mod.write_salesforce_csv(frame, io.BytesIO(), context)
+
+
+def test_a_plain_csv_path_keeps_the_core_csv_format():
+    assert format_for_path("ranked.csv", "table") == "csv"
+    assert format_for_path("-", "table") == "table"
+
+
+def test_evaluate_to_salesforce_csv_from_the_command_line(tmp_path):
+    ruleset = salesrules.load("builtin:manufacturing")
+    env = {**os.environ, "SALESRULES_LOAD_PLUGINS": "manufacturing"}
+    command = [sys.executable, "-m", "salesrules", "evaluate", str(HERE / "opportunities.csv"),
+               "-r", "builtin:manufacturing", "--as-of", "2026-11-22", "-f", "salesforce-csv"]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    tail = f"manufacturing,2026.11,{ruleset.hash},2026-11-22"
+    assert out.splitlines() == [
+        SALESFORCE.splitlines()[0],
+        f"006A1,80,A,high,1,60,,,,Budget is confirmed; We are talking to the decision maker; 4 sites and 2 buyers are involved,,{tail}",
+        "006A2,50,B,low,2,40,Confirm who signs for Brightline Pumps,2026-11-24,"
+        "Confirm who signs for Brightline Pumps (due 2026-11-24); Ask Brightline Pumps for feedback on the sample sent 2026-10-20 (due 2026-11-24),"
+        f'"A sample or prototype is out for approval; Needed by 2027-02-14, within 12 weeks",,{tail}',
+        "006A3,0,C,medium,3,35,Confirm who signs for Norden Steel,2026-11-24,"
+        "Confirm who signs for Norden Steel (due 2026-11-24); Get Norden Steel's project into the capital plan before its fiscal year starts (month 1) (due 2026-12-06); "
+        "Start supplier registration with Norden Steel's purchasing (due 2026-11-27); Map the buyers at Norden Steel's 3 sites and who signs the order (due 2026-11-29),"
+        "Not yet an approved supplier at Norden Steel: supplier qualification comes before any order; Procurement takes 40 weeks; "
+        "A capital purchase closing late in the customer's fiscal year without a confirmed budget; 3 sites and 3 buyers are involved,,"
+        f"{tail}",
+        f"006A4,30,C,low,,100,,,,Budget is confirmed; We are talking to the decision maker,,{tail}",
+    ]
