@@ -212,3 +212,13 @@ def test_version_does_not_import_polars():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
     assert "salesrules, version" in out.stdout
+
+
+def test_new_plugin_refuses_bad_names_and_existing_folders(cli_runner, tmp_path):
+    result = run(cli_runner, "new-plugin", "Bad_Name", "--dir", str(tmp_path))
+    assert_one_line_error(result, 2, "plugin name 'Bad_Name' must be lower case")
+    assert run(cli_runner, "new-plugin", "acme", "--dir", str(tmp_path)).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "salesrules-acme").rglob("*") if p.is_file()) == [
+        "README.md", "__init__.py", "acme.yaml", "pyproject.toml", "test_salesrules_acme.py"]
+    result = run(cli_runner, "new-plugin", "acme", "--dir", str(tmp_path))
+    assert_one_line_error(result, 2, "already exists")

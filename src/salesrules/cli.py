@@ -197,6 +197,19 @@ def plugins(show_all, hook):
     click.echo(json.dumps(plugin_list(show_all, hook), indent=2))
 
 
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "directory", default=".", type=click.Path(file_okay=False), help="Where to create the package.")
+def new_plugin(name, directory):
+    """Create salesrules-NAME, a working plugin package with a function, a signal, a ruleset and tests."""
+    from pathlib import Path
+
+    from .plugin_template import new_plugin as create
+
+    root = create(name, Path(directory))
+    click.echo(f"created {root}; next: pip install -e {root} && pytest {root}")
+
+
 def main():
     """Entry point for ``python -m salesrules``."""
     cli()

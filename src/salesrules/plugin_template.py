@@ -1,0 +1,173 @@
+"""``salesrules new-plugin NAME``: a working plugin package with a function, a signal, a ruleset and tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import UsageError
+
+PYPROJECT = '''[build-system]
+requires = ["setuptools>=69"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "salesrules-{name}"
+version = "0.1.0"
+description = "salesrules plugin: {name} scoring signals, functions and ruleset"
+requires-python = ">=3.11"
+dependencies = ["salesrules"]
+
+[project.optional-dependencies]
+test = ["pytest"]
+
+[project.entry-points.salesrules]
+{name} = "salesrules_{module}"
+
+[tool.setuptools]
+packages = ["salesrules_{module}"]
+
+[tool.setuptools.package-data]
+salesrules_{module} = ["*.yaml"]
+'''
+
+MODULE = '''"""salesrules plugin for {name}: a function, a signal and a ruleset."""
+
+from pathlib import Path
+
+import polars as pl
+
+import salesrules
+
+
+@salesrules.hookimpl
+def register_functions(register):
+    """Register ``per_head(amount, people)``: an amount shared out per person."""
+    register(
+        "per_head",
+        lambda call: pl.when(call.args[1] > 0).then(call.args[0] / call.args[1]),
+        args=["numeric", "numeric"],
+        returns="money",
+        doc="An amount per person; null when there are no people.",
+    )
+
+
+@salesrules.hookimpl
+def register_signals(register):
+    """Register ``large_team``: the account has more than 50 contacts."""
+    register(
+        "large_team",
+        lambda inputs: inputs["contacts"] > 50,
+        inputs={{"contacts": "integer"}},
+        returns="boolean",
+        doc="More than 50 contacts at the account.",
+    )
+
+
+@salesrules.hookimpl
+def register_rulesets(register):
+    """Register the ``{name}`` ruleset."""
+    register("{name}", str(Path(__file__).with_name("{name}.yaml")))
+'''
+
+RULESET = '''# The {name} ruleset: the standard model plus this industry's signals.
+salesrules: 1
+name: {name}
+version: "0.1"
+extends: [builtin:standard]
+requires: [salesrules-{name}]
+
+fields:
+  contacts: {{type: integer, aliases: [Contacts, "Number of Contacts"]}}
+
+factors:
+  - name: large_team
+    when: large_team
+    points: 10
+    reason: A large team at the account
+  - name: small_value_per_contact
+    when: "per_head(deal_value, contacts) < 1_000"
+    points: -5
+    reason: Little value per contact
+
+tests:
+  - name: a large team adds points
+    as_of: 2026-11-22
+    record: {{deal_value: 2_000_000, contacts: 60}}
+    expect: {{tier: high, score: 60}}
+  - name: little value per contact costs points
+    as_of: 2026-11-22
+    record: {{deal_value: 10_000, contacts: 20}}
+    expect: {{tier: low, score: 5}}
+'''
+
+TEST = '''import pytest
+
+import salesrules
+import salesrules_{module}
+from salesrules.plugins import pm, reset_registry
+from salesrules.testing import run_tests
+
+
+@pytest.fixture
+def plugin():
+    pm.register(salesrules_{module}, name="{name}")
+    reset_registry()
+    yield
+    pm.unregister(name="{name}")
+    reset_registry()
+
+
+def test_plugin_is_installed():
+    from importlib.metadata import entry_points
+
+    assert "{name}" in {{ep.name for ep in entry_points(group="salesrules")}}
+
+
+def test_ruleset_passes_its_tests(plugin):
+    ruleset = salesrules.load("builtin:{name}")
+    results = run_tests(ruleset)
+    assert results and all(r.passed for r in results), results
+
+
+def test_per_head(plugin, tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("salesrules: 1\\nname: t\\nfields: {{v: money, n: integer}}\\n"
+                    "factors:\\n  - {{name: f, when: 'per_head(v, n) == 250', points: 1}}\\n")
+    ruleset = salesrules.load(path)
+    assert ruleset.evaluate_one({{"v": 1000, "n": 4}})["score"] == 1
+    assert ruleset.evaluate_one({{"v": 1000, "n": 0}})["score"] == 0
+'''
+
+README = '''# salesrules-{name}
+
+A [salesrules](https://pypi.org/project/salesrules/) plugin: the function `per_head(amount, people)`,
+the signal `large_team` and the ruleset `builtin:{name}`.
+
+    pip install -e .
+    salesrules plugins                                   # lists {name}
+    salesrules evaluate prospects.csv -r builtin:{name}
+    pip install -e '.[test]' && pytest
+'''
+
+
+def new_plugin(name: str, directory: Path) -> Path:
+    """Write the package ``salesrules-NAME`` under ``directory`` and return its folder."""
+    if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", name):
+        raise UsageError(f"plugin name {name!r} must be lower case letters and digits, words joined by -")
+    module = name.replace("-", "_")
+    root = directory / f"salesrules-{name}"
+    if root.exists():
+        raise UsageError(f"{root} already exists")
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "README.md": README,
+        f"salesrules_{module}/__init__.py": MODULE,
+        f"salesrules_{module}/{name}.yaml": RULESET,
+        f"tests/test_salesrules_{module}.py": TEST,
+    }
+    for relative, template in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(name=name, module=module), encoding="utf-8")
+    return root
