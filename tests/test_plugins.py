@@ -332,3 +332,18 @@ def test_a_plugin_cannot_take_a_builtin_extension(register):
     assert format_for_path("out.csv", "table") == "csv"
     assert input_format_for("in.csv") == "csv"
     assert input_format_for("in.crm") == "crm-csv-in"
+
+
+def test_a_function_that_raises_is_named_with_its_plugin(register, tmp_path):
+    class Buggy:
+        __name__ = "buggy"
+
+        @salesrules.hookimpl
+        def register_functions(self, register):
+            register("oops", lambda call: 1 / 0, args=["any"], returns="number")
+
+    register(Buggy(), "buggy")
+    path = write(tmp_path, "salesrules: 1\nname: t\nfields: {n: integer}\nfactors:\n  - {name: f, when: 'oops(n) > 1', points: 1}\n")
+    with pytest.raises(PluginError) as info:
+        salesrules.load(path)
+    assert str(info.value) == f"{path}:5:22: plugin 'buggy' failed in function oops(): ZeroDivisionError: division by zero"

@@ -462,6 +462,13 @@ class _Compiler:
             expr = function.impl(call)
         except ValueError as exc:
             raise self.error(node, str(exc)) from None
+        except Exception as exc:  # a plugin's bug is reported by the plugin's name, not a traceback
+            from .errors import PluginError
+
+            located = self.error(node, "")
+            raise PluginError(
+                f"plugin {function.plugin!r} failed in function {name}(): {type(exc).__name__}: {exc}", located.loc
+            ) from exc
         t = returns if isinstance(returns, Type) else Type(returns)
         if "null" in (x.name for x in types) and t.name != "null":
             expr = expr.cast(polars_dtype(t))  # a null argument must not leave a result without a type
