@@ -222,3 +222,10 @@ def test_new_plugin_refuses_bad_names_and_existing_folders(cli_runner, tmp_path)
         "README.md", "__init__.py", "acme.yaml", "pyproject.toml", "test_salesrules_acme.py"]
     result = run(cli_runner, "new-plugin", "acme", "--dir", str(tmp_path))
     assert_one_line_error(result, 2, "already exists")
+
+
+def test_ragged_csv_row_is_located(cli_runner, tmp_path):
+    data = tmp_path / "p.csv"
+    data.write_text("Opportunity ID,Amount\nA,100\nB,200,extra\n")
+    result = run(cli_runner, "evaluate", str(data), "-r", "builtin:standard", *AS_OF)
+    assert_one_line_error(result, 2, f"{data}:3:", "data row 2 has 3 fields but the header has 2")

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from salesrules import inputs
 from salesrules.errors import InputError, UsageError
-from salesrules.inputs import ReadOptions, input_format_for, read_table
+from salesrules.inputs import ReadOptions, diagnose, input_format_for, read_table
 
 
 @pytest.fixture
@@ -34,7 +34,11 @@ def rows(path: str, **kwargs) -> list[tuple]:
 
 def error(path: str, **kwargs) -> str:
     with pytest.raises(InputError) as caught:
-        read_table(path, **kwargs).collect()
+        try:
+            read_table(path, **kwargs).collect()
+        except pl.exceptions.PolarsError as exc:
+            # Lazy readers fail only when collected; the format then locates the problem.
+            raise diagnose(path, kwargs.get("options"), kwargs.get("format"), exc) from None
     message = str(caught.value)
     assert "\n" not in message and "Traceback" not in message
     return message

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import string
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -759,6 +760,10 @@ def evaluate_full(
     try:
         collected = lazy.collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
+        if isinstance(data, (str, Path)):
+            from .inputs import ReadOptions, diagnose
+
+            raise diagnose(str(data), ReadOptions(encoding=encoding or "utf-8"), input_format, exc) from None
         raise InputError(f"cannot read input: {str(exc).splitlines()[0]}", Loc(source)) from None
     rejects = None
     if collected.height and collected[BAD].any():

@@ -53,9 +53,11 @@ def register_rulesets(register: Callable) -> None:
 def register_input_formats(register: Callable) -> None:
     """Register readers of prospect files.
 
-    :param register: ``register(name, read, extensions)``. ``read(path, options)`` receives the
-        file path and a :class:`salesrules.inputs.ReadOptions` and returns a polars DataFrame or
-        LazyFrame; ``extensions`` are the file suffixes (``".csv"``) that select it by default.
+    :param register: ``register(name, read, extensions, diagnose=None)``. ``read(path, options)``
+        receives the file path and a :class:`salesrules.inputs.ReadOptions` and returns a polars
+        DataFrame or LazyFrame; ``extensions`` are the file suffixes (``".csv"``) that select it by
+        default. A lazy reader may fail only when the data is collected; ``diagnose(path, options,
+        error)`` then returns an :class:`salesrules.errors.InputError` that names the place.
     """
 
 

@@ -168,6 +168,19 @@ def _run_reader(name: str, path: str, options: ReadOptions) -> pl.LazyFrame:
     return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
 
 
+def diagnose(path: str, options: ReadOptions | None, format: str | None, error: Exception) -> InputError:
+    """The error for a failure that surfaced only while the data was collected, located where possible."""
+    options = options or ReadOptions()
+    if path != STDIN:
+        reader = _input_format(format or input_format_for(path))
+        if reader.diagnose is not None:
+            try:
+                return reader.diagnose(path, options, error)
+            except SalesrulesError as exc:
+                return exc
+    return InputError(f"cannot read input: {first_line(error)}", Loc(path))
+
+
 def first_line(error: BaseException) -> str:
     """The first non-empty line of an exception's message (library errors span many lines)."""
     for line in str(error).splitlines():

@@ -138,6 +138,7 @@ class InputFormat:
     name: str
     read: Callable
     extensions: tuple[str, ...] = ()
+    diagnose: Callable | None = None
     plugin: str = ""
 
 

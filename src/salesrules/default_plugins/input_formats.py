@@ -103,8 +103,8 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
 @hookimpl
 def register_input_formats(register):
     """Register the built-in readers and the extensions that select them."""
-    register("csv", read_csv, extensions=(".csv",))
-    register("tsv", read_tsv, extensions=(".tsv",))
+    register("csv", read_csv, extensions=(".csv",), diagnose=diagnose_csv)
+    register("tsv", read_tsv, extensions=(".tsv",), diagnose=diagnose_tsv)
     register("json", read_json, extensions=(".json",))
     register("ndjson", read_ndjson, extensions=(".ndjson", ".jsonl"))
     register("parquet", read_parquet, extensions=(".parquet", ".pq"))
@@ -117,11 +117,26 @@ def register_input_formats(register):
 def _read_delimited(path: str, options: ReadOptions, separator: str) -> pl.LazyFrame:
     _check_text(path, options.encoding)
     source = _utf8_source(path, options.encoding)
-    header = _read_header(source, path, separator)
+    _read_header(source, path, separator)
     frame = pl.scan_csv(source, separator=separator, infer_schema=False, glob=False)
-    if _count_blank_rows(frame, source, path, separator, len(header)):
-        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
-    return frame
+    # polars reads a blank line as a row of nulls; such rows are not records.
+    return frame.filter(~pl.all_horizontal(pl.all().is_null()))
+
+
+def diagnose_csv(path: str, options: ReadOptions, error: Exception) -> InputError:
+    """Locate a row polars failed on while reading (too many fields, an unterminated quote...)."""
+    return _diagnose_delimited(path, options, error, ",")
+
+
+def diagnose_tsv(path: str, options: ReadOptions, error: Exception) -> InputError:
+    """Locate a row polars failed on while reading a tab-separated file."""
+    return _diagnose_delimited(path, options, error, "\t")
+
+
+def _diagnose_delimited(path: str, options: ReadOptions, error: Exception, separator: str) -> InputError:
+    source = _utf8_source(path, options.encoding)
+    width = len(_read_header(source, path, separator))
+    return _locate_csv_problem(source, path, separator, width, error)
 
 
 def _read_header(source: str, path: str, separator: str) -> list[str]:
@@ -149,15 +164,6 @@ def _check_unique_headers(names: list[str], path: str, line: int | None, where: 
                 Loc(path, line),
             )
         seen[name] = number
-
-
-def _count_blank_rows(frame: pl.LazyFrame, source: str, path: str, separator: str, width: int) -> int:
-    """Parse the whole file once (streaming, every column) so a broken row fails now, named."""
-    all_null = pl.all_horizontal(pl.all().is_null()).sum()
-    try:
-        return frame.select(all_null).collect(engine="streaming").item()
-    except pl.exceptions.PolarsError as exc:
-        raise _locate_csv_problem(source, path, separator, width, exc) from None
 
 
 def _locate_csv_problem(source: str, path: str, separator: str, width: int, error: Exception) -> InputError:
