@@ -1,9 +1,10 @@
 """The engine: a ruleset compiled into one lazy polars plan, and evaluation of records.
 
 Per record the plan computes, in order: the typed fields (from the input columns matched
-by name or alias, coerced, defaults filled), the stage (recorded, else inferred from entry
-evidence), the classifications (tiers first), the factors, the scores (sums of their parts,
-clamped) and their bands, and the actions. Values that depend on other records (the rank)
+by name or alias, coerced, converted to the base currency, filled from lookup files, defaults
+filled), the stage (recorded, else inferred from entry evidence) and the days in it, the
+classifications (tiers first), the factors (with their recency decay), the scores (sums of
+their parts, clamped), their bands and grades, and the actions. Values that depend on other records (the rank)
 come from a frame-level pass afterwards. No per-record Python runs anywhere.
 """
 
@@ -21,6 +22,7 @@ import polars as pl
 from . import coerce
 from .errors import ExpressionError, InputError, Loc, RulesetError, UsageError, did_you_mean
 from .expressions import Scope, compile_expression
+from .lookups import LOOKUP, join_lookups
 from .model import Expr, FieldSpec
 from .types import BOOLEAN, DATE, INTEGER, NUMBER, STRING, Type, named
 from .types import polars_dtype as polars_type
@@ -37,8 +39,9 @@ SEP = "\x1f"
 ACTION_PARTS = ("__action_names", "__action_texts", "__action_dues")
 RESERVED = {
     "tier", "tier_points", "stage_source", "stage_conflict", "stage_probability", "score", "band",
-    "rank", "reasons", "actions", "gaps", "as_of", "row",
+    "rank", "reasons", "actions", "gaps", "as_of", "row", "days_in_stage", "stage_overdue",
 }
+
 
 
 # ---------------------------------------------------------------- compiling
@@ -136,8 +139,14 @@ def rank(frame: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 def effective_fields(ruleset) -> dict[str, FieldSpec]:
-    """The declared fields plus the implicit ``stage`` field whose values are the stage names."""
-    fields = dict(ruleset.fields)
+    """The declared fields, the looked-up ones and the implicit ``stage`` field whose values are the stage names.
+
+    Money fields carry the rates that convert them to the base currency, and the fields
+    holding currency codes the codes they may hold.
+    """
+    from .lookups import looked_up_fields
+
+    fields = looked_up_fields(ruleset, with_currencies(ruleset, dict(ruleset.fields)))
     if ruleset.stages:
         declared = fields.get(STAGE)
         values = {s.name: s.aliases for s in ruleset.stages}
@@ -151,6 +160,41 @@ def effective_fields(ruleset) -> dict[str, FieldSpec]:
             description=declared.description if declared else "The recorded stage of the sales cycle",
             loc=declared.loc if declared else None,
         )
+    return fields
+
+
+def with_currencies(ruleset, fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+    """``fields`` with the currency rates set on money fields and on the fields holding their codes."""
+    from dataclasses import replace
+
+    currencies = ruleset.currencies
+    for name, spec in list(fields.items()):
+        if spec.currency_field is None and (currencies is None or spec.currency is None):
+            continue
+        if spec.type != "money":
+            raise RulesetError(f"field {name!r}: only a money field has a currency", spec.loc)
+        if currencies is None:
+            raise RulesetError(
+                f"field {name!r}: currency_field needs a currencies section with the base currency and the rates", spec.loc
+            )
+        table = currencies.table()
+        codes = [code for code, _ in table]
+        if spec.currency is not None and spec.currency not in codes:
+            raise RulesetError(
+                f"field {name!r}: currency {spec.currency!r} has no rate in currencies (known: {', '.join(codes)})", spec.loc
+            )
+        if spec.currency_field is not None:
+            holder = fields.get(spec.currency_field)
+            if holder is None:
+                raise RulesetError(
+                    f"field {name!r}: currency_field {spec.currency_field!r} is not a field"
+                    f"{did_you_mean(spec.currency_field, fields)}",
+                    spec.loc,
+                )
+            if holder.type not in ("string", "enum"):
+                raise RulesetError(f"field {name!r}: currency_field {holder.name!r} must be a string field, not {holder.type}", spec.loc)
+            fields[holder.name] = replace(holder, rates=table)
+        fields[name] = replace(spec, rates=table)
     return fields
 
 
@@ -196,9 +240,15 @@ class _Compiler:
         self.score_parts: dict[str, list[tuple[pl.Expr, Type]]] = {s: [] for s in ruleset.scores}
 
     def check_names(self):
-        computed = RESERVED | {c.name for c in self.ruleset.classifications} | set(self.ruleset.scores)
-        computed |= {f"{s}_band" for s in self.ruleset.scores}
-        for name, spec in self.ruleset.fields.items():
+        rs = self.ruleset
+        computed = RESERVED | {c.name for c in rs.classifications} | set(rs.scores)
+        computed |= {f"{s}_band" for s in rs.scores}
+        for grade in rs.grades:
+            if grade.name in computed:
+                raise RulesetError(f"grade {grade.name!r} has the name of another result; rename it", grade.loc)
+            computed.add(grade.name)
+        looked_up = {n: s for lookup in rs.lookups for n, s in lookup.fields.items()}
+        for name, spec in {**looked_up, **rs.fields}.items():
             if name in computed or name.startswith("__"):
                 raise RulesetError(f"field {name!r} has the name of a result; rename it", spec.loc)
             if spec.default is not None:
@@ -252,6 +302,7 @@ class _Compiler:
         scope = self.compile_factors(scope)
         self.scopes["factors"] = scope
         scope = self.compile_scores(scope)
+        scope = self.compile_grades(scope)
         self.scopes["actions"] = scope
         self.compile_actions(scope, stage_scope)
         key = rs.key or "row"
@@ -260,6 +311,7 @@ class _Compiler:
         if len(rs.scores) > 1:
             for s in rs.scores:
                 output += [s, f"{s}_band"]
+        output += [g.name for g in rs.grades]
         output += ["rank", "reasons", "actions", "gaps"]
         return Plan(rs, self.as_of, self.fields, self.steps, output, key,
                     [s.name for s in rs.stages if s.closed], scopes=self.scopes)
@@ -370,11 +422,60 @@ class _Compiler:
             step.append(chain.otherwise(pl.lit(0)).cast(dtype).alias(column))
             self.score_parts[target].append((pl.col(column), t))
         self.steps.append(step)
-        return scope.child({
+        names = {
             "stage": (stage_type, pl.col("stage")),
             "stage_probability": (NUMBER, pl.col("stage_probability")),
             "stage_conflict": (BOOLEAN, pl.col("stage_conflict")),
-        })
+        }
+        entered = self.stage_entered_field()
+        if entered is None:
+            why = "needs a date field recording when a deal entered its stage: declare stage_entered or name one with stage_entered: FIELD"
+            result = scope.child(names)
+            result.hints = {**scope.hints, "days_in_stage": why, "stage_overdue": why}
+            return result
+        # Gaps so far are the unmet entry conditions, which stage_conflict is about; a deal
+        # over its stage's max_days adds a gap of its own afterwards.
+        days = (pl.lit(self.as_of, pl.Date) - pl.col(entered)).dt.total_days()
+        overdue, text = pl.lit(False), pl.lit(None, pl.String)
+        limited = [stage for stage in rs.stages if stage.max_days is not None]
+        for stage in limited:
+            here = stage_col == stage.name
+            overdue = pl.when(here).then(days > stage.max_days).otherwise(overdue)
+            text = pl.when(here).then(pl.lit(f"{stage.name}: over {stage.max_days} days in stage")).otherwise(text)
+        self.steps.append([days.alias("days_in_stage"), overdue.fill_null(False).alias("stage_overdue")])
+        if limited:
+            self.steps.append([
+                pl.when(pl.col("stage_overdue")).then(pl.col("gaps").list.concat(pl.concat_list([text])))
+                .otherwise(pl.col("gaps")).alias("gaps"),
+            ])
+        names["days_in_stage"] = (INTEGER, pl.col("days_in_stage"))
+        names["stage_overdue"] = (BOOLEAN, pl.col("stage_overdue"))
+        return scope.child(names)
+
+    def stage_entered_field(self) -> str | None:
+        """The date field recording when a deal entered its stage: ``stage_entered: FIELD``, else a field of that name."""
+        rs = self.ruleset
+        name = rs.stage_entered
+        if name is None:
+            name = "stage_entered" if "stage_entered" in self.fields else None
+        limited = next((s for s in rs.stages if s.max_days is not None), None)
+        if name is None:
+            if limited is not None:
+                raise RulesetError(
+                    f"stage {limited.name!r} has max_days, but no field records when a deal entered its stage; "
+                    "declare a date field stage_entered or name one with stage_entered: FIELD",
+                    limited.loc,
+                )
+            return None
+        loc = rs.locs.get("stage_entered")
+        spec = self.fields.get(name)
+        if spec is None:
+            raise RulesetError(f"stage_entered: {name!r} is not a field{did_you_mean(name, self.fields)}", loc)
+        if spec.type != "date":
+            if rs.stage_entered is None and limited is None:
+                return None  # a field that happens to be called stage_entered, not a date: no timing
+            raise RulesetError(f"stage_entered: field {name!r} must be a date, not {spec.type}", loc if rs.stage_entered else spec.loc)
+        return name
 
     # -- classifications
 
@@ -449,6 +550,13 @@ class _Compiler:
             dtype = pl.Int64 if t.name == "integer" else pl.Float64
             points.append(pl.when(pl.col(column)).then(pts).otherwise(pl.lit(0, dtype)).alias(f"__points:{factor.name}"))
             self.score_parts[target].append((pl.col(f"__points:{factor.name}"), t))
+            if factor.decay is not None:
+                # The undecayed points stay in __points:NAME and the decay is a part of its own,
+                # so a receipt shows both and still adds up.
+                adjustment, dt_ = self.decay(factor.decay, pts, scope)
+                zero = pl.lit(0, pl.Int64 if dt_.name == "integer" else pl.Float64)
+                points.append(pl.when(pl.col(column)).then(adjustment).otherwise(zero).alias(f"__decay:{factor.name}"))
+                self.score_parts[target].append((pl.col(f"__decay:{factor.name}"), dt_))
             reason = factor.reason or factor.name.replace("_", " ")
             reasons.append(pl.when(pl.col(column)).then(self.template(reason, scope, factor.loc)))
             self.factor_columns.append((factor, column))
@@ -458,6 +566,22 @@ class _Compiler:
         else:
             self.steps.append([pl.lit([], pl.List(pl.String)).alias("reasons")])
         return scope
+
+    def decay(self, decay, points: pl.Expr, scope: Scope) -> tuple[pl.Expr, Type]:
+        """The amount a factor's points change by with the days since ``decay.since`` (0 when unknown)."""
+        since = self.expr(decay.since, scope, "date").expr.cast(pl.Date)
+        # A date after as-of has not started to decay.
+        days = (pl.lit(self.as_of, pl.Date) - since).dt.total_days().clip(lower_bound=0)
+        if decay.half_life is not None:
+            factor = pl.lit(0.5) ** (days.cast(pl.Float64) / float(decay.half_life)) - 1
+            return (points.cast(pl.Float64) * factor).fill_null(0.0), NUMBER
+        whole = all(float(p).is_integer() for _, p in decay.steps)
+        dtype = pl.Int64 if whole else pl.Float64
+        chain = None
+        for after, step_points in reversed(decay.steps):  # the last step reached wins
+            value = pl.lit(int(step_points) if whole else float(step_points), dtype)
+            chain = pl.when(days > after).then(value) if chain is None else chain.when(days > after).then(value)
+        return chain.otherwise(pl.lit(0, dtype)).fill_null(0), INTEGER if whole else NUMBER
 
     def compile_scores(self, scope: Scope) -> Scope:
         rs = self.ruleset
@@ -507,6 +631,28 @@ class _Compiler:
         self.steps.append(renames)
         extra["score"] = extra[ranking]
         extra["band"] = extra[f"{ranking}_band"]
+        return scope.child(extra)
+
+    def compile_grades(self, scope: Scope) -> Scope:
+        """Each grade: the band of its ``rows`` score followed by that of its ``columns`` score."""
+        rs = self.ruleset
+        columns, extra = [], {}
+        for grade in rs.grades:
+            axes = []
+            for axis in (grade.rows, grade.columns):
+                score = rs.scores.get(axis)
+                if score is None:
+                    raise RulesetError(f"grade {grade.name!r}: unknown score {axis!r}{did_you_mean(axis, rs.scores)}", grade.loc)
+                if not score.bands:
+                    raise RulesetError(f"grade {grade.name!r}: score {axis!r} has no bands to combine", grade.loc)
+                axes.append(score)
+            rows, cols = axes
+            # Null when either band is: a grade needs both.
+            columns.append(pl.concat_str([pl.col(f"__band:{rows.name}"), pl.col(f"__band:{cols.name}")]).alias(grade.name))
+            values = tuple(dict.fromkeys(r.name + c.name for r in rows.bands for c in cols.bands))
+            extra[grade.name] = (Type("enum", values), pl.col(grade.name))
+        if columns:
+            self.steps.append(columns)
         return scope.child(extra)
 
     # -- actions
@@ -620,9 +766,14 @@ class Prepared:
 
 
 def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, strict_columns: bool = False) -> Prepared:
-    """Typed field columns from an input frame, with a ``__bad`` flag on rows whose values do not convert."""
+    """Typed field columns from an input frame, with a ``__bad`` flag on rows whose values do not convert.
+
+    Money is converted to the base currency; a field with a looked-up value (a ``__lookup:``
+    column the lookup step added) takes it where the input has none; then defaults fill nulls.
+    """
     schema = frame.collect_schema()
-    columns = list(schema.names())
+    looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
+    columns = [c for c in schema.names() if not c.startswith(LOOKUP)]
     mapping = match_columns(fields, columns, source)
     if strict_columns:
         known = {c for c in mapping.values() if c is not None}
@@ -630,20 +781,35 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
             if column not in known:
                 raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
     # Number the rows before selecting: a select of no columns (an empty record) has no rows.
-    renamed = frame.with_row_index(ROW, offset=1).select(pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns])
+    renamed = frame.with_row_index(ROW, offset=1).select(
+        pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up]
+    )
+
+    def read(name: str) -> pl.Expr:
+        spec, column = fields[name], mapping[name]
+        if column is None:
+            return pl.lit(None, coerce.polars_dtype(spec))
+        return coerce.coerce_expr(pl.col(IN + column), spec, schema[column])
+
     typed, flags = [], {}
     for name, spec in fields.items():
         column = mapping[name]
-        if column is None:
-            value = pl.lit(None, coerce.polars_dtype(spec))
-        else:
-            dtype = schema[column]
+        value = read(name)
+        if column is not None:
             src = pl.col(IN + column)
-            value = coerce.coerce_expr(src, spec, dtype)
             present = src.is_not_null()
-            if dtype == pl.String:
+            if schema[column] == pl.String:
                 present = present & (src.str.strip_chars() != "")
             flags[name] = present & value.is_null()
+        if spec.rates is not None and spec.type == "money":
+            rate = _rate(spec, fields, read)
+            # Converted amounts are rounded to cents; amounts in the base currency stay as they are.
+            value = pl.when(rate == 1).then(value).otherwise((value * rate).round(2, mode="half_away_from_zero"))
+        elif spec.rates is not None:
+            # A field holding currency codes: a code without a rate is a bad value.
+            flags[name] = flags.get(name, pl.lit(False)) | (_code(value).is_in([c for c, _ in spec.rates]).not_() & value.is_not_null())
+        if LOOKUP + name in looked_up:
+            value = pl.coalesce(value, pl.col(LOOKUP + name))
         if spec.default is not None:
             value = value.fill_null(pl.lit(spec.default).cast(coerce.polars_dtype(spec), strict=False))
         if spec.required:
@@ -651,6 +817,30 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
         typed.append(value.alias(name))
     bad = pl.any_horizontal(list(flags.values())).alias(BAD) if flags else pl.lit(False).alias(BAD)
     return Prepared(renamed.with_columns(typed).with_columns(bad), mapping, columns, flags)
+
+
+def _code(value: pl.Expr) -> pl.Expr:
+    """A currency code as compared: trimmed, upper case."""
+    return value.cast(pl.String).str.strip_chars().str.to_uppercase()
+
+
+def _rate(spec: FieldSpec, fields: dict[str, FieldSpec], read) -> pl.Expr:
+    """Units of the base currency per unit of a money field's value, per record.
+
+    The record's code in ``currency_field``, else the field's fixed ``currency``, else the
+    base currency; an unknown code gives null (the code field flags the row).
+    """
+    codes = [c for c, _ in spec.rates]
+    rates = [r for _, r in spec.rates]
+    fallback = pl.lit(dict(spec.rates)[spec.currency] if spec.currency else 1.0, pl.Float64)
+    if spec.currency_field is None:
+        return fallback
+    holder = fields[spec.currency_field]
+    code = read(holder.name)
+    if holder.default is not None:
+        code = code.fill_null(pl.lit(holder.default).cast(pl.String, strict=False))
+    code = _code(code)
+    return pl.when(code.is_null()).then(fallback).otherwise(code.replace_strict(codes, rates, default=None, return_dtype=pl.Float64))
 
 
 def describe_bad_rows(prepared: Prepared, fields: dict[str, FieldSpec], source: str, rows: pl.DataFrame | None = None, limit: int = 1) -> list[InputError]:
@@ -673,6 +863,12 @@ def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, s
     value = row.get(IN + column) if column else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return InputError(f"{where}: a value is required for field {name!r}", Loc(source))
+    codes = [c for c, _ in spec.rates or ()]
+    if spec.type != "money" and codes and str(value).strip().upper() not in codes:
+        return InputError(
+            f"{where}: unknown currency {str(value).strip()!r} (known: {', '.join(codes)}){did_you_mean(str(value).strip().upper(), codes)}",
+            Loc(source),
+        )
     hint = ""
     if spec.type == "enum":
         spellings = [v for canon, alts in (spec.values or {}).items() for v in (canon, *alts)]
@@ -755,6 +951,7 @@ def evaluate_full(
         raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {on_duplicate!r}")
     plan = compile_ruleset(ruleset, as_of)
     frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
+    frame = join_lookups(plan, frame, source)
     prepared = prepare(plan.fields, frame, source)
     lazy = plan.apply(prepared.frame)
     try:
@@ -842,7 +1039,8 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
         raise UsageError(f"evaluate_one takes a dict, not {type(record).__name__}")
     plan = compile_ruleset(ruleset, as_of)
     frame = records_frame([record]) if record else pl.DataFrame(height=1)
-    prepared = prepare(plan.fields, frame.lazy(), "<record>", strict_columns=True)
+    lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
+    prepared = prepare(plan.fields, lazy, "<record>", strict_columns=True)
     collected = plan.apply(prepared.frame).collect()
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]

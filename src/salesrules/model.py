@@ -50,8 +50,13 @@ class FieldSpec:
     format: str | None = None
     decimal: str | None = None
     currency: str | None = None
+    currency_field: str | None = None
     description: str = ""
     loc: Loc | None = None
+    # Set by the engine, not the loader: the rate of each currency code to the base currency.
+    # On a money field, values are converted with them; on a field named by a money field's
+    # ``currency_field``, a code that is not among them is a bad value.
+    rates: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,22 @@ class Stage:
     aliases: tuple[str, ...] = ()
     entry: dict[str, Expr] = field(default_factory=dict)
     closed: str | None = None
+    max_days: int | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Decay:
+    """How a factor's points fade with the days since a date.
+
+    With ``half_life`` the points are multiplied by 0.5 ** (days / half_life); with ``steps``,
+    pairs (after, points) ordered by ``after``, the points of the last step whose ``after``
+    the days exceed are added.
+    """
+
+    since: Expr
+    half_life: float | None = None
+    steps: tuple[tuple[float, float], ...] = ()
     loc: Loc | None = None
 
 
@@ -98,6 +119,7 @@ class Factor:
     points: Expr
     score: str | None = None
     reason: str | None = None
+    decay: Decay | None = None
     loc: Loc | None = None
 
 
@@ -119,6 +141,48 @@ class Score:
     max: float | None = None
     bands: tuple[Band, ...] = ()
     loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A two-dimensional grade: the band of the ``rows`` score followed by that of ``columns``."""
+
+    name: str
+    rows: str
+    columns: str
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A typed left join of the prospects with another file.
+
+    ``path`` is the file (resolved against the ruleset that names it), ``key`` its column
+    holding the join value, ``on`` the prospect field joined on; ``values`` maps a key of
+    the file to the spellings the prospects use for it; ``fields`` are the looked-up fields,
+    named as the rules see them, each matching a column of the file by name or alias.
+    """
+
+    name: str
+    path: str
+    key: str
+    on: str
+    fields: dict[str, FieldSpec]
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Currencies:
+    """The base currency and the rate of each other currency (units of base per unit)."""
+
+    base: str
+    rates: dict[str, float]
+    loc: Loc | None = None
+
+    def table(self) -> tuple[tuple[str, float], ...]:
+        """Every known code with its rate, the base currency first at 1."""
+        return ((self.base, 1.0),) + tuple((code, float(rate)) for code, rate in self.rates.items() if code != self.base)
 
 
 @dataclass(frozen=True)

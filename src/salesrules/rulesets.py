@@ -2,7 +2,8 @@
 
 Merge rules: parents merge left to right, then the child. Items of named lists (tiers,
 stages, factors, actions, bands, classification levels) and named maps (fields, scores,
-classifications, stage entry conditions) merge by name, key by key, keeping their place;
+classifications, stage entry conditions, grades, lookups and their fields, currencies and
+their rates) merge by name, key by key, keeping their place;
 new items are appended, before a catch-all level or the first closed stage; ``remove:
 true`` deletes an inherited item. When two parents set the same key differently (or one
 deletes an item the other changes) and neither inherits from the other, the child must
@@ -25,10 +26,14 @@ from .model import (
     Action,
     Band,
     Classification,
+    Currencies,
+    Decay,
     Expr,
     Factor,
     FieldSpec,
+    Grade,
     Level,
+    Lookup,
     Score,
     Stage,
     TestCase,
@@ -42,7 +47,10 @@ TIER = "tier"
 
 # Which containers merge by item name: a path of keys, "*" for any name.
 _NAMED_LISTS = {("tiers",), ("stages",), ("factors",), ("actions",), ("classifications", "*"), ("scores", "*", "bands")}
-_NAMED_MAPS = {("fields",), ("scores",), ("classifications",), ("stages", "*", "entry")}
+_NAMED_MAPS = {
+    ("fields",), ("scores",), ("classifications",), ("stages", "*", "entry"), ("grades",),
+    ("lookups",), ("lookups", "*", "fields"), ("currencies",), ("currencies", "rates"),
+}
 _NOT_INHERITED = {"tests", "extends", "name", "version", "description", "salesrules"}
 
 
@@ -260,7 +268,8 @@ def _normalize(value, path: tuple, origins: dict, loc: Loc):
     """Turn named lists into name-keyed dicts and record each value's location.
 
     Classification levels (a named list inside the ``classifications`` map) are normalized
-    too, and a field shorthand (``deal_value: money``) becomes ``{type: money}`` so that it
+    too, and a field shorthand (``deal_value: money``, also among a lookup's fields) becomes
+    ``{type: money}`` so that it
     merges key by key with a parent's or child's mapping of the same field.
     """
     kind = _container_kind(path)
@@ -279,7 +288,7 @@ def _normalize(value, path: tuple, origins: dict, loc: Loc):
         for name, item in value.items():
             item_loc = value.loc_of(name) if isinstance(value, YDict) else loc
             sub = path + (name,)
-            if path == ("fields",) and isinstance(item, str):
+            if path[-1] == "fields" and isinstance(item, str):
                 item = {"type": item}
             if _container_kind(sub) is not None:
                 out[name] = _normalize(item, sub, origins, item_loc)
@@ -579,6 +588,10 @@ class Ruleset:
     requires: list[str]
     hash: str
     locs: dict = field(default_factory=dict, repr=False)
+    grades: list[Grade] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+    currencies: Currencies | None = None
+    stage_entered: str | None = None
 
     @property
     def key(self) -> str | None:
@@ -687,19 +700,16 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
             return Expr(str(value), _text_start(value), value.exact and value.style in (None, "'", '"'))
         return Expr(str(value), loc(*path))
 
-    fields = {}
-    for name, spec in (data.get("fields") or {}).items():
+    def field_spec(name: str, spec, path: tuple, inherited: FieldSpec | None = None) -> FieldSpec:
         if isinstance(spec, str):
             spec = {"type": spec}
-        values = spec.get("values")
-        if isinstance(values, list):
-            values = {str(v): () for v in values}
-        elif isinstance(values, dict):
-            values = {str(k): tuple(str(s) for s in (v or ())) for k, v in values.items()}
-        ftype = spec.get("type") or ("enum" if values else "string")
+        values = _value_map(spec.get("values"))
+        ftype = spec.get("type") or (inherited.type if inherited else ("enum" if values else "string"))
         if ftype == "enum" and not values:
-            raise RulesetError(f"field {name!r}: an enum needs values", loc("fields", name))
-        fields[name] = FieldSpec(
+            values = inherited.values if inherited else None
+            if not values:
+                raise RulesetError(f"field {name!r}: an enum needs values", loc(*path))
+        return FieldSpec(
             name=name,
             type=ftype,
             aliases=tuple(str(a) for a in spec.get("aliases") or ()),
@@ -710,9 +720,12 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
             format=spec.get("format"),
             decimal=spec.get("decimal"),
             currency=spec.get("currency"),
+            currency_field=spec.get("currency_field"),
             description=spec.get("description", ""),
-            loc=loc("fields", name),
+            loc=loc(*path),
         )
+
+    fields = {name: field_spec(name, spec, ("fields", name)) for name, spec in (data.get("fields") or {}).items()}
     keys = [f for f in fields.values() if f.key]
     if len(keys) > 1:
         raise RulesetError(f"only one field can be the key; {keys[0].name!r} and {keys[1].name!r} both are", keys[1].loc)
@@ -753,10 +766,16 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
                 if v is not None
             },
             closed=st.get("closed"),
+            max_days=st.get("max_days"),
             loc=loc("stages", st["name"]),
         )
         for st in data.get("stages") or []
     ]
+    for stage in stages:
+        if stage.closed and stage.max_days is not None:
+            raise RulesetError(
+                f"stage {stage.name!r} is closed; max_days applies to open stages only", loc("stages", stage.name, "max_days")
+            )
 
     factors = [
         Factor(
@@ -765,6 +784,7 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
             points=expr(fc.get("points", 0), "factors", fc["name"], "points"),
             score=fc.get("score"),
             reason=fc.get("reason"),
+            decay=_decay(fc.get("decay"), expr, loc, ("factors", fc["name"], "decay")),
             loc=loc("factors", fc["name"]),
         )
         for fc in data.get("factors") or []
@@ -808,6 +828,42 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
         for ac in data.get("actions") or []
     ]
 
+    grades = []
+    for gname, spec in (data.get("grades") or {}).items():
+        for axis in ("rows", "columns"):
+            if not spec.get(axis):
+                raise RulesetError(f"grade {gname!r} needs {axis}: the score whose bands it combines", loc("grades", gname))
+        grades.append(Grade(gname, str(spec["rows"]), str(spec["columns"]), loc("grades", gname)))
+
+    lookups = []
+    for lname, spec in (data.get("lookups") or {}).items():
+        for required in ("file", "key", "on", "fields"):
+            if not spec.get(required):
+                raise RulesetError(f"lookup {lname!r} needs {required!r}", loc("lookups", lname))
+        file_loc = loc("lookups", lname, "file")
+        path = Path(str(spec["file"]))
+        if not path.is_absolute() and file_loc is not None and file_loc.file:
+            path = Path(file_loc.file).parent / path
+        lookups.append(Lookup(
+            name=lname,
+            path=str(path),
+            key=str(spec["key"]),
+            on=str(spec["on"]),
+            values=_value_map(spec.get("values")) or {},
+            fields={
+                fname: field_spec(fname, fspec, ("lookups", lname, "fields", fname), fields.get(fname))
+                for fname, fspec in spec["fields"].items()
+            },
+            loc=loc("lookups", lname),
+        ))
+
+    currencies = None
+    if data.get("currencies"):
+        spec = data["currencies"]
+        if not spec.get("base"):
+            raise RulesetError("currencies needs base: the currency every money value is converted to", loc("currencies"))
+        currencies = Currencies(str(spec["base"]), {str(k): float(v) for k, v in (spec.get("rates") or {}).items()}, loc("currencies"))
+
     tests = []
     for i, t in enumerate(raw.get("tests") or []):
         t_loc = raw["tests"].item_locs[i]
@@ -840,6 +896,38 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
         tests=tests,
         requires=[str(r) for r in data.get("requires") or ()],
         hash=digest[:12],
+        grades=grades,
+        lookups=lookups,
+        currencies=currencies,
+        stage_entered=data.get("stage_entered"),
+        locs={"stage_entered": loc("stage_entered")},
+    )
+
+
+def _value_map(values) -> dict[str, tuple[str, ...]] | None:
+    """Enum values or lookup key spellings: a list of names, or each name mapped to its spellings."""
+    if isinstance(values, list):
+        return {str(v): () for v in values}
+    if isinstance(values, dict):
+        return {str(k): tuple(str(s) for s in (v or ())) for k, v in values.items()}
+    return None
+
+
+def _decay(spec, expr, loc, path: tuple) -> Decay | None:
+    """The recency decay of a factor; steps must grow in ``after``."""
+    if not spec:
+        return None
+    if ("half_life" in spec) == ("steps" in spec):
+        raise RulesetError("decay needs either half_life or steps, not both", loc(*path))
+    steps = tuple((float(s["after"]), s["points"]) for s in spec.get("steps") or ())
+    afters = [a for a, _ in steps]
+    if afters != sorted(set(afters)):
+        raise RulesetError("decay steps must be ordered by 'after', each a different number of days", loc(*path))
+    return Decay(
+        since=expr(spec["since"], *path, "since"),
+        half_life=spec.get("half_life"),
+        steps=steps,
+        loc=loc(*path),
     )
 
 
