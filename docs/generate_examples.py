@@ -1,0 +1,168 @@
+"""Rewrite the example outputs in docs/explain.md, docs/diff.md and docs/backtest.md from real runs.
+
+Each example sits between ``<!-- output: NAME -->`` and ``<!-- end -->``; this script runs the
+command (or Python snippet) that NAME stands for, from the project root, and writes the command
+and its output in between. Run it after changing a command, a shipped ruleset or the example
+data:
+
+    python docs/generate_examples.py           # rewrite the blocks that changed
+    python docs/generate_examples.py --check   # exit 1, naming them, when a doc is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ("explain.md", "diff.md", "backtest.md")
+MARKER = re.compile(r"(<!-- output: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+
+
+@dataclass(frozen=True)
+class Python:
+    """A Python snippet: the block shows the code, then what it prints."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class File:
+    """A file of the project, shown whole (e.g. a ruleset an example runs)."""
+
+    path: str
+    language: str = "yaml"
+
+
+AS_OF = "--as-of 2026-11-22"
+MAVEN = "tests/data/maven/sales_pipeline.csv -r tests/data/maven/maven.yaml"
+
+EXAMPLES: dict[str, str | Python | File] = {
+    "explain-text": f"salesrules explain examples/prospects.csv -r builtin:standard --id OPP-00000019 {AS_OF}",
+    "explain-clamp": f"salesrules explain examples/prospects.csv -r builtin:standard --id OPP-00000120 {AS_OF}",
+    "explain-json": f"salesrules explain examples/prospects.csv -r builtin:standard --id OPP-00000033 {AS_OF} -f json",
+    "explain-compact": Python(
+        "import salesrules\n"
+        "from salesrules.engine import evaluate_full\n"
+        "from salesrules.explain import compact_reasons\n"
+        "\n"
+        'ruleset = salesrules.load("builtin:standard")\n'
+        'evaluation = evaluate_full(ruleset, "examples/prospects.csv", as_of="2026-11-22", internal=True)\n'
+        "results = evaluation.results\n"
+        'explained = results.select("id", "score", compact_reasons(results, evaluation.plan).alias("explain"))\n'
+        "for row in explained.head(4).iter_rows():\n"
+        "    print(*row, sep=\" | \")\n"
+    ),
+    "diff-ruleset": File("docs/examples/standard-v2.yaml"),
+    "diff-table": f"salesrules diff examples/prospects.csv -r builtin:standard -r docs/examples/standard-v2.yaml {AS_OF} --top 3",
+    "diff-json": f"salesrules diff examples/prospects.csv -r builtin:standard -r docs/examples/standard-v2.yaml {AS_OF} --top 1 --by territory -f json",
+    "diff-csv": f"salesrules diff examples/prospects.csv -r builtin:standard -r docs/examples/standard-v2.yaml {AS_OF} -f csv | head -6",
+    "backtest-maven": f"salesrules backtest {MAVEN} --outcome deal_stage --won Won --lost Lost",
+    "backtest-maven-json": f"salesrules backtest {MAVEN} --outcome deal_stage --won Won --lost Lost -f json",
+    "backtest-stages": (
+        "salesrules backtest docs/examples/closed-deals.csv -r builtin:standard --outcome Stage "
+        f"--won 'Closed Won' --lost 'Closed Lost' --stage-field 'Last Stage' {AS_OF}"
+    ),
+}
+
+
+def _commands():
+    sys.path.insert(0, str(ROOT / "src"))
+    from salesrules.backtest import backtest_command
+    from salesrules.diff import diff_command
+    from salesrules.explain import explain_command
+
+    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command}
+
+
+def run_command(line: str) -> str:
+    """Run ``salesrules ...`` (optionally ``| head -N``) from the project root; its standard output."""
+    from click.testing import CliRunner
+
+    head = None
+    if "|" in line:
+        line, pipe = (part.strip() for part in line.split("|", 1))
+        match = re.fullmatch(r"head -(?:n )?(\d+)", pipe)
+        if not match:
+            raise SystemExit(f"unsupported pipe in example: {pipe!r}")
+        head = int(match.group(1))
+    words = shlex.split(line)
+    if words[0] != "salesrules":
+        raise SystemExit(f"examples run salesrules, not {words[0]!r}")
+    command = _commands()[words[1]]
+    result = CliRunner().invoke(command, words[2:], catch_exceptions=False)
+    if result.exit_code != 0:
+        raise SystemExit(f"example failed ({result.exit_code}): {line}\n{result.output}")
+    output = result.stdout
+    if head is not None:
+        output = "".join(output.splitlines(keepends=True)[:head])
+    return output
+
+
+def run_python(code: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<example>", "exec"), {"__name__": "__example__"})
+    return out.getvalue()
+
+
+def block(name: str) -> str:
+    """The Markdown that goes between the markers of example ``name``."""
+    example = EXAMPLES[name]
+    if isinstance(example, File):
+        return f"```{example.language}\n{(ROOT / example.path).read_text(encoding='utf-8')}```\n"
+    if isinstance(example, Python):
+        return f"```python\n{example.code}```\n\n```\n{run_python(example.code)}```\n"
+    return f"```console\n$ {example}\n{run_command(example)}```\n"
+
+
+def render(text: str, path: str, used: set) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        if name not in EXAMPLES:
+            raise SystemExit(f"{path}: unknown example {name!r}; known: {', '.join(EXAMPLES)}")
+        used.add(name)
+        return match.group(1) + block(name) + match.group(4)
+
+    return MARKER.sub(replace, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check; exit 1 when a doc is out of date")
+    args = parser.parse_args(argv)
+    previous = Path.cwd()
+    os.chdir(ROOT)  # the examples use paths relative to the project root
+    try:
+        stale, used = [], set()
+        for name in DOCS:
+            path = ROOT / "docs" / name
+            text = path.read_text(encoding="utf-8")
+            new = render(text, f"docs/{name}", used)
+            if new != text:
+                stale.append(f"docs/{name}")
+                if not args.check:
+                    path.write_text(new, encoding="utf-8")
+        unused = [name for name in EXAMPLES if name not in used]
+        if unused:
+            print(f"examples not used in any doc: {', '.join(unused)}", file=sys.stderr)
+            return 1
+    finally:
+        os.chdir(previous)
+    if stale:
+        verb = "out of date" if args.check else "rewritten"
+        print(f"{verb}: {', '.join(stale)}" + (" (run python docs/generate_examples.py)" if args.check else ""),
+              file=sys.stderr)
+        return 1 if args.check else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

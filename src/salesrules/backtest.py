@@ -1,0 +1,283 @@
+"""Backtesting a ruleset on closed deals: does its ranking predict which deals were won?
+
+The ruleset scores every record as usual (closed deals are scored, not ranked); the closed deals
+-- those whose outcome field holds a won or a lost value -- then give the win rate per band and
+per tier, the lift of the top band (its win rate over the overall win rate), the AUC of the
+score for won against lost deals (the probability that a won deal outscores a lost one, ties
+counting half; computed from average ranks) and, with a field that records the last stage each
+closed deal reached, the observed win rate of the deals that reached each stage against the
+probability the ruleset gives that stage. All figures are polars aggregations.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+import polars as pl
+
+from .diff import field_candidates, field_column
+from .errors import InputError, Loc, UsageError, did_you_mean
+from .explain import UNKNOWN, _input_column, as_of_option, load_ruleset, ruleset_label
+
+ROW = "__row"
+DIGITS = 4
+
+
+def _lower(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
+def outcome_columns(results: pl.DataFrame, plan, name: str) -> tuple[list[pl.Expr], str]:
+    """The columns that may hold the outcome ``name``: the ruleset field (by name or alias) and the
+    input column that feeds it, or an input column of that name. An error when there is none."""
+    found = field_column(results, plan, name)
+    if found is None:
+        hint = did_you_mean(name, field_candidates(results, plan))
+        raise UsageError(f"--outcome {name!r} is neither a field of the ruleset nor an input column{hint}")
+    expr, description = found
+    columns = [expr]
+    field = expr.meta.output_name()
+    if field in plan.fields:
+        column = _input_column(results, plan, field)
+        if column is not None:
+            columns.append(pl.col(column))
+    return columns, description
+
+
+def backtest_evaluation(evaluation, outcome: str, won, lost, stage_field: str | None = None,
+                        source: str = "<data>") -> dict:
+    """The backtest figures of an internal evaluation (see the module docs), as a dict."""
+    won = [won] if isinstance(won, str) else list(won)
+    lost = [lost] if isinstance(lost, str) else list(lost)
+    won_keys = {w.strip().lower() for w in won}
+    lost_keys = {x.strip().lower() for x in lost}
+    if not won_keys or not lost_keys:
+        raise UsageError("a backtest needs --won and --lost values")
+    both = won_keys & lost_keys
+    if both:
+        raise UsageError(f"{sorted(both)[0]!r} is given both as a won and as a lost value")
+    results, plan = evaluation.results, evaluation.plan
+    rs = plan.ruleset
+    ranking = rs.ranking_score
+    columns, description = outcome_columns(results, plan, outcome)
+    is_won = pl.any_horizontal([_lower(c).is_in(list(won_keys)) for c in columns]).fill_null(False)
+    is_lost = pl.any_horizontal([_lower(c).is_in(list(lost_keys)) for c in columns]).fill_null(False)
+    frame = results.select(
+        pl.col(f"__score:{ranking}").alias("score"),
+        pl.col(f"__band:{ranking}").fill_null(UNKNOWN).alias("band"),
+        pl.col("tier").fill_null(UNKNOWN).alias("tier"),
+        is_won.alias("won"),
+        is_lost.alias("lost"),
+        *([_last_stage(results, plan, stage_field).alias("last_stage")] if stage_field else []),
+    )
+    closed = frame.filter(pl.col("won") | pl.col("lost"))
+    if closed.height == 0:
+        seen = results.select(columns[-1].cast(pl.String).drop_nulls().value_counts(sort=True).head(6)).to_series()
+        values = ", ".join(repr(v[columns[-1].meta.output_name()]) for v in seen.to_list())
+        raise InputError(
+            f"no closed deals: no record's {description} is one of {', '.join(map(repr, won + lost))}"
+            + (f" (values seen: {values})" if values else ""),
+            Loc(source),
+        )
+    n_won = int(closed["won"].sum())
+    n_lost = closed.height - n_won
+    overall = n_won / closed.height
+    band_order = [b.name for b in rs.scores[ranking].bands]
+    tiers = rs.tiers
+    tier_order = [lv.name for lv in tiers.levels] if tiers else []
+    result: dict[str, Any] = {
+        "records": results.height,
+        "closed": closed.height,
+        "won": n_won,
+        "lost": n_lost,
+        "win_rate": _round(overall),
+        "bands": _rates(closed, "band", band_order, overall),
+        "tiers": _rates(closed, "tier", tier_order, overall),
+    }
+    top = next((b for b in result["bands"] if b["closed"]), None)
+    result["top_band"] = None if top is None else {
+        "band": top["band"], "closed": top["closed"], "won": top["won"], "win_rate": top["win_rate"], "lift": top["lift"],
+    }
+    result["auc"] = _round(auc(closed["score"], closed["won"]))
+    if stage_field:
+        result["stages"], result["unmapped_stages"] = _stage_rates(closed, rs)
+    result["outcome"] = {"field": outcome, "column": description, "won": won, "lost": lost}
+    result["score_name"] = ranking
+    result.update(plan.provenance)
+    return result
+
+
+def _rates(closed: pl.DataFrame, column: str, order: list[str], overall: float) -> list[dict]:
+    stats = closed.group_by(column).agg(
+        pl.len().alias("closed"), pl.col("won").sum().alias("won"), pl.col("lost").sum().alias("lost"),
+    )
+    rank = {name: i for i, name in enumerate(order)}
+    stats = stats.with_columns(
+        pl.col(column).replace_strict(rank, default=len(rank), return_dtype=pl.Int32).alias("__order")
+    ).sort("__order", column)
+    found = {r[column]: r for r in stats.iter_rows(named=True)}
+    out = []
+    for name in order + [n for n in found if n not in rank]:
+        r = found.get(name, {"closed": 0, "won": 0, "lost": 0})
+        rate = r["won"] / r["closed"] if r["closed"] else None
+        out.append({
+            column: name, "closed": r["closed"], "won": r["won"], "lost": r["lost"],
+            "win_rate": _round(rate), "lift": _round(rate / overall) if rate is not None and overall else None,
+        })
+    return out
+
+
+def auc(scores: pl.Series, won: pl.Series) -> float | None:
+    """The AUC of ``scores`` for won against lost (Mann-Whitney U over n_won * n_lost, ties averaged)."""
+    frame = pl.DataFrame({"score": scores, "won": won}).drop_nulls()
+    n_won = int(frame["won"].sum())
+    n_lost = frame.height - n_won
+    if n_won == 0 or n_lost == 0:
+        return None
+    ranks = frame.select(pl.col("score").rank("average").alias("rank"), pl.col("won"))
+    rank_sum = ranks.filter(pl.col("won"))["rank"].sum()
+    return (rank_sum - n_won * (n_won + 1) / 2) / (n_won * n_lost)
+
+
+def _last_stage(results: pl.DataFrame, plan, name: str) -> pl.Expr:
+    """The stage name (by name or alias, ignoring case) in the field recording the last stage reached."""
+    found = field_column(results, plan, name)
+    if found is None:
+        hint = did_you_mean(name, field_candidates(results, plan))
+        raise UsageError(f"--stage-field {name!r} is neither a field of the ruleset nor an input column{hint}")
+    spellings = {}
+    for stage in plan.ruleset.stages:
+        for spelling in (stage.name, *stage.aliases):
+            spellings.setdefault(spelling.strip().lower(), stage.name)
+    if not spellings:
+        raise UsageError("--stage-field needs a ruleset with stages")
+    return _lower(found[0]).replace_strict(spellings, default=None, return_dtype=pl.String)
+
+
+def _stage_rates(closed: pl.DataFrame, rs) -> tuple[list[dict], int]:
+    names = [s.name for s in rs.stages]
+    index = {n: i for i, n in enumerate(names)}
+    reached = closed.with_columns(
+        pl.col("last_stage").replace_strict(index, default=None, return_dtype=pl.Int32).alias("__index")
+    )
+    unmapped = int(reached["__index"].null_count())
+    open_stages = [s for s in rs.stages if not s.closed]
+    aggregations = []
+    for s in open_stages:
+        hit = pl.col("__index") >= index[s.name]
+        aggregations += [hit.sum().alias(f"n:{s.name}"), (hit & pl.col("won")).sum().alias(f"w:{s.name}")]
+    if not aggregations:
+        return [], unmapped
+    counts = reached.select(aggregations).row(0, named=True)
+    out = []
+    for s in open_stages:
+        n, w = counts[f"n:{s.name}"], counts[f"w:{s.name}"]
+        rate = w / n if n else None
+        out.append({
+            "stage": s.name, "probability": s.probability, "reached": n, "won": w, "win_rate": _round(rate),
+            "difference": _round(rate - s.probability) if rate is not None and s.probability is not None else None,
+        })
+    return out, unmapped
+
+
+def _round(value):
+    return None if value is None else round(float(value), DIGITS)
+
+
+def backtest(ruleset, data, *, outcome: str, won, lost, as_of=None, stage_field: str | None = None, **options) -> dict:
+    """Evaluate ``data`` and backtest the ruleset on its closed deals (see the module docs)."""
+    from .engine import evaluate_full
+
+    evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
+    return backtest_evaluation(evaluation, outcome, won, lost, stage_field, str(data) if isinstance(data, str) else "<data>")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _percent(won, closed) -> str:
+    """A win rate as a percentage, from the counts (so no rounding happens twice)."""
+    return "-" if not closed else f"{won * 100 / closed:.1f}%"
+
+
+def _lift(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _table(rows: list[dict], column: str, title: str) -> list[str]:
+    width = max([len(title)] + [len(str(r[column])) for r in rows])
+    lines = [f"{title.ljust(width)}  closed     won    lost  win rate   lift"]
+    for r in rows:
+        lines.append(f"{str(r[column]).ljust(width)}  {r['closed']:>6}  {r['won']:>6}  {r['lost']:>6}"
+                     f"  {_percent(r['won'], r['closed']):>8}  {_lift(r['lift']):>5}")
+    return lines
+
+
+def render_table(result: dict) -> str:
+    """The backtest as readable text."""
+    o = result["outcome"]
+    lines = [
+        f"Backtest of {ruleset_label(result)}, as of {result['as_of']}",
+        f"Outcome {o['field']} ({o['column']}): won = {', '.join(o['won'])}; lost = {', '.join(o['lost'])}",
+        f"{result['records']} records, {result['closed']} closed: {result['won']} won, {result['lost']} lost "
+        f"(win rate {_percent(result['won'], result['closed'])})",
+        "",
+    ]
+    lines += _table(result["bands"], "band", "Band")
+    lines.append("")
+    if result["tiers"]:
+        lines += _table(result["tiers"], "tier", "Tier")
+        lines.append("")
+    top = result["top_band"]
+    if top:
+        lines.append(f"Top band {top['band']}: win rate {_percent(top['won'], top['closed'])}, lift {_lift(top['lift'])} "
+                     f"over the overall {_percent(result['won'], result['closed'])}")
+    auc_value = result["auc"]
+    lines.append(f"Ranking quality: AUC {'-' if auc_value is None else f'{auc_value:.3f}'} "
+                 f"(chance that a won deal outscores a lost one; 0.5 is chance, 1.0 perfect)")
+    if "stages" in result:
+        lines.append("")
+        stages = result["stages"]
+        width = max([len("Stage")] + [len(s["stage"]) for s in stages])
+        lines.append(f"{'Stage'.ljust(width)}  probability  reached     won  observed  difference")
+        for s in stages:
+            prob = "-" if s["probability"] is None else f"{s['probability'] * 100:.1f}%"
+            diff = "-" if s["difference"] is None else f"{s['difference'] * 100:+.1f} pts"
+            lines.append(f"{s['stage'].ljust(width)}  {prob:>11}  {s['reached']:>7}  {s['won']:>6}"
+                         f"  {_percent(s['won'], s['reached']):>8}  {diff:>10}")
+        if result.get("unmapped_stages"):
+            lines.append(f"({result['unmapped_stages']} closed deals have no recognised last stage)")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- command line
+
+
+@click.command("backtest")
+@click.argument("file")
+@click.option("-r", "--ruleset", "ruleset_ref", required=True, help="Ruleset file, or builtin:NAME.")
+@click.option("--outcome", required=True, help="Field or input column holding the outcome of each deal.")
+@click.option("--won", multiple=True, required=True, help="Outcome value of a won deal (repeatable; case is ignored).")
+@click.option("--lost", multiple=True, required=True, help="Outcome value of a lost deal (repeatable; case is ignored).")
+@click.option("--stage-field", help="Field or input column with the last stage each closed deal reached.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--as-of", callback=as_of_option, help="Evaluate as of this date (YYYY-MM-DD).")
+@click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
+@click.option("--input-format", help="Input format when the extension does not tell (csv, json, parquet...).")
+def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as_of, encoding, input_format):
+    """Backtest a ruleset on the closed deals in FILE: win rate per band and tier, lift of the top
+    band, AUC of the score for won against lost deals, and (with --stage-field) the stage
+    probabilities against the observed win rates."""
+    from .engine import evaluate_full
+
+    ruleset = load_ruleset(ruleset_ref)
+    evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
+    result = backtest_evaluation(evaluation, outcome, won, lost, stage_field, file)
+    if fmt == "json":
+        from .outputs import json_value
+
+        click.echo(json.dumps(json_value(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_table(result), nl=False)

@@ -1,0 +1,739 @@
+"""Score receipts: why a record has its score, line by line, and what would change it.
+
+A score is the sum of its parts, then clamped (see the ruleset format), so a receipt lists
+every part that went into the ranking score -- the tier level, the stage, every factor that
+fired and every clamp -- with its points, its reason and the values it read; the lines add up
+exactly to the score. The factors that did not fire come with the part of their condition that
+was false.
+
+Everything is read from one evaluation with ``internal=True``: the engine keeps the points of
+every part in its own column (``__tier_points:SCORE``, ``__stage_points:SCORE``,
+``__points:FACTOR``...), so the receipts of all records are a columnar long frame
+(:func:`receipt_frame`) and one record's receipt (:func:`explain`) is the same frame on one row,
+with reasons and inputs added. :func:`compact_reasons` writes the short form
+("+50 high tier; +15 presentation stage; −20 merger") as a polars expression.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import string
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import polars as pl
+
+from .errors import InputError, Loc
+from .model import Expr
+
+UNKNOWN = "unknown"
+MINUS = "\u2212"  # the minus sign of receipts: −20
+_CONSTANTS = {"true", "false", "True", "False", "null", "None"}
+
+
+# ---------------------------------------------------------------- the parts of a score
+
+
+@dataclass(frozen=True)
+class Part:
+    """One source of points of a score, as columns of the internal results frame.
+
+    ``item`` identifies the part across rulesets (``tier``, ``stage``, ``classification:NAME``,
+    ``factor:NAME``, ``clamp``); ``name`` is the level, stage or factor the record got;
+    ``fired`` is true where the part is a line of the receipt.
+    """
+
+    kind: str
+    item: str
+    score: str
+    points: pl.Expr
+    name: pl.Expr
+    fired: pl.Expr
+    source: Any = None  # the Classification, Factor or Score it comes from
+
+
+def score_parts(plan, columns) -> dict[str, list[Part]]:
+    """The parts of every score, in receipt order: tier, stage, other classifications, factors, clamp."""
+    rs = plan.ruleset
+    columns = set(columns)
+    first = next(iter(rs.scores))
+    parts: dict[str, list[Part]] = {}
+    for score in rs.scores:
+        found: list[Part] = []
+        classifications = sorted(rs.classifications, key=lambda c: c.name != "tier")
+        for c in classifications:
+            column = f"__{c.name}_points:{score}"
+            if column in columns:
+                kind, item = ("tier", "tier") if c.name == "tier" else ("classification", f"classification:{c.name}")
+                found.append(Part(kind, item, score, pl.col(column), pl.col(c.name).fill_null(UNKNOWN), pl.lit(True), c))
+                if c.name == "tier":
+                    found.extend(_stage_part(score, columns))
+        if not any(p.kind == "tier" for p in found):
+            found[:0] = _stage_part(score, columns)
+        for factor in rs.factors:
+            if (factor.score or first) != score or f"__points:{factor.name}" not in columns:
+                continue
+            found.append(Part("factor", f"factor:{factor.name}", score, pl.col(f"__points:{factor.name}"),
+                              pl.lit(factor.name), pl.col(f"__factor:{factor.name}"), factor))
+            decay = f"__decay:{factor.name}"
+            if decay in columns:  # the recency decay of the factor's points is a part of its own
+                found.append(Part("decay", f"decay:{factor.name}", score, pl.col(decay), pl.lit(factor.name),
+                                  pl.col(f"__factor:{factor.name}") & (pl.col(decay).fill_null(0) != 0), factor))
+        total, raw = pl.col(f"__score:{score}"), pl.col(f"__raw:{score}")
+        # Whatever the raw sum holds beyond the known parts (none, unless the engine gained a kind
+        # of part this module does not know): shown, never hidden, so a receipt still adds up.
+        known = [p.points.cast(pl.Float64).fill_null(0) for p in found]
+        rest = raw.cast(pl.Float64) - (pl.sum_horizontal(known) if known else pl.lit(0.0))
+        found.append(Part("other", "other", score, rest, pl.lit("other"), (rest.abs() > 1e-9).fill_null(False)))
+        found.append(Part("clamp", "clamp", score, total - raw,
+                          pl.when(total < raw).then(pl.lit("max")).otherwise(pl.lit("min")),
+                          (total != raw).fill_null(False), rs.scores[score]))
+        parts[score] = found
+    return parts
+
+
+def _stage_part(score: str, columns: set) -> list[Part]:
+    column = f"__stage_points:{score}"
+    if column not in columns:
+        return []
+    return [Part("stage", "stage", score, pl.col(column), pl.col("stage").fill_null(UNKNOWN), pl.lit(True))]
+
+
+def receipt_frame(results: pl.DataFrame, plan, scores: list[str] | None = None) -> pl.DataFrame:
+    """Every receipt line of every record as a long frame, computed columnar.
+
+    Columns: ``__row``, ``key`` (as text), ``score`` (the score's name), ``line`` (its place in
+    the receipt), ``kind``, ``item``, ``name`` and ``points`` (Float64 when any part or the score
+    is fractional, else Int64). The lines of a record and score add up to ``__score:SCORE``.
+    """
+    from .engine import ROW
+
+    key = _key_column(plan)
+    parts = score_parts(plan, results.columns)
+    wanted = scores or list(parts)
+    integer = all(results.schema[f"__score:{s}"] == pl.Int64 for s in wanted) and all(
+        results.schema[c] in (pl.Int64, pl.Int32) for s in wanted for c in _point_columns(parts[s])
+    )
+    dtype = pl.Int64 if integer else pl.Float64
+    frames = []
+    for s in wanted:
+        for i, part in enumerate(parts[s]):
+            frames.append(results.lazy().filter(part.fired).select(
+                pl.col(ROW),
+                pl.col(key).cast(pl.String).alias("key"),
+                pl.lit(s).alias("score"),
+                pl.lit(i, pl.Int32).alias("line"),
+                pl.lit(part.kind).alias("kind"),
+                pl.lit(part.item).alias("item"),
+                part.name.cast(pl.String).alias("name"),
+                part.points.cast(dtype).fill_null(0).alias("points"),
+            ))
+    if not frames:
+        return pl.DataFrame(schema={ROW: pl.UInt32, "key": pl.String, "score": pl.String, "line": pl.Int32,
+                                    "kind": pl.String, "item": pl.String, "name": pl.String, "points": dtype})
+    return pl.concat(frames).sort(ROW, "score", "line").collect()
+
+
+def _point_columns(parts: list[Part]) -> list[str]:
+    return [p.points.meta.output_name() for p in parts if p.kind not in ("clamp", "other")]
+
+
+def receipts(ruleset, data, as_of=None, **options) -> pl.DataFrame:
+    """The receipt lines of every record of ``data`` (see :func:`receipt_frame`)."""
+    from .engine import evaluate_full
+
+    evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
+    return receipt_frame(evaluation.results, evaluation.plan)
+
+
+def _key_column(plan) -> str:
+    from .engine import ROW
+
+    return ROW if plan.key == "row" else plan.key
+
+
+# ---------------------------------------------------------------- compact reasons
+
+
+def compact_reasons(results: pl.DataFrame, plan) -> pl.Expr:
+    """The receipt of the ranking score in one line per record, e.g.
+    ``+50 high tier; +15 presentation stage; −20 merger; +5 clamp to min 0``.
+
+    ``results`` is (or has the columns of) an internal evaluation; the expression uses only
+    polars string operations, so it runs columnar over any number of rows. Parts worth 0 are
+    left out; a record without any is an empty string.
+    """
+    pieces = []
+    for part in score_parts(plan, results.columns)[plan.ruleset.ranking_score]:
+        label = _compact_label(part)
+        points = part.points.fill_null(0)
+        text = pl.concat_str([_signed(points), pl.lit(" "), label])
+        pieces.append(pl.when(part.fired & (points != 0)).then(text))
+    if not pieces:
+        return pl.lit("", pl.String)
+    return pl.concat_str(pieces, separator="; ", ignore_nulls=True).fill_null("")
+
+
+def _compact_label(part: Part) -> pl.Expr:
+    if part.kind == "tier":
+        return pl.concat_str([part.name, pl.lit(" tier")])
+    if part.kind == "stage":
+        return pl.concat_str([part.name, pl.lit(" stage")])
+    if part.kind == "classification":
+        return pl.concat_str([part.name, pl.lit(" " + part.source.name.replace("_", " "))])
+    if part.kind == "factor":
+        return pl.lit(part.source.name.replace("_", " "))
+    if part.kind == "decay":
+        return pl.lit(part.source.name.replace("_", " ") + " decay")
+    if part.kind == "other":
+        return pl.lit("other parts")
+    score = part.source
+    low = pl.lit(f"clamp to min {_number_text(score.min)}")
+    high = pl.lit(f"clamp to max {_number_text(score.max)}")
+    return pl.when(part.name == "max").then(high).otherwise(low)
+
+
+def _signed(points: pl.Expr) -> pl.Expr:
+    """``+10``, ``−20``, ``+2.5``: the sign, then the magnitude without needless decimals."""
+    size = points.abs()
+    whole = size.round(0) == size
+    magnitude = pl.when(whole).then(size.cast(pl.Int64).cast(pl.String)).otherwise(size.round(2).cast(pl.String))
+    sign = pl.when(points < 0).then(pl.lit(MINUS)).otherwise(pl.lit("+"))
+    return pl.concat_str([sign, magnitude])
+
+
+# ---------------------------------------------------------------- one record's receipt
+
+
+def explain(ruleset, data, key, as_of=None, **options) -> dict:
+    """The receipt of the record whose key is ``key`` (the row number without a key field).
+
+    ``data`` is anything :func:`salesrules.engine.evaluate` reads. The result is a dict:
+    ``id``, ``score``, ``band``, ``tier``, ``stage``, ``contributions`` (kind, name, points,
+    reason, inputs; they add up exactly to ``score``), ``not_fired`` (name, condition,
+    false_part, inputs), ``actions``, and ``bands``, ``gaps``, ``ruleset``, ``as_of``.
+    """
+    from .engine import evaluate_full
+
+    evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
+    source = str(data) if isinstance(data, (str,)) or hasattr(data, "__fspath__") else "<data>"
+    row = find_record(evaluation.results, evaluation.plan, key, source)
+    return explain_row(row, evaluation.plan)
+
+
+def find_record(results: pl.DataFrame, plan, key, source: str = "<data>") -> pl.DataFrame:
+    """The one-row frame of the record with ``key``; an error with a hint when there is none."""
+    column = _key_column(plan)
+    wanted = str(key).strip()
+    values = pl.col(column).cast(pl.String)
+    row = results.filter(values == wanted)
+    if row.height:
+        return row.head(1)
+    label = "row" if plan.key == "row" else f"key field {plan.key!r}"
+    if results.height == 0:
+        raise InputError(f"no record with id {wanted!r}: the file has no records", Loc(source))
+    near = results.filter(values.str.strip_chars().str.to_lowercase() == wanted.lower()).select(values).to_series()
+    if near.len():
+        hint = f" (did you mean {near[0]!r}?)"
+    else:
+        import difflib
+
+        ids = results.select(values).to_series().drop_nulls().head(50_000).to_list()
+        close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if not hint:
+        first = results.select(values).to_series().drop_nulls()
+        hint = f"; ids look like {first[0]!r}" if first.len() else ""
+    raise InputError(f"no record with id {wanted!r} ({label}, {results.height} records){hint}", Loc(source))
+
+
+def explain_row(row: pl.DataFrame, plan) -> dict:
+    """The receipt of the record in the one-row internal results frame ``row``."""
+    rs = plan.ruleset
+    ranking = rs.ranking_score
+    reader = _Reader(row, plan)
+    values = row.row(0, named=True)
+    key = values[_key_column(plan)]
+    receipt: dict[str, Any] = {
+        "id": key,
+        "score": values[f"__score:{ranking}"],
+        "band": values[f"__band:{ranking}"],
+        "tier": values.get("tier") or UNKNOWN,
+        "stage": values.get("stage") or UNKNOWN,
+        "contributions": _contributions(row, plan, ranking, reader),
+        "not_fired": _not_fired(row, plan, reader),
+        "actions": [
+            {"name": a["name"], "text": a["text"], "due": a["due"].isoformat() if a["due"] else None}
+            for a in values.get("actions") or []
+        ],
+        "bands": _bands(rs.scores[ranking], values[f"__band:{ranking}"]),
+        "next_band": None,
+        "gaps": _gaps(values, plan, reader),
+        "stage_source": values.get("stage_source"),
+        "score_name": ranking,
+        "ruleset": plan.provenance["ruleset"],
+        "ruleset_version": plan.provenance["ruleset_version"],
+        "ruleset_hash": plan.provenance["ruleset_hash"],
+        "as_of": plan.as_of.isoformat(),
+    }
+    receipt["next_band"] = _next_band(receipt["bands"], receipt["score"])
+    if len(rs.scores) > 1:
+        receipt["scores"] = {
+            name: {
+                "score": values[f"__score:{name}"],
+                "band": values[f"__band:{name}"],
+                "contributions": _contributions(row, plan, name, reader),
+            }
+            for name in rs.scores
+        }
+    return receipt
+
+
+class _Reader:
+    """The values of the names expressions read, for one record, and their texts."""
+
+    def __init__(self, row: pl.DataFrame, plan):
+        self.row = row
+        self.plan = plan
+        scope = plan.scopes["actions"]
+        self.names = scope.names
+        exprs = [expr.alias(name) for name, (_, expr) in scope.names.items()]
+        self.values = row.select(exprs).row(0, named=True) if exprs else {}
+        self.values["as_of"] = plan.as_of
+
+    def inputs(self, *sources) -> dict:
+        """The names the expressions ``sources`` read (fields and earlier results), with their values."""
+        found: dict[str, Any] = {}
+        for source in sources:
+            if source is None:
+                continue
+            for name in referenced_names(source.text if isinstance(source, Expr) else str(source)):
+                if name in self.values and name not in found:
+                    found[name] = self.values[name]
+        return found
+
+    def evaluate(self, source: Expr, scope_name: str = "factors"):
+        """The value of ``source`` compiled in a scope of the plan, for this record."""
+        from .expressions import compile_expression
+
+        compiled = compile_expression(source, self.plan.scopes[scope_name])
+        return self.row.select(compiled.expr.alias("v")).item()
+
+    def template(self, text: str) -> str:
+        """A reason or action text with its ``{field}`` placeholders filled, as the engine does."""
+        out = []
+        try:
+            parsed = list(string.Formatter().parse(text))
+        except ValueError:
+            return text
+        for literal, name, _, _ in parsed:
+            out.append(literal)
+            if name is not None:
+                out.append(display(self.values.get(name)) if name in self.values else "{" + name + "}")
+        return "".join(out)
+
+
+def referenced_names(text: str) -> list[str]:
+    """The names an expression reads, in order of appearance (not functions nor constants)."""
+    tree = _parse(text)
+    if tree is None:
+        return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called and n.id not in _CONSTANTS]
+    names.sort(key=lambda n: (n.lineno, n.col_offset))
+    seen: list[str] = []
+    for n in names:
+        if n.id not in seen:
+            seen.append(n.id)
+    return seen
+
+
+def _flat(text: str) -> str:
+    return text.strip().replace("\r", " ").replace("\n", " ")
+
+
+def _parse(text: str):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(_flat(text), mode="eval")
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def condition_parts(text: str) -> list[str]:
+    """A condition split on its top-level ``and``: the texts of the parts that must all hold."""
+    flat = _flat(text)
+    tree = _parse(flat)
+    if tree is None or not (isinstance(tree.body, ast.BoolOp) and isinstance(tree.body.op, ast.And)):
+        return [flat]
+    # Split the text at the ``and`` keywords outside brackets, so every part keeps its own
+    # parentheses (ast positions leave out the brackets around an operand).
+    import io
+    import tokenize
+
+    parts, depth, start = [], 0, 0
+    lines = [0]
+    for line in io.StringIO(flat).readlines():
+        lines.append(lines[-1] + len(line))
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(flat).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+            elif token.type == tokenize.NAME and token.string == "and" and depth == 0:
+                offset = lines[token.start[0] - 1] + token.start[1]
+                parts.append(flat[start:offset].strip())
+                start = lines[token.end[0] - 1] + token.end[1]
+    except (tokenize.TokenError, IndentationError):
+        parts = None
+    if parts is not None:
+        parts.append(flat[start:].strip())
+        if len(parts) == len(tree.body.values) and all(parts):
+            return parts
+    return [ast.get_source_segment(flat, node) or ast.unparse(node) for node in tree.body.values]
+
+
+def _contributions(row: pl.DataFrame, plan, score: str, reader: _Reader) -> list[dict]:
+    lines = receipt_frame(row, plan, [score])
+    parts = score_parts(plan, row.columns)[score]
+    values = row.row(0, named=True)
+    out = []
+    for line in lines.iter_rows(named=True):
+        part = parts[line["line"]]
+        entry = {"kind": part.kind, "name": line["name"], "points": line["points"]}
+        entry.update(_describe_part(part, line["name"], values, reader))
+        out.append(entry)
+    return out
+
+
+def _describe_part(part: Part, name: str, values: dict, reader: _Reader) -> dict:
+    if part.kind in ("tier", "classification"):
+        levels = part.source.levels
+        level = next((lv for lv in levels if lv.name == name), None)
+        extra = {} if part.kind == "tier" else {"classification": part.source.name}
+        if level is None:
+            return {"reason": f"no {part.source.name} level matched", **extra,
+                    "inputs": reader.inputs(*(lv.when for lv in levels))}
+        reason = level.reason and reader.template(level.reason)
+        if not reason:
+            reason = _flat(level.when.text) if level.when is not None else f"the catch-all {part.source.name} level"
+        # A level matches because the ones before it did not: a catch-all reads what they read.
+        earlier = [lv.when for lv in levels[: levels.index(level)]] if level.when is None else []
+        return {"reason": reason, **extra, "inputs": reader.inputs(*earlier, level.when, level.points)}
+    if part.kind == "stage":
+        return _describe_stage(name, values, reader)
+    if part.kind == "factor":
+        factor = part.source
+        return {"reason": reader.template(factor.reason or factor.name.replace("_", " ")),
+                "inputs": reader.inputs(factor.when, factor.points)}
+    if part.kind == "decay":
+        decay = part.source.decay
+        since = reader.evaluate(decay.since)
+        days = max((reader.plan.as_of - since).days, 0) if since is not None else None
+        how = f"half-life {_number_text(decay.half_life)} days" if decay.half_life is not None else "steps"
+        return {"reason": f"{part.source.name} fades with {display(days)} days since {_flat(decay.since.text)} ({how})",
+                "inputs": reader.inputs(decay.since)}
+    if part.kind == "other":
+        return {"reason": "points of parts this receipt does not know", "inputs": {}}
+    score = part.source
+    limit = score.max if name == "max" else score.min
+    raw = values[f"__raw:{score.name}"]
+    word = "maximum" if name == "max" else "minimum"
+    return {"reason": f"the sum {display(raw)} is held to the {word} {display(limit)}",
+            "inputs": {"sum": raw, name: limit}}
+
+
+def _describe_stage(name: str, values: dict, reader: _Reader) -> dict:
+    rs = reader.plan.ruleset
+    stage = next((s for s in rs.stages if s.name == name), None)
+    source = values.get("stage_source")
+    mapping = reader.plan.fields.get("stage")
+    column = _input_column(reader.row, reader.plan, "stage")
+    raw = values.get(column) if column else None
+    if stage is None:
+        return {"reason": "no stage recorded, and no stage's entry evidence holds", "inputs": {"stage": None}}
+    inputs = {"stage": name}
+    if source == "inferred":
+        reason = f"inferred: the latest stage whose entry evidence holds ({', '.join(stage.entry)})"
+        inputs.update(reader.inputs(*stage.entry.values()))
+    else:
+        reason = "recorded stage" + (f" ({raw!r} in column {column[3:]!r})" if raw is not None and mapping else "")
+    inputs.update({k: v for k, v in reader.inputs(stage.points).items() if k not in inputs})
+    return {"reason": reason, "inputs": inputs}
+
+
+def _input_column(row: pl.DataFrame, plan, field: str) -> str | None:
+    """The ``in:`` column that fed ``field``, found as the engine matched it."""
+    from .engine import IN, match_columns
+
+    inputs = [c[len(IN):] for c in row.columns if c.startswith(IN)]
+    if field not in plan.fields:
+        return None
+    try:
+        column = match_columns({field: plan.fields[field]}, inputs, "<data>").get(field)
+    except Exception:  # an ambiguous match failed the evaluation already; nothing to add
+        return None
+    return IN + column if column else None
+
+
+def _not_fired(row: pl.DataFrame, plan, reader: _Reader) -> list[dict]:
+    values = row.row(0, named=True)
+    several = len(plan.ruleset.scores) > 1
+    first = next(iter(plan.ruleset.scores))
+    out = []
+    for factor in plan.ruleset.factors:
+        column = f"__factor:{factor.name}"
+        if column not in values or values[column]:
+            continue
+        parts = condition_parts(factor.when.text)
+        false_parts = []
+        for text in parts:
+            value = reader.evaluate(Expr(text, factor.when.loc))
+            if value is not True:
+                false_parts.append((text, value))
+        if not false_parts:  # cannot happen for a well-formed plan; keep the whole condition
+            false_parts = [(_flat(factor.when.text), reader.evaluate(factor.when))]
+        text, value = false_parts[0]
+        points = _constant_points(factor.points, reader)
+        entry = {
+            "name": factor.name,
+            "condition": _flat(factor.when.text),
+            "false_part": text,
+            "value": value,
+            "inputs": reader.inputs(text),
+            "points_if_fired": points,
+        }
+        if len(false_parts) > 1:
+            entry["also_false"] = [t for t, _ in false_parts[1:]]
+        if several:
+            entry["score"] = factor.score or first
+        out.append(entry)
+    return out
+
+
+def _constant_points(points: Expr, reader: _Reader):
+    """The points a factor would add: a number when they are constant, else the expression's text
+    (points that depend on the record, evaluated where the factor does not hold, would mislead)."""
+    if referenced_names(points.text):
+        return _flat(points.text)
+    try:
+        return reader.evaluate(points)
+    except Exception:
+        return _flat(points.text)
+
+
+def _bands(score, band) -> list[dict]:
+    """The bands of ``score`` in order, marking the record's ``band``."""
+    return [{"name": b.name, "min": b.min, "this": b.name == band} for b in score.bands]
+
+
+def _next_band(bands: list[dict], value) -> dict | None:
+    here = next((i for i, b in enumerate(bands) if b["this"]), None)
+    if here is None or here == 0 or value is None:
+        return None
+    above = bands[here - 1]
+    return {"name": above["name"], "needs": above["min"] - value}
+
+
+def _gaps(values: dict, plan, reader: _Reader) -> list[dict]:
+    stage = next((s for s in plan.ruleset.stages if s.name == values.get("stage")), None)
+    out = []
+    for name in values.get("gaps") or []:
+        condition = stage.entry.get(name) if stage else None
+        entry = {"name": name, "stage": values.get("stage")}
+        if condition is not None:
+            entry["condition"] = _flat(condition.text)
+            entry["inputs"] = reader.inputs(condition)
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def display(value) -> str:
+    """A value as receipts show it: whole numbers without decimals, yes/no, ISO dates, unknown."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _number_text(value) -> str:
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{round(value, 2)}"
+    return str(value)
+
+
+def signed(value) -> str:
+    """Points with their sign: +10, −20, +0."""
+    if value is None:
+        return "+0"
+    text = _number_text(abs(value))
+    return f"{MINUS}{text}" if value < 0 else f"+{text}"
+
+
+def ruleset_label(provenance: dict) -> str:
+    """``standard 2026.11 (3254f524097f)``: name, version when there is one, and hash."""
+    version = provenance.get("ruleset_version")
+    return f"{provenance['ruleset']}{' ' + version if version else ''} ({provenance['ruleset_hash']})"
+
+
+def _inputs_text(inputs: dict) -> str:
+    return ", ".join(f"{k} = {display(v)}" for k, v in inputs.items())
+
+
+def render_text(receipt: dict) -> str:
+    """A receipt as readable text."""
+    lines = []
+    head = f"{receipt['id']}: score {display(receipt['score'])}, band {receipt['band'] or UNKNOWN}"
+    head += f" (tier {receipt['tier']}, stage {receipt['stage']})"
+    lines.append(head)
+    lines.append(f"ruleset {ruleset_label(receipt)}, as of {receipt['as_of']}")
+    lines.append("")
+    lines.append(f"Contributions to {receipt['score_name']}")
+    lines.extend(_contribution_lines(receipt["contributions"]))
+    width = max([len(signed(c["points"])) for c in receipt["contributions"]] + [len(display(receipt["score"]))])
+    lines.append("  " + "-" * (width + 1))
+    lines.append(f"  {display(receipt['score']).rjust(width)}  = {receipt['score_name']}")
+    for name, other in receipt.get("scores", {}).items():
+        if name == receipt["score_name"]:
+            continue
+        lines.append("")
+        lines.append(f"Contributions to {name} (score {display(other['score'])}, band {other['band'] or UNKNOWN})")
+        lines.extend(_contribution_lines(other["contributions"]))
+    if receipt["bands"]:
+        lines.append("")
+        shown = []
+        for b in receipt["bands"]:
+            text = f"{b['name']} from {_number_text(b['min'])}" if b["min"] is not None else f"{b['name']} below"
+            if b["min"] is None and len(receipt["bands"]) > 1:
+                text = b["name"] + " otherwise"
+            if b["this"]:
+                text += f" <- {display(receipt['score'])}"
+                nxt = _next_band(receipt["bands"], receipt["score"])
+                if nxt:
+                    text += f" ({_number_text(nxt['needs'])} more for {nxt['name']})"
+            shown.append(text)
+        lines.append("Bands: " + " | ".join(shown))
+    if receipt["not_fired"]:
+        lines.append("")
+        lines.append("Not fired")
+        for nf in receipt["not_fired"]:
+            state = "unknown" if nf["value"] is None else "false"
+            points = nf.get("points_if_fired")
+            would = "" if points is None else f" (would add {points if isinstance(points, str) else signed(points)})"
+            lines.append(f"  {nf['name']}{would}: {nf['false_part']} is {state}")
+            if nf["inputs"]:
+                lines.append(f"      read {_inputs_text(nf['inputs'])}")
+    if receipt["gaps"]:
+        lines.append("")
+        lines.append(f"Gaps (what stage {receipt['stage']} lacks)")
+        for gap in receipt["gaps"]:
+            lines.append(f"  {gap['name']}: {gap['condition']}" if gap.get("condition") else f"  {gap['name']}")
+            if gap.get("inputs"):
+                lines.append(f"      read {_inputs_text(gap['inputs'])}")
+    lines.append("")
+    if receipt["actions"]:
+        lines.append("Actions")
+        for action in receipt["actions"]:
+            due = f" (due {action['due']})" if action["due"] else ""
+            lines.append(f"  {action['text']}{due}")
+    else:
+        lines.append("Actions: none")
+    return "\n".join(lines) + "\n"
+
+
+def _contribution_lines(contributions: list[dict]) -> list[str]:
+    if not contributions:
+        return ["  (no parts)"]
+    width = max(len(signed(c["points"])) for c in contributions)
+    labels = [_label(c) for c in contributions]
+    label_width = min(max(len(x) for x in labels), 34)
+    lines = []
+    for c, label in zip(contributions, labels):
+        lines.append(f"  {signed(c['points']).rjust(width)}  {label.ljust(label_width)}  {c['reason']}")
+        if c["inputs"] and c["kind"] != "clamp":
+            lines.append(f"  {' ' * width}  {' ' * label_width}  read {_inputs_text(c['inputs'])}")
+    return lines
+
+
+def _label(c: dict) -> str:
+    if c["kind"] == "factor":
+        return c["name"]
+    if c["kind"] == "decay":
+        return f"{c['name']} decay"
+    if c["kind"] == "clamp":
+        return f"clamp to {c['name']}"
+    if c["kind"] == "classification":
+        return f"{c['classification']} {c['name']}"
+    return f"{c['kind']} {c['name']}"
+
+
+def to_json(receipt: dict) -> str:
+    """A receipt as JSON text (ISO dates)."""
+    from .outputs import json_value
+
+    return json.dumps(json_value(receipt), indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- command line
+
+
+def as_of_option(ctx, param, value):
+    """Click callback: an ISO date, or a usage error."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def load_ruleset(ref: str):
+    from .rulesets import load
+
+    return load(ref)
+
+
+@click.command("explain")
+@click.argument("file")
+@click.option("-r", "--ruleset", "ruleset_ref", required=True, help="Ruleset file, or builtin:NAME.")
+@click.option("--id", "record_id", required=True, help="The key of the record to explain (the row number without a key field).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", callback=as_of_option, help="Evaluate as of this date (YYYY-MM-DD).")
+@click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
+@click.option("--input-format", help="Input format when the extension does not tell (csv, json, parquet...).")
+def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_format):
+    """The score receipt of one record: every tier, stage, factor and clamp with its points,
+    reason and the values it read (they add up to the score), the factors that did not fire
+    and why, the bands, gaps and actions."""
+    from .engine import evaluate_full
+
+    ruleset = load_ruleset(ruleset_ref)
+    evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
+    row = find_record(evaluation.results, evaluation.plan, record_id, file)
+    receipt = explain_row(row, evaluation.plan)
+    click.echo(to_json(receipt) if fmt == "json" else render_text(receipt), nl=False)
+
+
+__all__ = [
+    "Part", "compact_reasons", "condition_parts", "explain", "explain_command", "explain_row", "find_record",
+    "receipt_frame", "receipts", "referenced_names", "render_text", "score_parts",
+]
+
