@@ -1,4 +1,6 @@
 import datetime as dt
+import itertools
+import math
 from decimal import Decimal
 
 import polars as pl
@@ -6,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from salesrules import coerce
 from salesrules.coerce import coerce_expr, describe_type, polars_dtype
 from salesrules.model import FieldSpec
 
@@ -608,3 +611,159 @@ def test_repr_of_floats_round_trips(values):
 def test_arbitrary_text_never_raises(texts):
     for type_ in ("integer", "money", "boolean", "date"):
         assert len(convert(texts, spec(type_))) == len(texts)
+
+
+
+# --- the fast number readers agree with the general reader ------------------------------
+#
+# coerce reads most number text with cheaper readers (a plain cast, then "simple" values
+# such as "$1,250,000.00") and leaves the rest to coerce._read_general, which implements the
+# rules in full. These tests check that the cheap readers never change a result.
+
+
+def reference(values, field):
+    """What coerce._read_general alone makes of ``values`` (text) for ``field``."""
+    mode = field.decimal if field.decimal in (".", ",") else None
+    if field.type == "integer":
+        expr = coerce._read_general(pl.col("x"), mode, whole=True)
+    else:
+        value = coerce._read_general(pl.col("x"), mode, whole=False)
+        expr = pl.when(value.is_finite()).then(value)
+    return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr)["x"].to_list()
+
+
+def same(a, b):
+    """Equal values, telling -0.0 from 0.0."""
+    if a is None or b is None or isinstance(a, int):
+        return a == b
+    return a == b and math.copysign(1, a) == math.copysign(1, b)
+
+
+def assert_agree(values, field):
+    got = convert(values, field)
+    want = reference(values, field)
+    bad = [(v, g, w) for v, g, w in zip(values, got, want) if not same(g, w)]
+    assert not bad, bad[:10]
+
+
+NUMBER_FIELDS = [spec(t, decimal=d) for t in ("money", "integer") for d in (None, ".", ",")]
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS, ids=lambda f: f"{f.type}-{f.decimal}")
+def test_fast_readers_agree_on_all_short_digit_strings(field):
+    # Every string of up to 6 characters over digits, "," and "." (the separator rules),
+    # bare and decorated.
+    bodies = ["".join(p) for n in range(1, 7) for p in itertools.product("015,.", repeat=n)]
+    decorated = ["$" + b for b in bodies[::5]] + [f"({b})" for b in bodies[::7]] + [b + "-" for b in bodies[::11]]
+    assert_agree(bodies + decorated, field)
+
+
+EDGE_VALUES = [
+    # signs and zeros
+    "-0", "(0)", "-$0", "0-", "+0", "-0.0", "$ -0,00", "- 5", "+ 5", "5 +", "+5-", "-5-", "(5)-", "(-5)", "(5-)",
+    "-$-5", "$-$5", "1.000,00 €-", "1.000,00 € -", "1,000-€", "($1,000.00) USD", "$(1,000)",
+    # what polars casts but the rules reject, and what overflows
+    "nan", "NaN", "inf", "-inf", "Infinity", "1e400", "$" + "9" * 400, "9" * 400, "1" + "0" * 308,
+    "$1" + ",000" * 103, "5.", "5.e3", ".5", "-.5", "$.5", "kr.5", "kr .5", "USD.5", "1E5", "$1E5", "1,5e6",
+    "1.5e6 EUR",
+    # integer limits and precision
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808", "(9,223,372,036,854,775,808)",
+    "9,223,372,036,854,775,808-", "$9,007,199,254,740,993.00", "1.0000000000000000001", "$1.0000000000000000001",
+    # decimal mark in auto mode
+    "1,200", "1.200", "1.200.000", "1.200,5", "0,500", "1234,567", "1,2000", "12,34,567.89", "1.23.456,7",
+    "€1.200.000,00",
+    # currency tokens next to each other, newlines, other spaces and digits
+    "USDEUR 5", "USD EUR 5", "RUSD5", "R$R$5", "kr.USD5", "ABCD 5", "5 ABCD", "$\n1,000", "1,000\n-", "(\n5\n)",
+    "1\n200", "1\n200-", "(1\n200)", "\u00a0$1,000\u202f", "$\u20091,000", "\u20c1 1,000", "٣", "$٣", "１２",
+    "1 000", "1'000", "1’000.5 CHF",
+    # not numbers
+    "N/A", "-", "$", "()", "", " ", None,
+]
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS, ids=lambda f: f"{f.type}-{f.decimal}")
+def test_fast_readers_agree_on_edge_values(field):
+    assert_agree(EDGE_VALUES, field)
+
+
+def test_negative_zero_and_int64_extremes():
+    assert math.copysign(1, one("-$0", spec("money"))) == -1
+    assert math.copysign(1, one("(0)", spec("number"))) == -1
+    assert one("(9,223,372,036,854,775,808)", spec("integer")) == -(2**63)
+    assert one("9,223,372,036,854,775,808", spec("integer")) is None
+    assert one("$9,007,199,254,740,993.00", spec("integer")) == 2**53 + 1
+    assert one("$" + "9" * 400, spec("money")) is None
+    assert one("1.0000000000000000001", spec("integer")) is None
+
+
+GROUP_SEPARATORS = [",", ".", " ", "'", "’", NBSP, NNBSP, "\n", ""]
+CURRENCIES = ["", "", "$", "€", "£", "¥", "R$", "kr", "kr.", "USD", "EUR", "\u20c1", "US", "e"]
+SPACES = ["", "", " ", NBSP, "\t", "\n"]
+FRACTIONS = ["0", "00", "000", "5", "50", "500", "25", "0001"]
+TOKENS = [
+    *"0123456789,.'’-+()$€eE ", NBSP, NNBSP, "\n", "R$", "kr", "kr.", "USD", "EUR", "ABCD", "nan", "inf", "٣",
+    "000", ",000", ".000", "1e5", "--", "١",
+]
+
+
+@st.composite
+def amounts_as_text(draw):
+    """Amounts written in the ways CRM exports write them, and some near misses."""
+    digits = str(draw(st.integers(min_value=0, max_value=10**20)))
+    if draw(st.integers(0, 9)) == 0:
+        digits = "0" + digits
+    sep = draw(st.sampled_from(GROUP_SEPARATORS))
+    body = group(digits, sep) if sep else digits
+    if draw(st.booleans()):
+        body += draw(st.sampled_from([".", ","])) + draw(st.sampled_from(FRACTIONS))
+    if draw(st.integers(0, 9)) == 0:
+        body += draw(st.sampled_from(["e5", "E-3", "e+2", "e400", "e"]))
+    before, after = draw(st.sampled_from(CURRENCIES)), draw(st.sampled_from(CURRENCIES))
+    sp = [draw(st.sampled_from(SPACES)) for _ in range(4)]
+    sign = draw(st.sampled_from(["-", "+", "--", ""]))
+    shape = draw(st.sampled_from(["plain", "sign first", "sign after currency", "trailing minus", "parentheses"]))
+    if shape == "plain":
+        text = f"{before}{sp[0]}{body}{sp[1]}{after}"
+    elif shape == "sign first":
+        text = f"{sign}{sp[0]}{before}{sp[1]}{body}{sp[2]}{after}"
+    elif shape == "sign after currency":
+        text = f"{before}{sp[0]}{sign}{sp[1]}{body}{sp[2]}{after}"
+    elif shape == "trailing minus":
+        text = f"{before}{sp[0]}{body}{sp[1]}{after}{sp[2]}{sign or '-'}"
+    else:
+        text = f"{before}{sp[0]}({sp[1]}{sign}{body}{sp[2]}{after}{sp[3]})"
+        text += draw(st.sampled_from(["", "-", "$", " EUR"]))
+    return draw(st.sampled_from(["", " ", NBSP])) + text + draw(st.sampled_from(["", " ", "\n"]))
+
+
+token_soup = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=7).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(amounts_as_text() | token_soup | st.none(), min_size=1, max_size=40))
+def test_fast_readers_agree_on_generated_amounts(values):
+    for field in NUMBER_FIELDS:
+        assert_agree(values, field)
+
+
+def test_mixed_column_uses_every_reader():
+    values = ["12", "1.5e6", "$1,250,000.00", "1.234,50 €", "(1,000)", "1'000.5 CHF", "N/A", "", None, "12abc"]
+    assert convert(values, spec("money")) == [12.0, 1.5e6, 1250000.0, 1234.5, -1000.0, 1000.5, None, None, None, None]
+    assert convert(values, spec("integer")) == [12, 1500000, 1250000, None, -1000, None, None, None, None, None]
+    assert_agree(values, spec("money"))
+    assert_agree(values, spec("integer"))
+
+
+def test_literal_text_broadcasts():
+    df = pl.DataFrame({"y": [1, 2, 3]})
+    for field, value in [(spec("money"), 1200.0), (spec("integer"), 1200), (spec("number", decimal=","), 1.2)]:
+        out = df.select(coerce_expr(pl.lit(" 1,200 "), field, pl.String).alias("v"), pl.col("y"))
+        assert out["v"].to_list() == [value] * 3
+
+
+def test_character_sets_match_polars_regex_classes():
+    # The simple reader trims these characters off the values its regex accepts, and the
+    # regex writes them as \s and as a class of currency signs.
+    texts = pl.Series([chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000])  # all White_Space is in the BMP
+    assert set(texts.filter(texts.str.contains(r"^\s$")).to_list()) == set(coerce._WHITESPACE)
+    assert pl.Series(list(coerce._CURRENCY_SIGNS)).str.contains(r"^\p{Sc}$").all()

@@ -195,8 +195,13 @@ def _iso_format(source: pl.DataType) -> str:
 
 
 def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
-    text = _clean(expr)
     kind = field.type
+    # The number readers trim only where they need to (blank text reads as null anyway).
+    if kind in ("number", "money"):
+        return _parse_float(expr, field.decimal)
+    if kind == "integer":
+        return _parse_integer(expr, field.decimal)
+    text = _clean(expr)
     if kind == "string":
         return text
     if kind == "boolean":
@@ -205,10 +210,6 @@ def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
         return _parse_date(text, field.format)
     if kind == "enum":
         return _parse_enum(text, field.values or {})
-    if kind in ("number", "money"):
-        return _parse_float(text, field.decimal)
-    if kind == "integer":
-        return _parse_integer(text, field.decimal)
     raise ValueError(f"unknown field type {kind!r} for field {field.name!r}")
 
 
@@ -249,36 +250,200 @@ def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
 
 
 # --- numbers ----------------------------------------------------------------------------
+#
+# ``_read_general`` implements the number rules of the module docstring in full, but takes
+# a dozen regex passes per value. Most values are much simpler, so each value goes to the
+# first of three readers that takes it:
+#
+# 1. plain: text polars casts as it is ("12", "-0.5", "1.5e6");
+# 2. simple: ASCII digits with "," or "." as the only thousands separator and an optional
+#    decimal part, with a currency before and/or after and a sign, parentheses or trailing
+#    minus ("$1,250,000.00", "-€1.200,50", "(1,000)", "1.000,00-", "1200 EUR"). One regex
+#    picks them out; the value is their digits stripped of the decoration and of the
+#    thousands separator, negated when there is a "-" or "(";
+# 3. general: everything else, by ``_read_general``.
+#
+# The first two only take values they read exactly as ``_read_general`` does (see
+# ``_simple_pattern``), so the readers are a speed-up that never changes a result;
+# tests/test_coerce.py compares them with ``_read_general`` on generated values.
+#
+# Two facts about polars shape the code. Eager frames (``DataFrame.select``) get no
+# common-subexpression elimination: an expression used twice is computed twice, so each
+# costly chain of string functions appears once and only cheap expressions (a cast, a
+# regex match) are repeated. And polars evaluates every branch of when/then and coalesce
+# on every row, null rows included (at about the cost of a short text), except that it
+# skips a branch whose condition is a false scalar. So the simple and the general reader
+# each run only if some row needs them: a column of plain numbers never runs either, and a
+# column of simple values never runs the general one. A few odd values in a long column
+# still cost one pass of the general reader over the whole column.
+
+# Unicode White_Space: what regex \s and str.strip_chars() mean.
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+# The currency signs (\p{Sc}) of Unicode 14; signs added since are left to the general reader.
+_CURRENCY_SIGNS = "".join(
+    map(
+        chr,
+        [
+            *(0x24, 0xA2, 0xA3, 0xA4, 0xA5, 0x58F, 0x60B, 0x7FE, 0x7FF, 0x9F2, 0x9F3, 0x9FB, 0xAF1),
+            *(0xBF9, 0xE3F, 0x17DB, *range(0x20A0, 0x20C1), 0xA838, 0xFDFC, 0xFE69, 0xFF04, 0xFFE0),
+            *(0xFFE1, 0xFFE5, 0xFFE6, *range(0x11FDD, 0x11FE1), 0x1E2FF, 0x1ECB0),
+        ],
+    )
+)
+# One currency token of a simple value: the alternatives of _CURRENCY, with the signs listed.
+_SIMPLE_CURRENCY = r"(?:R\$|kr\.?|[A-Z]{3}|[" + "".join(f"\\x{{{ord(c):x}}}" for c in _CURRENCY_SIGNS) + "])"
+# Every character that may surround the digits of a simple value (the usual ones first).
+_DECORATION = "$+-()ABCDEFGHIJKLMNOPQRSTUVWXYZkr." + _WHITESPACE + _CURRENCY_SIGNS
+_NOT_FINITE = [float("inf"), float("-inf"), float("nan")]
 
 
 def _parse_float(text: pl.Expr, decimal: str | None) -> pl.Expr:
-    value = _number_text(text, decimal).cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)
+    """Float64 of ``text`` by the number rules; null when malformed or not finite."""
+    mode = _decimal_mode(decimal)
+    cast = text.cast(pl.Float64, strict=False)
+    if mode == ",":
+        # With a decimal comma a "." can only group thousands ("1.500" is 1500).
+        cast = pl.when(text.str.contains(".", literal=True).not_()).then(cast)
+        plain = cast
+    else:
+        # polars also casts "5." and "5.e3", which the rules reject. (Two tests: a regex
+        # with "$" in an alternative is three times slower.)
+        rejected = text.str.ends_with(".") | text.str.contains(r"\.[eE]")
+        plain = pl.when(rejected.not_()).then(cast)
+    # Text polars casts is settled by the cast: the rules read it the same way, or not at
+    # all ("5."). NaN and infinities ("nan", "1e400") are dropped at the end, like overflows.
+    todo = cast.is_null() & text.is_not_null()
+    value = pl.coalesce(plain, *_read_decorated(text, todo, mode, whole=False))
+    return value.replace(_NOT_FINITE, None)
 
 
 def _parse_integer(text: pl.Expr, decimal: str | None) -> pl.Expr:
-    number = _number_text(text, decimal)
-    # Plain digits are cast directly so values beyond 2**53 stay exact; only exponents
-    # ("1.2e3") go through a float.
-    digits = number.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    scientific = _whole_to_int(number.cast(pl.Float64, strict=False))
-    return pl.when(number.str.contains("e", literal=True)).then(scientific).otherwise(digits)
+    """Int64 of ``text`` by the number rules; null unless whole and within Int64."""
+    plain = text.cast(pl.Int64, strict=False)
+    todo = plain.is_null() & text.is_not_null()
+    return pl.coalesce(plain, *_read_decorated(text, todo, _decimal_mode(decimal), whole=True))
 
 
-def _number_text(text: pl.Expr, decimal: str | None) -> pl.Expr:
-    """The number in ``text`` as plain ``-1234.5e6`` text that polars can cast, else null."""
+def _decimal_mode(decimal: str | None) -> str | None:
+    """The decimal mark a field fixes, or None for auto mode."""
+    return decimal if decimal in (".", ",") else None
+
+
+def _read_decorated(text: pl.Expr, todo: pl.Expr, mode: str | None, whole: bool) -> list[pl.Expr]:
+    """Readers 2 and 3 for ``text``, the plain reader having left the rows where ``todo`` is true.
+
+    Returns the simple reading (null where it does not apply) and the general reading of
+    the other rows left (null where the text has no digit), both Float64 (maybe not
+    finite), or Int64 if ``whole``. Each is computed only if some row needs it: polars
+    skips the branch of a when/then whose condition is a false scalar (only when that
+    branch is elementwise, which is why these conditions are not nested).
+    """
+    points = [mode] if mode else [".", ","]
+    patterns = [_simple_pattern(point, auto=mode is None) for point in points]
+    magnitudes = [
+        _simple_magnitude(pl.when(text.str.contains(pattern)).then(text), point, whole)
+        for pattern, point in zip(patterns, points)
+    ]
+    # In a simple value "-" and "(" only ever mean negative.
+    simple = pl.coalesce(magnitudes) * pl.when(text.str.contains("[-(]")).then(-1).otherwise(1)
+    if whole:
+        simple = simple.cast(pl.Int64, strict=False)
+    # The general reader gets what is left, except text without an ASCII digit, which is
+    # never a number ("N/A", "-").
+    unread = pl.when(todo).then(text).str.contains("|".join([*patterns, "^[^0-9]*$"])).not_()
+    general = _read_general(pl.when(unread).then(text), mode, whole)
+    return [pl.when(todo.any()).then(simple), pl.when(unread.any()).then(general)]
+
+
+def _simple_magnitude(text: pl.Expr, point: str, whole: bool) -> pl.Expr:
+    """Absolute value of a simple value (see ``_simple_pattern``) with decimal mark ``point``.
+
+    Its body starts and ends with a digit, so trimming ``_DECORATION`` leaves the body.
+    Float64, or for ``whole`` an Int128 (so that 2**63 can still be negated into Int64)
+    that is null unless the decimal part is all zeros.
+    """
+    digits = text.str.strip_chars(_DECORATION).str.replace_all("," if point == "." else ".", "", literal=True)
+    if point == ",":
+        digits = digits.str.replace(",", ".", literal=True)
+    if whole:
+        return digits.str.replace(r"\.0+$", "").cast(pl.Int128, strict=False)
+    return digits.cast(pl.Float64, strict=False)
+
+
+def _simple_pattern(point: str, auto: bool) -> str:
+    """Regex of the simple values read with decimal mark ``point``.
+
+    A simple value is a body of ASCII digits (``_simple_body``) with a currency before
+    and/or after it, and a sign (before or after the leading currency), a trailing minus or
+    parentheses. ``_read_general`` reads it the same way:
+
+    * it drops exactly the currency tokens: it drops the matches of ``_CURRENCY`` scanning
+      left to right, and none of the other characters here (digits, ``.,``, whitespace,
+      ``+-()``) can start one, so the scan meets the tokens where this pattern sees them
+      (and takes the "." of "kr." as this pattern does, a body never starting with ".");
+    * what is left after trimming is ``body``, ``+body`` or ``-body`` (maybe with
+      whitespace after the sign), ``body -`` or ``( body )``, which it reads as plus or
+      minus the body (which has no newline to stop its sign rewrites);
+    * and it reads the body with decimal mark ``point`` (see ``_simple_body``).
+    """
+    body = _simple_body(point, auto)
+    cur = _SIMPLE_CURRENCY
+    shapes = [
+        rf"(?:{cur}\s*)?(?:[+-]\s*)?(?:{cur}\s*)?{body}(?:\s*{cur})?",  # -$1,000  $-1,000  1.000 €
+        rf"(?:{cur}\s*)?{body}\s*(?:{cur}\s*)?-",  # 1.000,00-
+        rf"(?:{cur}\s*)?\(\s*(?:{cur}\s*)?{body}\s*(?:{cur}\s*)?\)(?:\s*{cur})?",  # ($1,000.00)
+    ]
+    return rf"^\s*(?:{'|'.join(shapes)})\s*$"
+
+
+def _simple_body(point: str, auto: bool) -> str:
+    """Regex of the digits of a simple value read with decimal mark ``point``.
+
+    The body starts and ends with an ASCII digit, only the other one of ``.``/``,`` groups
+    thousands, and within that it is what ``_number_pattern(point)`` accepts. In auto mode
+    the decimal-comma body leaves out what also reads with a decimal point, as auto mode
+    prefers that reading.
+    """
+    dec = re.escape(point)
+    sep = r"\." if point == "," else ","
+    grouped = rf"[1-9][0-9]{{0,2}}(?:{sep}[0-9]{{2,3}})*{sep}[0-9]{{3}}"
+    if not (auto and point == ","):
+        return rf"(?:(?:[0-9]+|{grouped})(?:{dec}[0-9]+)?)"
+    # What is malformed with a decimal point: more than one "." group, a "." group with a
+    # decimal part, or a single "," that cannot group thousands (after a leading zero or
+    # four digits or more, or not followed by exactly three digits).
+    shapes = [
+        rf"(?:{grouped}|0[0-9]*|[0-9]{{4,}}),[0-9]+",  # 1.234,5  0,500  1234,567
+        r"[1-9][0-9]{0,2}(?:\.[0-9]{2,3})+\.[0-9]{3}",  # 1.234.567
+        r"[1-9][0-9]{0,2},(?:[0-9]{1,2}|[0-9]{4,})",  # 1,5  1,2000 (1,200 is 1200)
+    ]
+    return rf"(?:{'|'.join(shapes)})"
+
+
+def _read_general(text: pl.Expr, mode: str | None, whole: bool) -> pl.Expr:
+    """The number in ``text`` by the full rules: Float64 (maybe infinite), or Int64 if ``whole``."""
     signed = _signed(text)
-    if decimal in (".", ","):
-        return _plain_number(signed, decimal)
-    # Auto mode. A value reads both ways only when it has a single kind of separator that
-    # can be a thousands group ("1,200", "1.500"); the rules want "1,200" to be 1200 and
-    # "1.500" to be 1.5, which are both the decimal-point reading. Any other value is
-    # well-formed one way at most, so trying the decimal point first gives every rule.
-    return pl.coalesce(_plain_number(signed, "."), _plain_number(signed, ","))
+    if mode:
+        number = _plain_number(signed, mode)
+    else:
+        # A value reads both ways only when it has a single kind of separator that can be a
+        # thousands group ("1,200", "1.500"); the rules want "1,200" to be 1200 and "1.500"
+        # to be 1.5, which are both the decimal-point reading. Any other value is
+        # well-formed one way at most, so trying the decimal point first gives every rule.
+        number = pl.coalesce(_plain_number(signed, "."), _plain_number(signed, ","))
+    if not whole:
+        return number.cast(pl.Float64, strict=False)
+    # Without an exponent the digits are cast directly, so values beyond 2**53 stay exact
+    # ("12.000" is 12, "12.5" fails); with one ("1.2e3") they go through a float.
+    digits = number.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    exponent = number.str.extract("(.*[eE].*)", 1)  # null without an exponent
+    return pl.coalesce(digits, _whole_to_int(exponent.cast(pl.Float64, strict=False)))
 
 
 def _signed(text: pl.Expr) -> pl.Expr:
-    """``text`` without currency, its sign (trailing minus, parentheses) moved to the front."""
+    """``text`` without currency, trimmed, its sign (trailing minus, parentheses) moved to the front."""
     return (
         text.str.replace_all(_CURRENCY, "")
         .str.strip_chars()
@@ -303,9 +468,5 @@ def _thousands_class(decimal: str) -> str:
 
 def _plain_number(signed: pl.Expr, decimal: str) -> pl.Expr:
     """``signed`` as castable number text when it is well-formed with ``decimal``, else null."""
-    return (
-        signed.str.extract(_number_pattern(decimal), 1)
-        .str.replace_all(_thousands_class(decimal), "")
-        .str.replace(decimal, ".", literal=True)
-        .str.to_lowercase()  # "1E3" -> "1e3", which _parse_integer looks for
-    )
+    number = signed.str.extract(_number_pattern(decimal), 1).str.replace_all(_thousands_class(decimal), "")
+    return number.str.replace(",", ".", literal=True) if decimal == "," else number
