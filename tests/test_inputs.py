@@ -155,7 +155,7 @@ def test_unknown_extension(write):
     assert error(path) == (
         f"{path}: unknown file extension '.txt'; known input formats: .csv (csv), .tsv (tsv), "
         ".json (json), .ndjson (ndjson), .jsonl (ndjson), .parquet (parquet), .pq (parquet), "
-        ".xlsx (xlsx); or pass --format"
+        ".xlsx (xlsx); or pass --input-format"
     )
 
 
@@ -229,7 +229,7 @@ def test_binary_garbage(write):
 def test_workbook_named_csv(write):
     path = write("p.csv", b"PK\x03\x04" + bytes(100))
     assert error(path) == (
-        f"{path}: looks like a zip archive (an xlsx workbook?), not utf-8 text; pass --format if it is xlsx or parquet"
+        f"{path}: looks like a zip archive (an xlsx workbook?), not utf-8 text; pass --input-format if it is xlsx or parquet"
     )
 
 

@@ -200,7 +200,7 @@ def test_a_tab_inside_a_quoted_value_is_fine():
     ("a: 'unterminated\n", "r.yaml:2:1: YAML syntax error: found unexpected end of stream"),
     ("a: @x\n", "r.yaml:1:4: YAML syntax error: found character '@' that cannot start any token"),
     ("a: *nope\n", "r.yaml:1:4: YAML syntax error: found undefined alias 'nope'"),
-    ("--- a\n--- b\n", "r.yaml:2:1: YAML syntax error: but found another document"),
+    ("--- a\n--- b\n", "r.yaml:2:1: YAML syntax error: expected a single document in the stream, but found another document"),
     ("a: !!seq {b: 1}\n", "r.yaml:1:4: YAML syntax error: expected a sequence"),
     ("? [1, 2]\n: x\n", "r.yaml:1:3: a mapping key must be a plain value"),
 ])

@@ -1,46 +1,257 @@
 """The ``salesrules`` command line: a thin click layer over the Python API.
 
 Errors are one line on stderr and an exit code: 0 success, 1 rule failures (tests
-failed, validation errors), 2 usage or input errors. ``--debug`` shows tracebacks.
+failed, validation errors), 2 usage or input errors, 130 interrupted (SIGINT, Ctrl-C),
+143 terminated (SIGTERM). Click's own usage errors (a missing option, a bad option
+value) are one ``error:`` line too. ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 
 import click
 
 from . import __version__
-from .errors import SalesrulesError, UsageError
+from .errors import ErrorList, PluginError, SalesrulesError, UsageError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so a terminated run cleans up like an interrupted one.
+
+    It is a KeyboardInterrupt so that every ``except KeyboardInterrupt`` or ``except
+    BaseException`` clean-up (temporary files, half-written outputs) runs for it too.
+    """
+
+
+class _Interrupts:
+    """What the signal handlers saw during this run."""
+
+    terminated = False
+    reported = False
+
+
+def _on_sigterm(signum, frame):
+    """SIGTERM: raise :class:`Terminated`, unless an interruption is already being handled
+    (then only record it, so the clean-up under way, such as removing a temporary file, finishes)."""
+    _Interrupts.terminated = True
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return
+    raise Terminated()
+
+
+def _relay_sigterm(read_fd: int) -> None:
+    """Runs in a thread: on SIGTERM, send the process a SIGINT.
+
+    Python runs signal handlers only between bytecodes of the main thread, so while polars
+    executes a query the SIGTERM handler would wait for the whole query; polars stops a
+    running query on SIGINT (when SIGINT has Python's default handler, which is why
+    salesrules leaves SIGINT alone), so a SIGTERM is relayed as a SIGINT. The signal
+    numbers arrive through :func:`signal.set_wakeup_fd`.
+    """
+    import os
+
+    while True:
+        try:
+            data = os.read(read_fd, 64)
+        except OSError:
+            return
+        if not data or 0 in data:  # closed, or the sentinel: the run is over
+            return
+        if signal.SIGTERM in data:
+            _Interrupts.terminated = True
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+            except OSError:
+                pass
+            return
+
+
+def _install_signal_handlers():
+    """Make SIGTERM stop a run as cleanly as SIGINT; returns a function that restores the old state."""
+    import os
+    import threading
+
+    _Interrupts.terminated = _Interrupts.reported = False
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM here
+        return lambda: None
+    read_fd = write_fd = thread = None
+    old_wakeup = -1
+    try:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        thread = threading.Thread(target=_relay_sigterm, args=(read_fd,), name="salesrules-sigterm", daemon=True)
+        thread.start()
+    except (ValueError, OSError):
+        pass
+
+    def restore():
+        try:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
+        if write_fd is None:
+            return
+        try:
+            signal.set_wakeup_fd(old_wakeup)
+        except (ValueError, OSError):
+            pass
+        try:
+            os.write(write_fd, b"\0")
+        except OSError:
+            pass
+        if thread is not None:
+            thread.join(1)
+        for fd in (read_fd, write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    return restore
+
+
+MAX_ERROR_LINES = 100
+
+
+def _error_lines(exc: SalesrulesError) -> list[str]:
+    """The ``error:`` lines for an error: one per error (at most ``MAX_ERROR_LINES``), each on one line."""
+    errors = exc.errors if isinstance(exc, ErrorList) and exc.errors else [exc]
+    lines = [f"error: {' '.join(str(e).split()) or type(e).__name__}" for e in errors[:MAX_ERROR_LINES]]
+    if len(errors) > MAX_ERROR_LINES:
+        lines.append(f"error: ... and {len(errors) - MAX_ERROR_LINES:,} more errors in the same file")
+    return lines
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Report an interruption on one line (once); the exit code is 143 for SIGTERM, else 130.
+
+    Call it outside the ``except`` block, in a loop that catches KeyboardInterrupt: when
+    polars stops a query on Ctrl-C, Python raises the same Ctrl-C a second time at the
+    next function call, and a relayed SIGTERM can follow; the loop absorbs those.
+    """
+    _pending_signals_run_here()
+    terminated = _Interrupts.terminated or isinstance(exc, Terminated)
+    if not _Interrupts.reported:
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        click.echo(f"error: {what}; no output was written", err=True)
+        _Interrupts.reported = True
+    return EXIT_TERMINATED if terminated or _Interrupts.terminated else EXIT_INTERRUPTED
+
+
+def _pending_signals_run_here() -> None:
+    """Does nothing: calling it lets Python run the signal handlers still pending, before the
+    message is printed rather than in the middle of printing it."""
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """Click's usage error (normally three lines) as one ``error:`` line with a pointer to --help."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return f"error: {message}"
 
 
 class _Group(click.Group):
     """A group that turns salesrules errors into one line on stderr and an exit code."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command line: every error, usage error and interruption is one ``error:`` line."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = sys.argv[1:] if args is None else list(args)
+        debug = "--debug" in argv
+        restore = _install_signal_handlers()
+        interrupt = None
+        try:
+            if _STARTUP_ERROR is not None and not debug:
+                raise _STARTUP_ERROR
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) else 0
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                interrupt = exc.__cause__
+            else:
+                click.echo("error: aborted", err=True)
+                code = 1
+        except click.ClickException as exc:
+            if debug:
+                raise
+            click.echo(_usage_line(exc), err=True)
+            code = exc.exit_code
+        except SalesrulesError as exc:  # raised outside a command, e.g. by --plugins-dir
+            if debug:
+                raise
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt as exc:
+            interrupt = exc
+        finally:
+            while True:  # a late Ctrl-C or SIGTERM must not skip restoring the handlers
+                try:
+                    if interrupt is not None:
+                        code = _interrupted(interrupt)
+                    restore()
+                    break
+                except KeyboardInterrupt as again:
+                    interrupt = interrupt or again
+        sys.exit(code)
+
     def invoke(self, ctx):
         debug = "--debug" in sys.argv[1:]
+        interrupt = None
         try:
             return super().invoke(ctx)
         except SalesrulesError as exc:
             if debug:
                 raise
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"error: {line}", err=True)
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("error: interrupted; no output was written", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            interrupt = exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except BrokenPipeError:
+            _silence_stdout()
             ctx.exit(0)
         except Exception as exc:  # an unexpected failure is still one line, unless --debug
             if debug:
                 raise
-            click.echo(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+            detail = " ".join(str(exc).split())
+            click.echo(f"error: internal error: {type(exc).__name__}: {detail} (run with --debug for details)", err=True)
             ctx.exit(2)
+        # Interrupted: report it outside the except block, absorbing the repeats of the same signal.
+        while True:
+            try:
+                code = _interrupted(interrupt)
+                break
+            except KeyboardInterrupt:
+                continue
+        ctx.exit(code)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (``| head``), point stdout at /dev/null so the final flush stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _as_of(ctx, param, value):
@@ -96,25 +307,50 @@ def _load(ref: str):
 @click.option("--input-format", help="Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps."""
+    import os
+
     from .engine import evaluate_full
-    from .outputs import OutputContext, format_for_path, write_output
+    from .errors import Loc
+    from .inputs import STDIN, STDIN_NAME
+    from .outputs import OutputContext, check_output_path, format_for_path, write_output
 
     ruleset = _load(ruleset_ref)
     terminal = output in (None, "-") and sys.stdout.isatty()
     if fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")
     _check_format(fmt)
-    result = evaluate_full(
-        ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
-        with_input=with_input, encoding=encoding, input_format=input_format,
-    )
-    context = OutputContext(result.plan.provenance, result.plan.key, is_terminal=terminal)
     inputs = [file] + [ruleset.path]
+    # Refuse a bad output path before the evaluation, which may take long, not after it.
+    check_output_path(output, inputs)
+    target = None
+    if on_error == "skip":
+        target = rejects or (f"{os.path.splitext(output)[0]}.rejects.csv" if output not in (None, "-") else "rejects.csv")
+        if output not in (None, "-") and _same_path(target, output):
+            raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
+        check_output_path(target, inputs)
+    try:
+        result = evaluate_full(
+            ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
+            with_input=with_input, encoding=encoding, input_format=input_format,
+        )
+    except SalesrulesError as exc:
+        if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
+            exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
+        raise
+    context = OutputContext(result.plan.provenance, result.plan.key, is_terminal=terminal)
     if result.rejects is not None and result.rejects.height:
-        target = rejects or (f"{output.rsplit('.', 1)[0]}.rejects.csv" if output not in (None, "-") else "rejects.csv")
         write_output(result.rejects, target, "csv", context, inputs)
         click.echo(f"skipped {result.rejects.height} row(s) that could not be read; see {target}", err=True)
     write_output(result.results, output, fmt, context, inputs)
+
+
+def _same_path(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _check_format(fmt: str) -> None:
@@ -131,19 +367,18 @@ def _check_format(fmt: str) -> None:
 @click.argument("rulesets", nargs=-1, required=True)
 def validate(rulesets):
     """Check RULESETS (files or builtin:NAME): schema, extends, names and expression types."""
-    from .errors import ErrorList, InputError
+    from .errors import InputError
 
     failed = False
     worst = 0
     for ref in rulesets:
         try:
             ruleset = _load(ref)
-        except ErrorList as exc:
-            for error in exc.errors:
-                click.echo(f"error: {error}", err=True)
-            failed, worst = True, max(worst, exc.exit_code)
         except SalesrulesError as exc:
-            click.echo(f"error: {exc}", err=True)
+            if "--debug" in sys.argv[1:]:
+                raise
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
             failed, worst = True, max(worst, 2 if isinstance(exc, InputError) else exc.exit_code)
         else:
             click.echo(f"{ref}: valid ({ruleset.name} {ruleset.version}, hash {ruleset.hash})")
@@ -215,12 +450,26 @@ def main():
     cli()
 
 
+# A plugin that fails while loading is reported as one error line when the command runs.
+_STARTUP_ERROR: SalesrulesError | None = None
+
+
 def _register_commands():
+    global _STARTUP_ERROR
     from .plugins import load_plugins, pm
 
-    load_plugins()
-    pm.hook.register_commands(cli=cli)
+    try:
+        load_plugins()
+        pm.hook.register_commands(cli=cli)
+    except SalesrulesError as exc:
+        _STARTUP_ERROR = exc
+    except Exception as exc:  # an installed plugin is broken: report it, not a traceback
+        _STARTUP_ERROR = PluginError(f"a plugin failed to load: {type(exc).__name__}: {' '.join(str(exc).split())}")
 
 
 if "--version" not in sys.argv[1:2]:
-    _register_commands()
+    try:
+        _register_commands()
+    except KeyboardInterrupt:  # Ctrl-C while starting up
+        click.echo("error: interrupted; no output was written", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -29,6 +29,10 @@ MAX_NODES = 1000
 MAX_DEPTH = 60
 MAX_LIST = 1000
 MAX_INT = 2**53
+# Text joined with + may hold at most this many values read from records (literals do not
+# count): each value can be as long as the longest cell, so this bounds how much larger than
+# its input an expression's result can be.
+MAX_TEXT_PARTS = 32
 
 _CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
 
@@ -102,10 +106,15 @@ class Scope:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A compiled expression: its polars expression and its type."""
+    """A compiled expression: its polars expression and its type.
+
+    ``parts`` counts the values read from records that a text result is built from (0 for
+    a literal), so that joining text cannot make results unboundedly larger than the input.
+    """
 
     expr: pl.Expr
     type: Type
+    parts: int = 1
 
 
 def compile_expression(source: Expr, scope: Scope, expect: str | None = None) -> Compiled:
@@ -201,17 +210,17 @@ class _Compiler:
     def visit_Constant(self, node: ast.Constant) -> Compiled:
         value = node.value
         if value is None:
-            return Compiled(pl.lit(None), NULL)
+            return Compiled(pl.lit(None), NULL, 0)
         if isinstance(value, bool):
-            return Compiled(pl.lit(value, pl.Boolean), BOOLEAN)
+            return Compiled(pl.lit(value, pl.Boolean), BOOLEAN, 0)
         if isinstance(value, int):
             if abs(value) > MAX_INT:
                 raise self.error(node, f"integer {value} is too large")
-            return Compiled(pl.lit(value, pl.Int64), INTEGER)
+            return Compiled(pl.lit(value, pl.Int64), INTEGER, 0)
         if isinstance(value, float):
-            return Compiled(pl.lit(value, pl.Float64), NUMBER)
+            return Compiled(pl.lit(value, pl.Float64), NUMBER, 0)
         if isinstance(value, str):
-            return Compiled(pl.lit(value, pl.String), STRING)
+            return Compiled(pl.lit(value, pl.String), STRING, 0)
         raise self.error(node, f"{type(value).__name__} literals are not allowed in expressions")
 
     def visit_Name(self, node: ast.Name) -> Compiled:
@@ -222,7 +231,7 @@ class _Compiler:
             t, expr = self.scope.names[name]
             return Compiled(expr, t)
         if name == "as_of":
-            return Compiled(pl.lit(self.scope.as_of, pl.Date), DATE)
+            return Compiled(pl.lit(self.scope.as_of, pl.Date), DATE, 0)
         if name in _CONSTANT_NAMES:
             return self.visit_Constant(ast.Constant(_CONSTANT_NAMES[name], lineno=node.lineno, col_offset=node.col_offset))
         if name in self.scope.hints:
@@ -264,7 +273,11 @@ class _Compiler:
         lt, rt = left.type, right.type
         is_null = lt.name == "null", rt.name == "null"
         if isinstance(op, ast.Add) and (lt.text or is_null[0]) and (rt.text or is_null[1]) and not all(is_null):
-            return Compiled(pl.concat_str([_typed(left, pl.String), _typed(right, pl.String)]), STRING)
+            parts = left.parts + right.parts
+            if parts > MAX_TEXT_PARTS:
+                raise self.error(node, f"text is joined from more than {MAX_TEXT_PARTS} values of the record; "
+                                       "an expression may join at most that many")
+            return Compiled(pl.concat_str([_typed(left, pl.String), _typed(right, pl.String)]), STRING, parts)
         if isinstance(op, (ast.Add, ast.Sub)) and lt.name == "date" and rt.name in ("integer", "null"):
             days = pl.duration(days=_typed(right, pl.Int64))
             return Compiled(left.expr + days if isinstance(op, ast.Add) else left.expr - days, DATE)
@@ -308,7 +321,8 @@ class _Compiler:
         if t is None:
             raise self.error(node, f"the two branches of 'if' have different types: {_describe(body.type)} and {_describe(orelse.type)}")
         dtype = polars_dtype(t)
-        return Compiled(pl.when(_typed(test, pl.Boolean)).then(_typed(body, dtype)).otherwise(_typed(orelse, dtype)), t)
+        return Compiled(pl.when(_typed(test, pl.Boolean)).then(_typed(body, dtype)).otherwise(_typed(orelse, dtype)), t,
+                        max(body.parts, orelse.parts))
 
     def visit_Compare(self, node: ast.Compare) -> Compiled:
         parts = []
@@ -443,9 +457,10 @@ class _Compiler:
                 raise self.error(node, f"{name}() takes at least {max(1, len(params))} argument(s), got {n}")
         elif n != len(params):
             raise self.error(node, f"{name}() takes {len(params)} argument(s), got {n}")
-        args, types, literals = [], [], []
+        args, types, literals, compiled_args = [], [], [], []
         for i, arg_node in enumerate(node.args):
             arg = self.visit(arg_node)
+            compiled_args.append(arg)
             param = params[min(i, len(params) - 1)] if params else "any"
             if not accepts(param, arg.type):
                 raise self.error(arg_node, f"{name}() argument {i + 1} must be {_param_words(param)}, not {_describe(arg.type)}")
@@ -472,7 +487,7 @@ class _Compiler:
         t = returns if isinstance(returns, Type) else Type(returns)
         if "null" in (x.name for x in types) and t.name != "null":
             expr = expr.cast(polars_dtype(t))  # a null argument must not leave a result without a type
-        return Compiled(expr, t)
+        return Compiled(expr, t, max((a.parts for a in compiled_args), default=1))
 
     def visit_List(self, node):
         raise self.error(node, "lists are only allowed after 'in'")

@@ -63,7 +63,7 @@ def input_format_for(path: str) -> str:
         return by_extension[extension]
     known = ", ".join(f"{ext} ({name})" for ext, name in by_extension.items())
     what = f"unknown file extension {extension!r}" if extension else "no file extension"
-    raise InputError(f"{what}; known input formats: {known}; or pass --format", Loc(path))
+    raise InputError(f"{what}; known input formats: {known}; or pass --input-format", Loc(path))
 
 
 def temporary_path(suffix: str = "") -> str:

@@ -14,6 +14,7 @@ import errno
 import json
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -223,6 +224,9 @@ def _call_writer(writer, frame: pl.DataFrame, stream, context: OutputContext) ->
     except Exception as exc:
         from .inputs import first_line
 
+        code = _os_errno(exc)
+        if code is not None:  # polars wraps I/O errors (a full disk) in its own errors
+            raise OSError(code, os.strerror(code)) from exc
         raise PluginError(
             f"output format {writer.name!r} ({writer.plugin}) failed: {type(exc).__name__}: {first_line(exc)}"
         ) from exc
@@ -240,6 +244,8 @@ def _write_stdout(frame: pl.DataFrame, writer, context: OutputContext) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
+        if _os_errno(exc) == errno.EPIPE:  # the reader went away (| head): not an error
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)) from None
         raise _os_error("<stdout>", exc) from None
 
 
@@ -250,21 +256,40 @@ def _is_terminal(stream) -> bool:
         return False
 
 
+def check_output_path(path: str | None, inputs: Sequence[str] = ()) -> None:
+    """Raise the UsageError that writing to ``path`` would raise for its place: it is one of
+    ``inputs``, its directory does not exist, or it is a directory. Standard output is fine."""
+    if path is None or path == STDOUT:
+        return
+    _refuse_inputs(path, inputs)
+    if _is_special(path):
+        return
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        parent = os.path.dirname(path)
+        if parent and os.path.exists(parent) and not os.path.isdir(parent):
+            raise UsageError(f"{parent!r} is not a directory", Loc(path))
+        raise UsageError(f"output directory {parent!r} does not exist", Loc(path))
+    if os.path.isdir(target):
+        raise UsageError("the output path is a directory", Loc(path))
+
+
 def _write_file(
     frame: pl.DataFrame, path: str, writer, context: OutputContext, inputs: Sequence[str]
 ) -> None:
-    _refuse_inputs(path, inputs)
+    check_output_path(path, inputs)
+    if _is_special(path):
+        _write_special(frame, path, writer, context)
+        return
     target = os.path.realpath(path)  # through a symlink, so the link stays a link
     directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        raise UsageError(f"output directory {os.path.dirname(path)!r} does not exist", Loc(path))
-    if os.path.isdir(target):
-        raise UsageError("the output path is a directory", Loc(path))
     mode = _file_mode(target)
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     except OSError as exc:
         raise _os_error(path, exc) from None
+    failure = None
     try:
         with _open_stream(fd, writer.binary) as stream:
             _call_writer(writer, frame, stream, context)
@@ -272,11 +297,39 @@ def _write_file(
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException as exc:  # KeyboardInterrupt too: never leave a temporary file behind
-        _remove_quietly(temp)
-        if isinstance(exc, OSError):
-            raise _os_error(path, exc) from None
-        raise
+        failure = exc
+    if failure is not None:
+        _remove_surely(temp)
+        if isinstance(failure, OSError):
+            raise _os_error(path, failure) from None
+        raise failure
     _sync_directory(directory)
+
+
+def _is_special(path: str) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a directory: a named pipe,
+    a device such as /dev/null or /dev/stdout. Renaming a file over it would replace it."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_special(frame: pl.DataFrame, path: str, writer, context: OutputContext) -> None:
+    """Write straight into a pipe or device; there is no file to replace atomically."""
+    try:
+        stream = open(path, "wb") if writer.binary else open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        with stream:
+            if writer.binary and _is_terminal(stream):
+                raise UsageError(f"refusing to write binary {writer.name} output to a terminal", Loc(path))
+            _call_writer(writer, frame, stream, context)
+            stream.flush()
+    except OSError as exc:
+        raise _os_error(path, exc) from None
 
 
 def _refuse_inputs(path: str, inputs: Sequence[str]) -> None:
@@ -348,28 +401,59 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
+def _remove_surely(path: str) -> None:
+    """Remove a temporary file even when Ctrl-C is raised again meanwhile (polars stops a query
+    on Ctrl-C and Python then raises it once more at the next call)."""
+    while True:
+        try:
+            _remove_quietly(path)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _os_errno(error: BaseException) -> int | None:
+    """The errno of an OSError, or the ``(os error N)`` that polars writes into its messages."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return error.errno
+    found = re.search(r"\(os error (\d+)\)|\[Errno (\d+)\]", str(error))
+    return int(found.group(1) or found.group(2)) if found else None
+
+
 def _os_error(path: str, error: OSError) -> UsageError:
-    reason = _OS_REASONS.get(error.errno) or error.strerror or str(error)
-    return UsageError(f"cannot write the output: {reason}", Loc(path))
+    code = _os_errno(error)
+    reason = _OS_REASONS.get(code) or (os.strerror(code) if code is not None else None) or error.strerror or str(error)
+    return UsageError(f"cannot write the output: {' '.join(str(reason).split())}", Loc(path))
 
 
 def atomic_write_text(path: str, text: str, inputs: Sequence[str] = ()) -> None:
     """Write ``text`` to ``path`` atomically (temporary file, then rename), never over ``inputs``."""
-    _refuse_inputs(path, inputs)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(f"output directory does not exist: {directory}", Loc(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    check_output_path(path, inputs)
+    if _is_special(path):  # a pipe or a device: write into it, there is nothing to replace
+        try:
+            with open(path, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise _os_error(path, exc) from None
+        return
+    target = os.path.realpath(path)  # through a symlink, so the link stays a link
+    directory = os.path.dirname(target)
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, _file_mode(path))
-        os.replace(temp, path)
-    except OSError as exc:
-        _remove_quietly(temp)
-        raise _os_error(path, exc) from None
-    except BaseException:
-        _remove_quietly(temp)
-        raise
+        os.chmod(temp, _file_mode(target))
+        os.replace(temp, target)
+    except BaseException as exc:
+        failure = exc
+    else:
+        return
+    _remove_surely(temp)
+    if isinstance(failure, OSError):
+        raise _os_error(path, failure) from None
+    raise failure

@@ -59,19 +59,28 @@ class _Loader(yaml.SafeLoader):
 
     yaml_implicit_resolvers: dict = {}
     depth = 0
+    composed = 0
 
     def compose_node(self, parent, index):
-        """Compose one node, refusing documents nested deeper than ``MAX_DEPTH``.
+        """Compose one node, refusing documents nested deeper than ``MAX_DEPTH`` or with
+        more than ``MAX_NODES`` nodes (counted as they are read, so a huge document stops early).
 
         PyYAML composes and constructs recursively, so very deep nesting such as
         ``[[[[...]]]]`` would otherwise end in a slow ``RecursionError``.
         """
         self.depth += 1
+        self.composed += 1
         try:
             if self.depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise RulesetError(
                     f"YAML is nested more than {MAX_DEPTH} levels deep",
+                    Loc(self.source_name, mark.line + 1, mark.column + 1),
+                )
+            if self.composed > MAX_NODES:
+                mark = self.peek_event().start_mark
+                raise RulesetError(
+                    f"document has more than {MAX_NODES:,} values",
                     Loc(self.source_name, mark.line + 1, mark.column + 1),
                 )
             return super().compose_node(parent, index)
@@ -243,8 +252,7 @@ def _count_nodes(node, limit: int) -> int:
 
 def load_yaml(text: str, source: str):
     """Parse one YAML document from ``text``; errors name ``source`` with line and column."""
-    if len(text) > MAX_BYTES:
-        raise RulesetError(f"file is larger than {MAX_BYTES:,} bytes", Loc(source))
+    _check_size(text, source)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
@@ -263,6 +271,8 @@ def load_yaml(text: str, source: str):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and problem.startswith("but "):  # "but found another document"
+            problem = f"{exc.context}, {problem}"
         if "\t" in problem or "found character '\\t'" in problem:
             problem = "tab characters cannot indent YAML; use spaces"
         loc = Loc(source, mark.line + 1, mark.column + 1) if mark else Loc(source)
@@ -273,6 +283,25 @@ def load_yaml(text: str, source: str):
         raise RulesetError(f"YAML error: {' '.join(str(exc).split())}", Loc(source)) from None
     finally:
         loader.dispose()
+
+
+def _check_size(text: str, source: str) -> None:
+    """Refuse a document over ``MAX_BYTES`` (UTF-8), pointing at the place where it passes the limit."""
+    if len(text) <= MAX_BYTES // 4:  # cannot be over the limit: a character is at most 4 bytes
+        return
+    if len(text) > MAX_BYTES:
+        position = MAX_BYTES
+    else:
+        encoded = text.encode("utf-8", "surrogatepass")
+        if len(encoded) <= MAX_BYTES:
+            return
+        position = len(encoded[:MAX_BYTES].decode("utf-8", "ignore"))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    raise RulesetError(
+        f"file is larger than {MAX_BYTES:,} bytes, the limit for a ruleset (it passes the limit here)",
+        Loc(source, line, col),
+    )
 
 
 def _reader_error(exc, text: str, source: str) -> RulesetError:

@@ -67,6 +67,7 @@ def read_json(path: str, options: ReadOptions) -> pl.LazyFrame:
 def read_ndjson(path: str, options: ReadOptions) -> pl.LazyFrame:
     """Read newline-delimited JSON: one object per line."""
     source = _utf8_source(path, options.encoding)
+    _expect_json_data(source, path)
     try:
         frame = pl.read_ndjson(source, infer_schema_length=None)
     except pl.exceptions.PolarsError as exc:
@@ -86,7 +87,16 @@ def read_parquet(path: str, options: ReadOptions) -> pl.LazyFrame:
 
 def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
     """Read one worksheet of an xlsx workbook (``options.sheet`` by name, else the first)."""
+    import logging
+
     import fastexcel
+
+    # fastexcel logs a warning for every empty column ("Could not determine dtype ... falling
+    # back to string"); without logging set up Python prints it on stderr, next to our one
+    # error line. Text is what salesrules wants anyway. A level set by the application stays.
+    quiet = logging.getLogger("fastexcel")
+    if quiet.level == logging.NOTSET:
+        quiet.setLevel(logging.ERROR)
 
     try:
         workbook = fastexcel.read_excel(path)
@@ -224,7 +234,7 @@ def _check_text(path: str, encoding: str) -> None:
         head = stream.read(SNIFF_SIZE)
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
-            message = f"looks like {what}, not {encoding} text; pass --format if it is xlsx or parquet"
+            message = f"looks like {what}, not {encoding} text; pass --input-format if it is xlsx or parquet"
             raise InputError(message, Loc(path))
     if _is_utf8(encoding) and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError("starts with a UTF-16 byte order mark; pass --encoding utf-16", Loc(path))
@@ -280,11 +290,20 @@ def _decode_error(path: str, encoding: str) -> InputError:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _expect_json_array(source: str, path: str) -> None:
+def _expect_json_data(source: str, path: str) -> bytes:
+    """The first bytes of the JSON text; an error when there are none but whitespace."""
     with open(source, "rb") as stream:
         head = stream.read(SNIFF_SIZE).removeprefix(codecs.BOM_UTF8).lstrip()
-    if not head:
-        raise InputError("no JSON data (the file holds only whitespace)", Loc(path))
+        while not head:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                raise InputError("no JSON data (the file holds only whitespace)", Loc(path))
+            head = chunk.lstrip()
+    return head
+
+
+def _expect_json_array(source: str, path: str) -> None:
+    head = _expect_json_data(source, path)
     if not head.startswith(b"["):
         raise InputError(
             "expected a JSON array of objects ([{...}, ...]); use --format ndjson for one object per line",
@@ -292,41 +311,124 @@ def _expect_json_array(source: str, path: str) -> None:
         )
 
 
+class _BadNumber(ValueError):
+    """A JSON number or constant that polars cannot hold (1e400, NaN, Infinity)."""
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"the number {text} is out of range")
+    return value
+
+
+def _parse_constant(text: str):
+    raise _BadNumber(f"{text} is not valid JSON (write null or a number)")
+
+
+def _loads(text: str):
+    return json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
+
+
 def _json_error(source: str, path: str, error: Exception) -> InputError:
     """Locate what polars rejected by parsing with Python's json module (failures only)."""
     try:
         with open(source, encoding="utf-8-sig") as stream:
-            data = json.load(stream)
+            data = _loads(stream.read())
     except json.JSONDecodeError as exc:
         return InputError(f"invalid JSON: {exc.msg}", Loc(path, exc.lineno, exc.colno))
+    except _BadNumber as exc:
+        return InputError(str(exc), Loc(path))
     except UnicodeDecodeError:
         return _decode_error(path, "utf-8")
-    for number, item in enumerate(data if isinstance(data, list) else [], 1):
+    items = data if isinstance(data, list) else []
+    for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
             return InputError(f"item {number} of the array is {_json_kind(item)}, not an object", Loc(path))
+    conflict = _first_conflict((f"item {number}", item) for number, item in enumerate(items, 1))
+    if conflict:
+        return InputError(conflict, Loc(path))
     return InputError(f"cannot read JSON: {first_line(error)}", Loc(path))
 
 
 def _ndjson_error(source: str, path: str, error: Exception) -> InputError:
+    records = []
     try:
         with open(source, encoding="utf-8-sig") as stream:
             for number, line in enumerate(stream, 1):
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line)
+                    item = _loads(line)
                 except json.JSONDecodeError as exc:
                     return InputError(f"invalid JSON: {exc.msg}", Loc(path, number, exc.colno))
+                except _BadNumber as exc:
+                    return InputError(str(exc), Loc(path, number))
                 if not isinstance(item, dict):
                     return InputError(f"line holds {_json_kind(item)}, not a JSON object", Loc(path, number))
+                records.append((number, item))
     except UnicodeDecodeError:
         return _decode_error(path, "utf-8")
+    lines = {f"line {number}": number for number, _ in records}
+    conflict = _first_conflict((f"line {number}", item) for number, item in records)
+    if conflict:
+        where = conflict.split(":", 1)[0]
+        return InputError(conflict.split(": ", 1)[1], Loc(path, lines.get(where)))
     return InputError(f"cannot read NDJSON: {first_line(error)}", Loc(path))
 
 
 def _json_kind(value) -> str:
     kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null", dict: "an object"}
     return kinds.get(type(value), "a number")
+
+
+def _shape(value):
+    """What polars needs to agree on across records: the kind of a value, and of what it holds."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        inner = next((s for s in map(_shape, value) if s is not None), None)
+        return ("an array", inner)
+    if isinstance(value, dict):
+        return ("an object", None)
+    return (_json_kind(value), None)
+
+
+def _compatible(a, b) -> bool:
+    if a is None or b is None or a == b:
+        return True
+    if a[0] == b[0] == "an array":
+        return _compatible(a[1], b[1])
+    scalars = {"a string", "a number", "a boolean"}
+    # polars reads a column of text mixed with numbers or booleans as text.
+    return a[0] in scalars and b[0] in scalars and "a string" in (a[0], b[0])
+
+
+def _describe_shape(shape) -> str:
+    if shape is None:
+        return "null"
+    kind, inner = shape
+    if inner is None:
+        return kind
+    return f"{kind} of {inner[0].removeprefix('a ').removeprefix('an ')}s"
+
+
+def _first_conflict(records) -> str | None:
+    """``"<where>: ..."`` for the first record whose value for a key cannot share a column with an earlier one."""
+    seen: dict = {}
+    for where, record in records:
+        for key, value in record.items():
+            shape = _shape(value)
+            if shape is None:
+                continue
+            if key not in seen:
+                seen[key] = (where, shape)
+                continue
+            first_where, first_shape = seen[key]
+            if not _compatible(first_shape, shape):
+                return (f"{where}: {key!r} is {_describe_shape(shape)} here but {_describe_shape(first_shape)} "
+                        f"in {first_where}; a column must hold one kind of value")
+    return None
 
 
 # --- XLSX -----------------------------------------------------------------------------------

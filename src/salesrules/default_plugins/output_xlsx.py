@@ -6,6 +6,8 @@ numbers, booleans and dates keep their Excel types.
 
 from __future__ import annotations
 
+import io
+
 import polars as pl
 import xlsxwriter
 
@@ -15,10 +17,14 @@ from salesrules.outputs import OutputContext, provenance_text, text_frame
 
 def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     """Write the workbook to a binary stream."""
+    # The workbook is built in memory and written in one piece: when the stream fails (a full
+    # disk), xlsxwriter's zip file would otherwise be left half-closed and complain at exit.
     # in_memory: xlsxwriter otherwise stages every part in temporary files.
-    with xlsxwriter.Workbook(stream, {"in_memory": True}) as workbook:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
         text_frame(frame, "; ").write_excel(workbook, worksheet="results", autofit=True)
         provenance_sheet(context).write_excel(workbook, worksheet="provenance", autofit=True)
+    stream.write(buffer.getbuffer())
 
 
 def provenance_sheet(context: OutputContext) -> pl.DataFrame:

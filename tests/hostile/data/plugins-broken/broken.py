@@ -1,0 +1,1 @@
+raise RuntimeError('the plugin cannot start')
