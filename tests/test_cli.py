@@ -229,3 +229,24 @@ def test_ragged_csv_row_is_located(cli_runner, tmp_path):
     data.write_text("Opportunity ID,Amount\nA,100\nB,200,extra\n")
     result = run(cli_runner, "evaluate", str(data), "-r", "builtin:standard", *AS_OF)
     assert_one_line_error(result, 2, f"{data}:3:", "data row 2 has 3 fields but the header has 2")
+
+
+def test_evaluate_explain_column_adds_up(cli_runner):
+    result = run(cli_runner, "evaluate", EXAMPLE, "-r", "builtin:standard", *AS_OF, "--explain", "-f", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)["records"]
+    first = records[0]
+    assert first["explain"] == "+10 low tier; +10 prospect stage; +5 need identified; −15 decision makers"
+    for record in records:
+        parts = [p.strip() for p in record["explain"].split(";") if p.strip()]
+        total = sum(int(p.split()[0].replace("−", "-").replace("+", "")) for p in parts)
+        assert total == record["score"], record["id"]
+
+
+def test_tool_commands_run_from_the_root_cli(cli_runner):
+    assert run(cli_runner, "test", str(ROOT / "rulesets" / "standard.yaml")).exit_code == 0
+    assert run(cli_runner, "lint", "builtin:bant").exit_code == 0
+    result = run(cli_runner, "explain", EXAMPLE, "-r", "builtin:standard", *AS_OF, "--id", "OPP-00000001", "-f", "json")
+    assert result.exit_code == 0, result.output
+    receipt = json.loads(result.stdout)
+    assert sum(c["points"] for c in receipt["contributions"]) == receipt["score"] == 10

@@ -305,7 +305,8 @@ def _load(ref: str):
               help="Two records with the same key: stop, or keep the first or last.")
 @click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
 @click.option("--input-format", help="Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
-def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format):
+@click.option("--explain", is_flag=True, help="Add an 'explain' column: each record's receipt on one line.")
+def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps."""
     import os
 
@@ -331,7 +332,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     try:
         result = evaluate_full(
             ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
-            with_input=with_input, encoding=encoding, input_format=input_format,
+            with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
         )
     except SalesrulesError as exc:
         if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
@@ -456,8 +457,15 @@ _STARTUP_ERROR: SalesrulesError | None = None
 
 def _register_commands():
     global _STARTUP_ERROR
+    from .backtest import backtest_command
+    from .diff import diff_command
+    from .explain import explain_command
+    from .lint import lint_command
     from .plugins import load_plugins, pm
+    from .testing import test_command
 
+    for command in (test_command, lint_command, explain_command, diff_command, backtest_command):
+        cli.add_command(command)
     try:
         load_plugins()
         pm.hook.register_commands(cli=cli)

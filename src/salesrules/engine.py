@@ -943,6 +943,7 @@ def evaluate_full(
     encoding: str | None = None,
     input_format: str | None = None,
     internal: bool = False,
+    explain: bool = False,
 ) -> Evaluation:
     """Evaluate ``data`` and return the results with the rejected rows (see :func:`evaluate`)."""
     if on_error not in ("error", "skip"):
@@ -976,6 +977,10 @@ def evaluate_full(
     for c in ("tier", "stage") + tuple(cl.name for cl in ruleset.classifications):
         if c in plan.output:
             columns[plan.output.index(c)] = pl.col(c).fill_null(UNKNOWN)
+    if explain:
+        from .explain import compact_reasons
+
+        columns.insert(plan.output.index("reasons") + 1, compact_reasons(results, plan).alias("explain"))
     if plan.key == "row":
         columns[0] = pl.col(ROW).alias("row")
     if with_input:
