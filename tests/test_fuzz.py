@@ -68,8 +68,6 @@ class Crash(AssertionError):
 # regression test (named here). They are counted apart instead of failing every run again;
 # when one is fixed its xfail turns into a failure and the entry goes.
 KNOWN_BUGS = {
-    # tests/hostile/test_hostile_schema.py::test_a_mixed_list_as_a_field_default_is_a_clean_error
-    "KNOWN engine.check_default": ("check_default", re.compile(r"supertype|while building Series|not an instance of")),
 }
 
 

@@ -256,9 +256,12 @@ class _Compiler:
 
     def check_default(self, spec: FieldSpec):
         value = spec.default
-        frame = pl.DataFrame({"v": [value]})
-        converted = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"]))
-        if converted.item() is None:
+        try:
+            frame = pl.DataFrame({"v": [value]})
+            converted = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            converted = None  # a list or mapping is no field value
+        if converted is None:
             raise RulesetError(f"field {spec.name!r}: default {value!r} is not a valid {coerce.describe_type(spec)}", spec.loc)
 
     def expr(self, source: Expr | None, scope: Scope, expect: str):

@@ -42,6 +42,7 @@ from .yamlsource import YDict, YList, YStr, load_yaml
 
 FORMAT_VERSION = 1
 BUILTIN_PREFIX = "builtin:"
+MAX_EXTENDS_DEPTH = 64
 DEFAULT_SCORE = "priority"
 TIER = "tier"
 
@@ -91,7 +92,9 @@ def read_source(path: str | Path) -> YDict:
     except IsADirectoryError:
         raise InputError("is a directory, not a ruleset file", Loc(str(path))) from None
     except UnicodeDecodeError as exc:
-        raise RulesetError(f"not UTF-8 text (byte {exc.start})", Loc(str(path))) from None
+        before = exc.object[: exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - before.rfind(b"\n")
+        raise RulesetError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", Loc(str(path), line, col)) from None
     except OSError as exc:
         raise InputError(f"cannot read ruleset: {exc.strerror}", Loc(str(path))) from None
     return parse_source(text, str(path))
@@ -230,7 +233,18 @@ def _schema_message(error) -> str:
         return f"{_short(error.instance)} does not match {error.validator_value}" + (f" ({hint})" if hint else "")
     if error.validator == "type":
         return f"{_short(error.instance)} should be {error.validator_value}"
-    return error.message
+    if error.validator in ("maxLength", "minLength"):
+        limit = error.validator_value
+        shown = _short_text(repr(error.instance), 120)
+        if error.validator == "maxLength":
+            return f"{shown} is too long (at most {limit} characters)"
+        return f"{shown} should be non-empty" if limit == 1 else f"{shown} is too short (at least {limit} characters)"
+    return _short_text(error.message)
+
+
+def _short_text(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, so no value floods an error line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(value) -> str:
@@ -514,12 +528,16 @@ def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -
         path = base_dir / path
     if not path.exists():
         raise RulesetError(f"extended ruleset {ref!r} not found ({path})", loc)
+    if path.is_dir():
+        raise RulesetError(f"extended ruleset {ref!r} is a directory ({path})", loc)
     return path
 
 
 def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> tuple[_Resolved, YDict]:
     """Read ``path`` and merge its parents under it; ``ref_loc`` is the ``extends`` entry naming it."""
     key = str(path.resolve())
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise RulesetError(f"extends chain is deeper than {MAX_EXTENDS_DEPTH} rulesets", ref_loc or Loc(str(path)))
     if key in chain:
         names = [Path(c).name for c in chain[chain.index(key):]] + [path.name]
         raise RulesetError(f"extends cycle: {' -> '.join(names)}", ref_loc or Loc(str(path)))
@@ -529,9 +547,13 @@ def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> 
     if isinstance(extends, str):
         extends = [extends]
     base = _Resolved(data={}, origins={}, files=set())
+    merged: set[str] = set()
     for i, ref in enumerate(extends):
         ref_loc = extends.item_locs[i] if isinstance(extends, YList) else raw.loc_of("extends")
         parent_path = resolve_reference(str(ref), path.parent, ref_loc)
+        if str(parent_path.resolve()) in merged:
+            continue  # merging the same parent again changes nothing
+        merged.add(str(parent_path.resolve()))
         parent, _ = _resolve(parent_path, chain + (key,), ref_loc)
         _merge_parent(base, parent)
     own_origins: dict = {}

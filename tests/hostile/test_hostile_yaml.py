@@ -114,8 +114,6 @@ def test_multibyte_text_is_measured_in_bytes(ws):
     ws.fails(1, f"{path}:3:", "file is larger than 10,000,000 bytes", ruleset=path)
 
 
-@pytest.mark.xfail(strict=True, reason="rulesets.read_source reports a ruleset that is not UTF-8 with the file "
-                                        "only ('not UTF-8 text (byte N)'), no line and column")
 def test_a_ruleset_that_is_not_utf8_is_located(ws):
     path = ws.write("r.yaml", "salesrules: 1\nname: caf\xe9\n".encode("latin-1"))
     ws.fails(1, f"{path}:2:10: ", ruleset=path)
@@ -123,7 +121,7 @@ def test_a_ruleset_that_is_not_utf8_is_located(ws):
 
 def test_a_ruleset_that_is_not_utf8_is_one_clean_line(ws):
     path = ws.write("r.yaml", "salesrules: 1\nname: caf\xe9\n".encode("latin-1"))
-    ws.fails(1, f"{path}: ", "not UTF-8", ruleset=path)
+    ws.fails(1, f"{path}:2:10: ", "not UTF-8 text (byte 0xe9)", ruleset=path)
 
 
 @pytest.mark.parametrize("text", [
