@@ -104,14 +104,14 @@ def parse_source(text: str, source: str) -> YDict:
     """Parse ruleset text and check it against the JSON Schema."""
     data = load_yaml(text, source)
     if not isinstance(data, dict):
-        raise RulesetError(f"a ruleset must be a mapping, this file is {_kind(data)}", Loc(source, 1, 1))
+        raise RulesetError(f"a ruleset must be a mapping, this file is {describe_value(data)}", Loc(source, 1, 1))
     errors = schema_errors(data, source)
     if errors:
         raise ErrorList(errors)
     return data
 
 
-def _kind(value) -> str:
+def describe_value(value) -> str:
     """How a YAML value is described to users: 'a list', 'text', 'a number', 'empty'..."""
     if value is None:
         return "empty"
@@ -123,6 +123,8 @@ def _kind(value) -> str:
         return "text"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
     if isinstance(value, dt.date):
         return "a date"
     return f"a {type(value).__name__}"
@@ -271,7 +273,7 @@ class _Resolved:
 _ACCUMULATED = {("requires",)}
 
 
-def _container_kind(path: tuple) -> str | None:
+def _containerdescribe_value(path: tuple) -> str | None:
     for pattern in _NAMED_LISTS | _NAMED_MAPS:
         if len(pattern) == len(path) and all(p in ("*", q) for p, q in zip(pattern, path)):
             return "list" if pattern in _NAMED_LISTS else "map"
@@ -286,7 +288,7 @@ def _normalize(value, path: tuple, origins: dict, loc: Loc):
     ``{type: money}`` so that it
     merges key by key with a parent's or child's mapping of the same field.
     """
-    kind = _container_kind(path)
+    kind = _containerdescribe_value(path)
     origins[path] = loc
     if kind == "list" and isinstance(value, list):
         out = {}
@@ -304,7 +306,7 @@ def _normalize(value, path: tuple, origins: dict, loc: Loc):
             sub = path + (name,)
             if path[-1] == "fields" and isinstance(item, str):
                 item = {"type": item}
-            if _container_kind(sub) is not None:
+            if _containerdescribe_value(sub) is not None:
                 out[name] = _normalize(item, sub, origins, item_loc)
             elif isinstance(item, dict):
                 out[name] = _normalize_item(item, sub, origins, item_loc)
@@ -371,7 +373,7 @@ def _mergeable(dst: dict, key, value, path: tuple) -> bool:
     return (
         isinstance(dst.get(key), dict)
         and isinstance(value, dict)
-        and (_container_kind(sub) is not None or _container_kind(path) is not None)
+        and (_containerdescribe_value(sub) is not None or _containerdescribe_value(path) is not None)
     )
 
 
@@ -407,7 +409,7 @@ def _merge_parent(target: _Resolved, parent: _Resolved) -> None:
                     if not _origin_files(parent.origins, sub) <= target.files:
                         target.conflicts[sub] = (target.removed[sub], parent.origins.get(sub))
                     continue  # deleted by an earlier parent that inherits it from the same file
-                if isinstance(value, dict) and _container_kind(path) is not None:
+                if isinstance(value, dict) and _containerdescribe_value(path) is not None:
                     dst = _insert(dst, key, value, _insert_position(dst, path, value))
                 else:
                     dst[key] = value
@@ -455,7 +457,7 @@ def _apply_child(base: _Resolved, child: dict, child_origins: dict, source: str)
         own: set = set()  # items this file adds to ``dst``
         for key, value in src.items():
             sub = path + (key,)
-            parent_kind = _container_kind(path)
+            parent_kind = _containerdescribe_value(path)
             if sub in _ACCUMULATED:
                 dst[key] = _union(dst.get(key), value)
                 base.origins.setdefault(sub, child_origins.get(sub))
@@ -477,7 +479,7 @@ def _apply_child(base: _Resolved, child: dict, child_origins: dict, source: str)
                 _drop(base.conflicts, sub)
                 _drop(base.origins, sub)
                 continue
-            if isinstance(value, dict) and (_container_kind(sub) is not None or parent_kind is not None):
+            if isinstance(value, dict) and (_containerdescribe_value(sub) is not None or parent_kind is not None):
                 # A named container or an item: merge key by key. A new one is merged into an
                 # empty one so that a `remove: true` inside it is still checked.
                 if isinstance(dst.get(key), dict):
@@ -568,14 +570,14 @@ def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> 
 
 
 def _denormalize(value, path: tuple):
-    kind = _container_kind(path)
+    kind = _containerdescribe_value(path)
     if kind == "list" and isinstance(value, dict):
         return [_denormalize_item(item, path + (name,)) | {"name": name} for name, item in value.items()]
     if kind == "map" and isinstance(value, dict):
         out = {}
         for name, item in value.items():
             sub = path + (name,)
-            if _container_kind(sub) is not None:
+            if _containerdescribe_value(sub) is not None:
                 out[name] = _denormalize(item, sub)
             else:
                 out[name] = _denormalize_item(item, sub) if isinstance(item, dict) else item

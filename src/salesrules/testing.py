@@ -34,6 +34,7 @@ from typing import Any
 import click
 
 from .errors import ErrorList, InputError, Loc, RulesetError, SalesrulesError, UsageError, did_you_mean
+from .rulesets import describe_value
 
 TEST_FILE_SUFFIX = ".test.yaml"
 FACTORS = "factors"
@@ -425,23 +426,6 @@ def has_tests(path) -> bool:
     return isinstance(data, dict) and "salesrules" in data and bool(data.get("tests"))
 
 
-def _kind(value) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, dt.date):
-        return "a date"
-    return type(value).__name__
-
 
 def _date(value, loc, what: str) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -479,7 +463,7 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
     except RulesetError as exc:
         raise TestFileError(exc.message, exc.loc) from None
     if not isinstance(data, YDict):
-        raise TestFileError(f"a test file must be a mapping with 'ruleset' and 'tests', this file is {_kind(data)}",
+        raise TestFileError(f"a test file must be a mapping with 'ruleset' and 'tests', this file is {describe_value(data)}",
                             getattr(data, "loc", None) or Loc(source, 1, 1))
     _unknown_keys(data, _TEST_FILE_KEYS, "")
     if "ruleset" not in data:
@@ -487,13 +471,13 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
                             data.loc)
     ref = data["ruleset"]
     if not isinstance(ref, str) or not ref.strip():
-        raise TestFileError(f"ruleset: should be a path or builtin:NAME, not {_kind(ref)}", data.loc_of("ruleset"))
+        raise TestFileError(f"ruleset: should be a path or builtin:NAME, not {describe_value(ref)}", data.loc_of("ruleset"))
     as_of = _date(data["as_of"], data.loc_of("as_of"), "as_of") if data.get("as_of") is not None else None
     if "tests" not in data:
         raise TestFileError("'tests' is required: a list of test cases", data.loc)
     tests = data["tests"]
     if not isinstance(tests, YList):
-        raise TestFileError(f"tests: should be a list of test cases, not {_kind(tests)}", data.loc_of("tests"))
+        raise TestFileError(f"tests: should be a list of test cases, not {describe_value(tests)}", data.loc_of("tests"))
     if not tests:
         raise TestFileError("tests: the list is empty", data.loc_of("tests"))
     cases, seen = [], {}
@@ -501,7 +485,7 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
         loc = tests.item_locs[i]
         where = f"tests[{i + 1}]: "
         if not isinstance(item, YDict):
-            raise TestFileError(f"{where}a test case should be a mapping with name, record and expect, not {_kind(item)}", loc)
+            raise TestFileError(f"{where}a test case should be a mapping with name, record and expect, not {describe_value(item)}", loc)
         _unknown_keys(item, _CASE_KEYS, where)
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -513,15 +497,15 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
         if record is None:
             record = {}
         if not isinstance(record, dict):
-            raise TestFileError(f"{where}record: should be a mapping of field values, not {_kind(record)}", item.loc_of("record"))
+            raise TestFileError(f"{where}record: should be a mapping of field values, not {describe_value(record)}", item.loc_of("record"))
         expect = item.get("expect", {})
         if expect is None:
             expect = {}
         if not isinstance(expect, dict):
-            raise TestFileError(f"{where}expect: should be a mapping of result values, not {_kind(expect)}", item.loc_of("expect"))
+            raise TestFileError(f"{where}expect: should be a mapping of result values, not {describe_value(expect)}", item.loc_of("expect"))
         error = item.get("error")
         if error is not None and (not isinstance(error, str) or not error):
-            raise TestFileError(f"{where}error: should be a fragment of the expected error message, not {_kind(error)}",
+            raise TestFileError(f"{where}error: should be a fragment of the expected error message, not {describe_value(error)}",
                                 item.loc_of("error"))
         if error is not None and expect:
             raise TestFileError(f"{where}a test case expects either results (expect) or an error (error), not both",
