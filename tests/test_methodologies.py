@@ -378,3 +378,10 @@ def test_channel_prefers_the_purchase_potential_and_flags_mismatches():
     under = one("channel", {"deal_value": 5_000, "current_channel": "Email"})
     assert under["channel_fit"] == "underserved"
     assert one("channel", {"deal_value": 5_000, "current_channel": "Phone call"})["channel_fit"] == "fits"
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "rulesets").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_ruleset_evaluates_the_example_data(path):
+    results = salesrules.load(path).evaluate(str(Path(__file__).parent.parent / "examples" / "prospects.csv"),
+                                             as_of=dt.date(2026, 11, 22))
+    assert results.height == 200
