@@ -1046,20 +1046,31 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
     if not isinstance(record, dict):
         raise UsageError(f"evaluate_one takes a dict, not {type(record).__name__}")
     plan = compile_ruleset(ruleset, as_of)
-    frame = records_frame([record]) if record else pl.DataFrame(height=1)
-    lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
-    prepared = prepare(plan.fields, lazy, "<record>", strict_columns=True)
-    collected = plan.apply(prepared.frame).collect()
+    prepared, collected = evaluate_records_frame(plan, [record])
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]
-    result = assemble_actions(collected).with_columns(pl.lit(None, pl.Int64).alias("rank"))
-    evaluation_columns = [c for c in plan.output]
+    return record_result(plan, assemble_actions(collected).row(0, named=True))
+
+
+def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, pl.DataFrame]:
+    """Records (dicts naming fields or aliases only) through the plan, as :func:`evaluate_one` runs them.
+
+    A lookup is joined only when some record gives its key, so a record without one keeps
+    its own values. The frame still holds the ``__bad`` flags and the internal columns.
+    """
+    frame = records_frame(records) if any(records) else pl.DataFrame(height=len(records))
+    lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
+    prepared = prepare(plan.fields, lazy, "<record>", strict_columns=True)
+    return prepared, plan.apply(prepared.frame).collect()
+
+
+def record_result(plan: Plan, row: dict) -> dict:
+    """One evaluated record as :func:`evaluate_one` returns it: unknowns named, ``rank`` None, ``row`` 1."""
+    unknown_filled = {"tier", "stage"} | {c.name for c in plan.ruleset.classifications}
     out = {}
-    row = result.row(0, named=True)
-    for c in evaluation_columns:
-        value = row[ROW] if c == "row" and plan.key == "row" else row.get(c)
-        if c in ("tier", "stage") or c in {cl.name for cl in ruleset.classifications}:
-            value = value if value is not None else UNKNOWN
-        out[c] = value
+    for column in plan.output:
+        # A record evaluated on its own is row 1, whichever row of a batch it was.
+        value = 1 if column == "row" and plan.key == "row" else row.get(column)
+        out[column] = UNKNOWN if column in unknown_filled and value is None else value
     out["rank"] = None
     return out

@@ -259,40 +259,20 @@ def evaluate_records(ruleset, records: list[dict], as_of: dt.date | None = None)
     """
     import polars as pl
 
-    from . import engine
-    from .engine import BAD, UNKNOWN, assemble_actions, compile_ruleset, prepare, records_frame
+    from .engine import BAD, assemble_actions, compile_ruleset, evaluate_records_frame, record_result
 
     plan = compile_ruleset(ruleset, as_of)
     try:
-        frame = records_frame(records) if any(records) else pl.DataFrame(height=len(records))
-        lazy = frame.lazy()
-        join_lookups = getattr(engine, "join_lookups", None)
-        if join_lookups is not None:
-            # As in evaluate_one: a lookup is joined only when some record gives its key; a
-            # record without one gets nulls from it, so its own values stand, as they would alone.
-            lazy = join_lookups(plan, lazy, "<record>", only_keyed=True)
-        prepared = prepare(plan.fields, lazy, "<record>", strict_columns=True)
-        collected = plan.apply(prepared.frame).collect()
+        _, collected = evaluate_records_frame(plan, records)
     except (SalesrulesError, pl.exceptions.PolarsError):
         return None
     if collected.height != len(records) or collected[BAD].any():
         return None
-    result = assemble_actions(collected)
-    unknown_filled = {"tier", "stage"} | {c.name for c in ruleset.classifications}
     factor_columns = [(f.name, f"__factor:{f.name}") for f in ruleset.factors]
-    out = []
-    for row in result.iter_rows(named=True):
-        values = {}
-        for column in plan.output:
-            # evaluate_one numbers its one record 1, whichever row of the batch it is here.
-            value = 1 if column == "row" and plan.key == "row" else row.get(column)
-            if column in unknown_filled and value is None:
-                value = UNKNOWN
-            values[column] = value
-        values["rank"] = None
-        fired = [name for name, column in factor_columns if row.get(column)]
-        out.append((values, fired))
-    return out
+    return [
+        (record_result(plan, row), [name for name, column in factor_columns if row.get(column)])
+        for row in assemble_actions(collected).iter_rows(named=True)
+    ]
 
 
 def _evaluate_alone(ruleset, case: Case, as_of) -> tuple[dict, list[str]]:
