@@ -306,14 +306,22 @@ def _load(ref: str):
 @click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
 @click.option("--input-format", help="Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
 @click.option("--explain", is_flag=True, help="Add an 'explain' column: each record's receipt on one line.")
-def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain):
-    """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps."""
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
+def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain, quiet):
+    """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
+
+    On a terminal a progress bar shows on standard error when the work takes more than a
+    second (--quiet turns it off). Memory stays bounded for big files: beyond a few hundred
+    megabytes the results wait in temporary files (SALESRULES_SPILL=auto|always|never).
+    """
     import os
 
-    from .engine import evaluate_full
+    from .engine import run
     from .errors import Loc
     from .inputs import STDIN, STDIN_NAME
     from .outputs import OutputContext, check_output_path, format_for_path, write_output
+    from .plugins import get_registry
+    from .progress import Progress, enabled_for
 
     ruleset = _load(ruleset_ref)
     terminal = output in (None, "-") and sys.stdout.isatty()
@@ -329,20 +337,29 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
         if output not in (None, "-") and _same_path(target, output):
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
-    try:
-        result = evaluate_full(
-            ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
-            with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
-        )
-    except SalesrulesError as exc:
-        if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
-            exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
-        raise
-    context = OutputContext(result.plan.provenance, result.plan.key, is_terminal=terminal)
-    if result.rejects is not None and result.rejects.height:
-        write_output(result.rejects, target, "csv", context, inputs)
-        click.echo(f"skipped {result.rejects.height} row(s) that could not be read; see {target}", err=True)
-    write_output(result.results, output, fmt, context, inputs)
+    writer = get_registry().output_formats[fmt]
+    with Progress(enabled=enabled_for(sys.stderr, quiet)) as progress:
+        try:
+            outcome = run(
+                ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
+                with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
+                lists_as_text=writer.lists_as_text, progress=progress,
+            )
+        except SalesrulesError as exc:
+            if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
+                exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
+            raise
+        with outcome:
+            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal)
+            if outcome.rejects is not None and outcome.rejects.height:
+                write_output(outcome.rejects, target, "csv", context, inputs)
+                progress.close()
+                click.echo(f"skipped {outcome.rejects.height} row(s) that could not be read; see {target}", err=True)
+            if output in (None, "-"):
+                progress.close()  # the results may go to the same terminal
+            else:
+                progress.phase("Writing")
+            write_output(outcome.results, output, fmt, context, inputs)
 
 
 def _same_path(a: str, b: str) -> bool:

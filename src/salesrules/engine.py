@@ -31,12 +31,19 @@ STAGE = "stage"
 ROW = "__row"
 BAD = "__bad"
 IN = "in:"
+VALUE = "__value:"
 UNKNOWN = "unknown"
 ACTION_DTYPE = pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date})
-# Lists of fired items are built as text joined by this separator and split once: polars
-# builds lists row by row far more slowly than it joins strings.
+# The per-record plan keeps lists of fired items (reasons, gaps, actions) packed: their texts
+# joined by SEP, and an action's name, text and due date joined by FIELD_SEP. Polars builds
+# lists row by row far more slowly than it joins strings, and a packed list becomes a list
+# or display text with elementwise operations only, so the whole pass streams. Placeholder
+# values have these two characters replaced by spaces.
 SEP = "\x1f"
-ACTION_PARTS = ("__action_names", "__action_texts", "__action_dues")
+FIELD_SEP = "\x1e"
+REASONS, GAPS, ACTIONS, ACTIONS_TEXT = "__reasons", "__gaps", "__actions", "__actions_text"
+ACTIONS_FIRED = "__actions_fired"
+PACKED = (REASONS, GAPS, ACTIONS, ACTIONS_TEXT, ACTIONS_FIRED)
 RESERVED = {
     "tier", "tier_points", "stage_source", "stage_conflict", "stage_probability", "score", "band",
     "rank", "reasons", "actions", "gaps", "as_of", "row", "days_in_stage", "stage_overdue",
@@ -71,7 +78,7 @@ class Plan:
     def finish(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame-level pass: the actions as lists of records, and the rank of open deals."""
         # Without a key field the key is the row number, held in the ``__row`` column.
-        return rank(assemble_actions(frame), ROW if self.key == "row" else self.key)
+        return rank(unpack(frame), ROW if self.key == "row" else self.key)
 
     @property
     def provenance(self) -> dict:
@@ -84,58 +91,65 @@ class Plan:
         }
 
 
-def string_list(parts: list[pl.Expr]) -> pl.Expr:
-    """A list of the non-null texts of ``parts``, in order."""
+def packed(parts: list[pl.Expr]) -> pl.Expr:
+    """The non-null texts of ``parts`` joined by SEP, in order; "" when there are none.
+
+    Every part must be null or non-empty text (an empty item would vanish when unpacked).
+    """
     if not parts:
-        return pl.lit([], pl.List(pl.String))
-    joined = pl.concat_str(parts, separator=SEP, ignore_nulls=True)
-    return joined.str.split(SEP).list.filter(pl.element() != "")
+        return pl.lit("", pl.String)
+    return pl.concat_str(parts, separator=SEP, ignore_nulls=True)
 
 
-def assemble_actions(frame: pl.DataFrame) -> pl.DataFrame:
-    """Turn the joined names, texts and due dates of fired actions into ``actions`` records."""
-    names, texts, dues = ACTION_PARTS
-    index = "__actions_index"
-    base = frame.with_row_index(index)
-    fired = (
-        base.filter(pl.col(names) != "")
-        .select(
-            index,
-            pl.col(names).str.split(SEP).alias("name"),
-            pl.col(texts).str.split(SEP).alias("text"),
-            pl.col(dues).str.split(SEP).alias("due"),
-        )
-        .explode(["name", "text", "due"])
-        .with_columns(pl.when(pl.col("due") != "").then(pl.col("due")).str.to_date("%Y-%m-%d").alias("due"))
-        .group_by(index, maintain_order=True)
-        .agg(pl.struct("name", "text", "due").alias("actions"))
+def unpacked(column: str) -> pl.Expr:
+    """The packed texts of ``column`` as a list of strings."""
+    text = pl.col(column)
+    return pl.when(text == "").then(pl.lit([], pl.List(pl.String))).otherwise(text.str.split(SEP))
+
+
+def unpacked_actions(column: str = ACTIONS) -> pl.Expr:
+    """The packed actions of ``column`` as a list of ``{name, text, due}`` records."""
+    item = pl.element().str.split_exact(FIELD_SEP, 2).struct.rename_fields(["name", "text", "due"])
+    due = pl.when(pl.field("due") != "").then(pl.field("due")).str.to_date("%Y-%m-%d")
+    return unpacked(column).list.eval(item.struct.with_fields(due.alias("due"))).cast(pl.List(ACTION_DTYPE))
+
+
+def packed_text(column: str, separator: str) -> pl.Expr:
+    """The packed texts of ``column`` joined by ``separator``; null when there are none
+    (as :func:`salesrules.outputs.text_frame` renders an empty list)."""
+    text = pl.col(column)
+    return pl.when(text != "").then(text.str.replace_all(SEP, separator, literal=True))
+
+
+def unpack(frame: pl.DataFrame | pl.LazyFrame):
+    """``frame`` with the packed reasons, gaps and actions as the lists ``reasons``, ``gaps``
+    and ``actions`` (records of name, text and due date); the packed columns are dropped."""
+    return frame.with_columns(
+        unpacked(REASONS).alias("reasons"), unpacked(GAPS).alias("gaps"), unpacked_actions().alias("actions")
+    ).drop(PACKED, strict=False)
+
+
+def rank_values(frame: pl.DataFrame, key: str, keep: pl.Series | None = None) -> pl.Series:
+    """The rank of each row: open deals (of the rows ``keep`` marks) numbered 1..n by score
+    descending, then key ascending; closed deals and rows not kept get null."""
+    index = "__rank_index"
+    order = frame.select(pl.col("score"), pl.col(key), pl.col("__closed")).with_row_index(index)
+    wanted = ~pl.col("__closed") if keep is None else ~pl.col("__closed") & pl.lit(keep)
+    positions = (
+        order.filter(wanted)
+        # A stable sort, so rows that tie on score and key (rows without a key) keep their order.
+        .sort(["score", key], descending=[True, False], nulls_last=True, maintain_order=True)
+        .get_column(index)
     )
-    return (
-        base.drop("actions", strict=False)
-        .join(fired, on=index, how="left", maintain_order="left")
-        .with_columns(pl.col("actions").fill_null(pl.lit([], pl.List(ACTION_DTYPE))))
-        .drop(index, *ACTION_PARTS)
-    )
+    rank = pl.repeat(None, frame.height, dtype=pl.Int64, eager=True).alias("rank")
+    if positions.len():
+        rank.scatter(positions, pl.int_range(1, positions.len() + 1, dtype=pl.Int64, eager=True))
+    return rank
 
 
 def rank(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Number open deals 1..n by score descending, then key ascending; closed deals get null."""
-    index = "__rank_index"
-    order = (
-        frame.select(pl.col("score"), pl.col(key), pl.col("__closed"))
-        .with_row_index(index)
-        .filter(~pl.col("__closed"))
-        # A stable sort, so rows that tie on score and key (rows without a key) keep their order.
-        .sort(["score", key], descending=[True, False], nulls_last=True, maintain_order=True)
-        .with_row_index("rank", offset=1)
-        .select(index, pl.col("rank").cast(pl.Int64))
-    )
-    return (
-        frame.with_row_index(index)
-        .join(order, on=index, how="left")
-        .sort(index)
-        .drop(index)
-    )
+    """``frame`` with the ``rank`` column (see :func:`rank_values`)."""
+    return frame.with_columns(rank_values(frame, key))
 
 
 def effective_fields(ruleset) -> dict[str, FieldSpec]:
@@ -360,7 +374,7 @@ class _Compiler:
                 pl.lit(None, pl.String).alias("stage_source"),
                 pl.lit(False).alias("stage_conflict"),
                 pl.lit(None, pl.Float64).alias("stage_probability"),
-                pl.lit([], pl.List(pl.String)).alias("gaps"),
+                pl.lit("").alias(GAPS),
                 pl.lit(False).alias("__closed"),
                 pl.lit(False).alias("__won"),
                 pl.lit(False).alias("__lost"),
@@ -383,12 +397,12 @@ class _Compiler:
             for stage in rs.stages
             for c in stage.entry
         ]
-        gaps_expr = string_list(gaps)
+        gaps_expr = packed(gaps)
         self.steps.append([
             pl.coalesce([recorded, inferred]).alias("__stage"),
             pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
             .when(inferred.is_not_null()).then(pl.lit("inferred")).alias("stage_source"),
-            gaps_expr.alias("gaps"),
+            gaps_expr.alias(GAPS),
         ])
         stage_col = pl.col("__stage")
         probabilities = {s.name: s.probability for s in rs.stages if s.probability is not None}
@@ -408,7 +422,7 @@ class _Compiler:
             types.setdefault(target, []).append(t)
         step = [
             stage_col.alias("stage"),
-            (pl.col("gaps").list.len() > 0).alias("stage_conflict"),
+            (pl.col(GAPS) != "").alias("stage_conflict"),
             stage_col.replace_strict(list(probabilities), list(probabilities.values()), default=None, return_dtype=pl.Float64).alias("stage_probability")
             if probabilities else pl.lit(None, pl.Float64).alias("stage_probability"),
             stage_col.is_in(closed).fill_null(False).alias("__closed"),
@@ -448,8 +462,9 @@ class _Compiler:
         self.steps.append([days.alias("days_in_stage"), overdue.fill_null(False).alias("stage_overdue")])
         if limited:
             self.steps.append([
-                pl.when(pl.col("stage_overdue")).then(pl.col("gaps").list.concat(pl.concat_list([text])))
-                .otherwise(pl.col("gaps")).alias("gaps"),
+                pl.when(pl.col("stage_overdue"))
+                .then(packed([pl.when(pl.col(GAPS) != "").then(pl.col(GAPS)), text]))
+                .otherwise(pl.col(GAPS)).alias(GAPS),
             ])
         names["days_in_stage"] = (INTEGER, pl.col("days_in_stage"))
         names["stage_overdue"] = (BOOLEAN, pl.col("stage_overdue"))
@@ -561,13 +576,17 @@ class _Compiler:
                 points.append(pl.when(pl.col(column)).then(adjustment).otherwise(zero).alias(f"__decay:{factor.name}"))
                 self.score_parts[target].append((pl.col(f"__decay:{factor.name}"), dt_))
             reason = factor.reason or factor.name.replace("_", " ")
-            reasons.append(pl.when(pl.col(column)).then(self.template(reason, scope, factor.loc)))
+            text = self.template(reason, scope, factor.loc)
+            fired = pl.col(column)
+            if not _has_literal(reason):
+                fired = fired & (text != "")  # a reason that renders empty is left out
+            reasons.append(pl.when(fired).then(text))
             self.factor_columns.append((factor, column))
         if conditions:
             self.steps.append(conditions)
-            self.steps.append(points + [string_list(reasons).alias("reasons")])
+            self.steps.append(points + [packed(reasons).alias(REASONS)])
         else:
-            self.steps.append([pl.lit([], pl.List(pl.String)).alias("reasons")])
+            self.steps.append([pl.lit("").alias(REASONS)])
         return scope
 
     def decay(self, decay, points: pl.Expr, scope: Scope) -> tuple[pl.Expr, Type]:
@@ -668,20 +687,26 @@ class _Compiler:
             "lost": pl.col("__lost"),
             "all": pl.lit(True),
         }
-        names, texts, dues = [], [], []
-        for action in self.ruleset.actions:
+        parts, items, shown = [], [], []
+        for i, action in enumerate(self.ruleset.actions):
             cond = applies[action.applies_to]
             if action.when is not None:
                 cond = cond & self.expr(action.when, scope, "boolean").expr.fill_null(False)
             due = self.expr(action.due, scope, "date").expr.cast(pl.Date) if action.due is not None else pl.lit(None, pl.Date)
-            text = self.template(action.text, scope, action.loc)
-            names.append(pl.when(cond).then(pl.lit(action.name)))
-            texts.append(pl.when(cond).then(text))
-            dues.append(pl.when(cond).then(due.dt.to_string("%Y-%m-%d").fill_null("")))
-        self.steps.append([
-            pl.concat_str(parts, separator=SEP, ignore_nulls=True).alias(column) if parts else pl.lit("").alias(column)
-            for parts, column in zip((names, texts, dues), ACTION_PARTS)
-        ])
+            # The condition, text and due date are columns of their own, computed once for
+            # both the packed records and the display text.
+            fired, text, due_text = f"__action:{i}", f"__action_text:{i}", f"__action_due:{i}"
+            parts += [cond.alias(fired), self.template(action.text, scope, action.loc).alias(text), due.cast(pl.String).alias(due_text)]
+            fired, text, due_text = pl.col(fired), pl.col(text), pl.col(due_text)
+            item = pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")])
+            items.append(pl.when(fired).then(item))
+            # As people read it: "text (due 2026-11-24)", or the text alone without a due date.
+            display = pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text)
+            shown.append(pl.when(fired).then(display))
+        if parts:
+            self.steps.append(parts)
+        fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(self.ruleset.actions))]) if parts else pl.lit(False)
+        self.steps.append([packed(items).alias(ACTIONS), packed(shown).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
 
     def template(self, text: str, scope: Scope, loc) -> pl.Expr:
         """A text with ``{name}`` placeholders, filled per record."""
@@ -692,7 +717,7 @@ class _Compiler:
             raise RulesetError(f"bad template {text!r}: {exc}", loc) from None
         for literal, name, spec, conversion in parsed:
             if literal:
-                pieces.append(pl.lit(literal))
+                pieces.append(pl.lit(_unseparated(literal)))
             if name is None:
                 continue
             if spec or conversion or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -703,10 +728,27 @@ class _Compiler:
             if name not in scope.names:
                 raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
             t, expr = scope.names[name]
-            pieces.append(render(expr, t).fill_null(UNKNOWN).str.replace_all(SEP, " ", literal=True))
+            value = render(expr, t).fill_null(UNKNOWN)
+            if t.name in ("string", "enum"):
+                # Only text can hold the separators of packed lists; the check is cheaper
+                # than the replacement, which runs only when some row of the batch needs it.
+                separators = f"[{SEP}{FIELD_SEP}]"
+                cleaned = value.str.replace_all(separators, " ")
+                value = pl.when(value.str.contains(separators).any()).then(cleaned).otherwise(value)
+            pieces.append(value)
         if not pieces:
             return pl.lit("")
         return pl.concat_str(pieces) if len(pieces) > 1 else pieces[0]
+
+
+def _has_literal(template: str) -> bool:
+    """Whether ``template`` (already checked) has text besides its placeholders, so it never renders empty."""
+    return any(literal for literal, *_ in string.Formatter().parse(template))
+
+
+def _unseparated(text: str) -> str:
+    """``text`` with the separators of packed lists replaced by spaces."""
+    return text.replace(SEP, " ").replace(FIELD_SEP, " ")
 
 
 def render(expr: pl.Expr, t: Type) -> pl.Expr:
@@ -775,8 +817,9 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
     column the lookup step added) takes it where the input has none; then defaults fill nulls.
     """
     schema = frame.collect_schema()
+    numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
     looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
-    columns = [c for c in schema.names() if not c.startswith(LOOKUP)]
+    columns = [c for c in schema.names() if not c.startswith(LOOKUP) and c != ROW]
     mapping = match_columns(fields, columns, source)
     if strict_columns:
         known = {c for c in mapping.values() if c is not None}
@@ -784,7 +827,7 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
             if column not in known:
                 raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
     # Number the rows before selecting: a select of no columns (an empty record) has no rows.
-    renamed = frame.with_row_index(ROW, offset=1).select(
+    renamed = (frame if numbered else frame.with_row_index(ROW, offset=1)).select(
         pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up]
     )
 
@@ -794,16 +837,18 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
             return pl.lit(None, coerce.polars_dtype(spec))
         return coerce.coerce_expr(pl.col(IN + column), spec, schema[column])
 
+    # Each field is read once, into a column of its own, so that its flag and its value
+    # share the reading whatever the query optimizer does.
+    values = {name: read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None}
     typed, flags = [], {}
     for name, spec in fields.items():
         column = mapping[name]
         value = read(name)
         if column is not None:
-            src = pl.col(IN + column)
-            present = src.is_not_null()
-            if schema[column] == pl.String:
-                present = present & (src.str.strip_chars() != "")
-            flags[name] = present & value.is_null()
+            value = pl.col(VALUE + name)
+            flag = _unread(pl.col(IN + column), value, schema[column], spec)
+            if flag is not None:
+                flags[name] = flag
         if spec.rates is not None and spec.type == "money":
             rate = _rate(spec, fields, read)
             # Converted amounts are rounded to cents; amounts in the base currency stay as they are.
@@ -819,7 +864,20 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
             flags[name] = flags.get(name, pl.lit(False)) | value.is_null()
         typed.append(value.alias(name))
     bad = pl.any_horizontal(list(flags.values())).alias(BAD) if flags else pl.lit(False).alias(BAD)
-    return Prepared(renamed.with_columns(typed).with_columns(bad), mapping, columns, flags)
+    return Prepared(renamed.with_columns(values.values()).with_columns(typed).with_columns(bad), mapping, columns, flags)
+
+
+def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> pl.Expr | None:
+    """True where ``source`` holds a value (not null, not blank) that did not convert; None
+    when that cannot happen (text read as text is null only when it is blank)."""
+    if dtype == pl.String and spec.type == "string":
+        return None
+    missed = value.is_null() & source.is_not_null()
+    if dtype != pl.String:
+        return missed
+    # Blank text reads as null and is no bad value. Trimming every value costs more than
+    # the rest of the check, so it runs only when some row of the batch needs it.
+    return pl.when(missed.any()).then(missed & (source.str.strip_chars() != "")).otherwise(pl.lit(False))
 
 
 def _code(value: pl.Expr) -> pl.Expr:
@@ -935,6 +993,13 @@ class Evaluation:
     plan: Plan
 
 
+def _check_modes(on_error: str, on_duplicate: str) -> None:
+    if on_error not in ("error", "skip"):
+        raise UsageError(f"on_error must be 'error' or 'skip', not {on_error!r}")
+    if on_duplicate not in ("error", "first", "last"):
+        raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {on_duplicate!r}")
+
+
 def evaluate_full(
     ruleset,
     data,
@@ -948,24 +1013,27 @@ def evaluate_full(
     internal: bool = False,
     explain: bool = False,
 ) -> Evaluation:
-    """Evaluate ``data`` and return the results with the rejected rows (see :func:`evaluate`)."""
-    if on_error not in ("error", "skip"):
-        raise UsageError(f"on_error must be 'error' or 'skip', not {on_error!r}")
-    if on_duplicate not in ("error", "first", "last"):
-        raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {on_duplicate!r}")
+    """Evaluate ``data`` and return the results with the rejected rows (see :func:`evaluate`).
+
+    With ``internal`` the results keep every column the plan computed (the parts of each
+    score, the fired factors...), for the tools that explain and compare evaluations.
+    """
+    options = dict(as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
+    if internal:
+        return _evaluate_internal(ruleset, data, **options)
+    with run(ruleset, data, with_input=with_input, explain=explain, spill="never", **options) as outcome:
+        return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
+
+
+def _evaluate_internal(ruleset, data, *, as_of, on_error, on_duplicate, encoding, input_format) -> Evaluation:
+    _check_modes(on_error, on_duplicate)
     plan = compile_ruleset(ruleset, as_of)
     frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
-    frame = join_lookups(plan, frame, source)
-    prepared = prepare(plan.fields, frame, source)
-    lazy = plan.apply(prepared.frame)
+    prepared = prepare(plan.fields, join_lookups(plan, frame, source), source)
     try:
-        collected = lazy.collect(engine="streaming")
+        collected = plan.apply(prepared.frame).collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
-        if isinstance(data, (str, Path)):
-            from .inputs import ReadOptions, diagnose
-
-            raise diagnose(str(data), ReadOptions(encoding=encoding or "utf-8"), input_format, exc) from None
-        raise InputError(f"cannot read input: {str(exc).splitlines()[0]}", Loc(source)) from None
+        raise _read_error(exc, data, source, encoding, input_format) from None
     rejects = None
     if collected.height and collected[BAD].any():
         if on_error == "error":
@@ -973,23 +1041,249 @@ def evaluate_full(
         rejects = _rejects(collected.filter(pl.col(BAD)), prepared, plan.fields, source)
         collected = collected.filter(~pl.col(BAD))
     collected = _deduplicate(collected, plan.key, on_duplicate, source)
-    results = plan.finish(collected)
-    if internal:
-        return Evaluation(results, rejects, plan)
-    columns = [pl.col(c) for c in plan.output]
-    for c in ("tier", "stage") + tuple(cl.name for cl in ruleset.classifications):
-        if c in plan.output:
-            columns[plan.output.index(c)] = pl.col(c).fill_null(UNKNOWN)
-    if explain:
-        from .explain import compact_reasons
+    return Evaluation(plan.finish(collected), rejects, plan)
 
-        columns.insert(plan.output.index("reasons") + 1, compact_reasons(results, plan).alias("explain"))
-    if plan.key == "row":
-        columns[0] = pl.col(ROW).alias("row")
-    if with_input:
-        taken = set(plan.output)
-        columns += [pl.col(IN + c).alias(c if c not in taken else f"input.{c}") for c in prepared.input_columns]
-    return Evaluation(results.select(columns), rejects, plan)
+
+def _read_error(exc: Exception, data, source: str, encoding: str | None, input_format: str | None) -> InputError:
+    """The located error for polars failing to read the input."""
+    if isinstance(data, (str, Path)):
+        from .inputs import ReadOptions, diagnose
+
+        return diagnose(str(data), ReadOptions(encoding=encoding or "utf-8"), input_format, exc)
+    return InputError(f"cannot read input: {str(exc).splitlines()[0]}", Loc(source))
+
+
+# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
+SPILL_BYTES = 256 << 20
+# Records are read, typed and evaluated this many at a time.
+BATCH_ROWS = 200_000
+SPILL_MODES = ("auto", "always", "never")
+
+
+class _Store:
+    """The per-record results, batch by batch: in memory up to a size, then in temporary Arrow IPC files."""
+
+    def __init__(self, mode: str, schema: pl.Schema):
+        self.limit = {"never": None, "always": 0, "auto": SPILL_BYTES}[mode]
+        self.schema = schema
+        self.batches: list[pl.DataFrame] = []
+        self.size = 0
+        self.files: list[str] = []
+        self.directory: str | None = None
+
+    def add(self, batch: pl.DataFrame) -> None:
+        self.batches.append(batch)
+        self.size += batch.estimated_size()
+        if self.limit is not None and self.size > self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        import tempfile
+
+        if not self.batches:
+            return
+        if self.directory is None:
+            self.directory = tempfile.mkdtemp(prefix="salesrules-")
+        path = str(Path(self.directory) / f"{len(self.files):06d}.arrow")
+        pl.concat(self.batches, how="vertical").write_ipc(path, compression="lz4")
+        self.files.append(path)
+        self.batches, self.size = [], 0
+
+    def frame(self) -> pl.LazyFrame:
+        """All the batches added, in order."""
+        if self.files:
+            self._spill()
+            return pl.scan_ipc(self.files)
+        if not self.batches:
+            return pl.DataFrame(schema=self.schema).lazy()
+        return pl.concat(self.batches, how="vertical").lazy()
+
+    @property
+    def spilled(self) -> bool:
+        """Whether some of the results went to temporary files."""
+        return bool(self.files)
+
+    def close(self) -> None:
+        """Remove the temporary files (also when interrupted again meanwhile)."""
+        import shutil
+
+        self.batches = []
+        while self.directory is not None:
+            try:
+                shutil.rmtree(self.directory, ignore_errors=True)
+                self.directory = None
+            except KeyboardInterrupt:
+                continue
+
+
+@dataclass
+class Outcome:
+    """A finished evaluation whose results are ready to be written: use it as a context manager
+    (the results may live in temporary files until it closes)."""
+
+    plan: Plan
+    results: pl.LazyFrame
+    rejects: pl.DataFrame | None
+    rows: int
+    store: _Store
+
+    def __enter__(self) -> "Outcome":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the temporary files holding the results."""
+        self.store.close()
+
+
+def spill_mode(value: str | None = None) -> str:
+    """The spill mode: ``value``, else the SALESRULES_SPILL environment variable, else auto."""
+    import os
+
+    mode = (value or os.environ.get("SALESRULES_SPILL") or "auto").strip().lower()
+    if mode not in SPILL_MODES:
+        raise UsageError(f"SALESRULES_SPILL must be one of {', '.join(SPILL_MODES)}, not {mode!r}")
+    return mode
+
+
+def run(
+    ruleset,
+    data,
+    *,
+    as_of: dt.date | None = None,
+    on_error: str = "error",
+    on_duplicate: str = "error",
+    with_input: bool = False,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    explain: bool = False,
+    lists_as_text: str | None = None,
+    spill: str | None = None,
+    progress=None,
+) -> Outcome:
+    """Evaluate ``data`` batch by batch and return an :class:`Outcome` to write from.
+
+    The records are read, typed and evaluated :data:`BATCH_ROWS` at a time; a value that cannot be read stops
+    the run at the batch holding it (or, with ``on_error='skip'``, its row is set aside).
+    The results stay in memory up to :data:`SPILL_BYTES` and go to temporary files beyond
+    (``spill``: auto, always or never; default from SALESRULES_SPILL), so memory stays
+    bounded however many records there are. A second, narrow pass over the key, score and
+    stage columns finds duplicate keys and ranks the open deals. With ``lists_as_text`` the
+    reasons, gaps and actions are display text joined by that separator, as
+    :func:`salesrules.outputs.text_frame` renders them, instead of lists.
+    """
+    from .progress import NULL
+
+    progress = progress or NULL
+    _check_modes(on_error, on_duplicate)
+    plan = compile_ruleset(ruleset, as_of)
+    frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
+    frame = join_lookups(plan, frame, source).with_row_index(ROW, offset=1)
+    whole = prepare(plan.fields, frame, source)  # checks the columns before any row is read
+    input_columns = whole.input_columns if with_input else []
+    output = _result_columns(plan, lists_as_text, explain, input_columns)
+    columns = [e for name, e in output if name != "rank"]
+
+    def evaluated(prepared: Prepared) -> pl.LazyFrame:
+        lazy = plan.apply(prepared.frame)
+        if explain:
+            from types import SimpleNamespace
+
+            from .explain import compact_reasons
+
+            parts = SimpleNamespace(columns=lazy.collect_schema().names())
+            lazy = lazy.with_columns(compact_reasons(parts, plan).alias("__explain"))
+        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col("__closed"), *columns)
+
+    store = _Store(spill_mode(spill), evaluated(whole).collect_schema())
+    try:
+        progress.phase("Evaluating", total=_known_rows(data, frame, input_format))
+        seen: dict[str, Any] = {"failure": None, "rejects": []}
+
+        def take(batch: pl.DataFrame) -> bool | None:
+            # Each batch is typed and evaluated in memory: polars then skips the costly
+            # readers of values no row of the batch needs (see salesrules.coerce).
+            prepared = prepare(plan.fields, batch.lazy(), source)
+            results = evaluated(prepared).collect()
+            if results.height and results[BAD].any():
+                if on_error == "error":
+                    seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
+                    return True  # stop reading: the run fails at this batch
+                rejected = prepared.frame.filter(pl.col(BAD)).collect()
+                seen["rejects"].append(_rejects(rejected, prepared, plan.fields, source))
+            store.add(results)
+            progress.advance(results.height)
+            return None
+
+        try:
+            # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt on
+            # Ctrl-C instead of ending early as if the input were complete.
+            frame.sink_batches(take, chunk_size=BATCH_ROWS)
+        except pl.exceptions.PolarsError as exc:
+            raise _read_error(exc, data, source, encoding, input_format) from None
+        if seen["failure"] is not None:
+            raise seen["failure"]
+        rejects = pl.concat(seen["rejects"]) if seen["rejects"] else None
+        core = store.frame()
+        progress.phase("Ranking")
+        key = ROW if plan.key == "row" else plan.key
+        narrow = core.select(pl.col(c) for c in dict.fromkeys([ROW, BAD, "__closed", "score", key])).collect()
+        keep = _kept_by_key(narrow, plan.key, on_duplicate, source, ~narrow.get_column(BAD))
+        side = pl.DataFrame([rank_values(narrow, key, keep), keep.alias("__keep")])
+        del narrow
+        joined = pl.concat([core, side.lazy()], how="horizontal").filter(pl.col("__keep"))
+        results = joined.select([pl.col(name) for name, _ in output])
+        return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _known_rows(data, frame: pl.LazyFrame, input_format: str | None) -> int | None:
+    """The number of input records when it costs nothing to know: a frame in memory or a parquet file."""
+    if isinstance(data, pl.DataFrame):
+        return data.height
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, (str, Path)):
+        name = str(data).lower()
+        if input_format == "parquet" or (input_format is None and name.endswith((".parquet", ".pq"))):
+            try:
+                return pl.scan_parquet(str(data)).select(pl.len()).collect().item()
+            except (pl.exceptions.PolarsError, OSError):
+                return None
+    return None
+
+
+def _result_columns(plan: Plan, lists_as_text: str | None, explain: bool, input_columns: list[str]) -> list[tuple[str, pl.Expr]]:
+    """The output columns, in order, as computed from the per-record plan (``rank`` comes later)."""
+    unknown_filled = {"tier", "stage"} | {c.name for c in plan.ruleset.classifications}
+    columns = []
+    for name in plan.output:
+        if name == "row" and plan.key == "row":
+            expr = pl.col(ROW).alias("row")
+        elif name in unknown_filled:
+            expr = pl.col(name).fill_null(UNKNOWN)
+        elif name in ("reasons", "gaps"):
+            packed_column = REASONS if name == "reasons" else GAPS
+            expr = packed_text(packed_column, lists_as_text) if lists_as_text is not None else unpacked(packed_column)
+        elif name == "actions":
+            if lists_as_text is None:
+                expr = unpacked_actions()
+            else:
+                expr = pl.when(pl.col(ACTIONS_FIRED)).then(pl.col(ACTIONS_TEXT).str.replace_all(SEP, lists_as_text, literal=True))
+        else:
+            expr = pl.col(name)
+        columns.append((name, expr.alias(name)))
+        if name == "reasons" and explain:
+            columns.append(("explain", pl.col("__explain").alias("explain")))
+    taken = set(plan.output)
+    for c in input_columns:
+        name = c if c not in taken else f"input.{c}"
+        columns.append((name, pl.col(IN + c).alias(name)))
+    return columns
 
 
 def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFrame:
@@ -1010,15 +1304,25 @@ def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFr
 
 
 def _deduplicate(frame: pl.DataFrame, key: str, mode: str, source: str) -> pl.DataFrame:
+    """``frame`` without the records whose key repeats an earlier (``first``) or later (``last``) one."""
     if key == "row" or frame.height == 0:
         return frame
-    dupes = frame.filter(pl.col(key).is_duplicated() & pl.col(key).is_not_null())
+    return frame.filter(_kept_by_key(frame, key, mode, source, pl.repeat(True, frame.height, eager=True)))
+
+
+def _kept_by_key(frame: pl.DataFrame, key: str, mode: str, source: str, keep: pl.Series) -> pl.Series:
+    """``keep`` less the rows whose key repeats that of another kept row (the first or the
+    last one stays); with mode ``error`` a repeated key is an error naming its rows."""
+    if key == "row" or frame.height == 0:
+        return keep
+    rows = frame.select(pl.col(key), pl.col(ROW)).with_row_index("__index").filter(pl.lit(keep) & pl.col(key).is_not_null())
+    dupes = rows.filter(pl.col(key).is_duplicated())
     if dupes.height == 0:
-        return frame
+        return keep
     if mode == "error":
         first = dupes[key][0]
-        rows = dupes.filter(pl.col(key) == first)[ROW].to_list()
-        shown = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
+        numbers = dupes.filter(pl.col(key) == first)[ROW].to_list()
+        shown = ", ".join(map(str, numbers[:5])) + (" ..." if len(numbers) > 5 else "")
         more = dupes[key].n_unique() - 1
         extra = f" (and {more} more duplicated key{'s' if more != 1 else ''})" if more else ""
         raise InputError(
@@ -1027,8 +1331,11 @@ def _deduplicate(frame: pl.DataFrame, key: str, mode: str, source: str) -> pl.Da
         )
     # Rows without a key are not duplicates of each other (the check above skips them too),
     # so they are all kept; ``unique`` would have collapsed them into one row.
-    keep = pl.col(key).is_first_distinct() if mode == "first" else pl.col(key).is_last_distinct()
-    return frame.filter(keep | pl.col(key).is_null())
+    chosen = pl.col(key).is_first_distinct() if mode == "first" else pl.col(key).is_last_distinct()
+    dropped = dupes.filter(~chosen).get_column("__index")
+    mask = keep.clone()
+    mask.scatter(dropped, False)
+    return mask
 
 
 def evaluate(ruleset, data, *, as_of: dt.date | None = None, **options) -> pl.DataFrame:
@@ -1049,7 +1356,7 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
     prepared, collected = evaluate_records_frame(plan, [record])
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]
-    return record_result(plan, assemble_actions(collected).row(0, named=True))
+    return record_result(plan, unpack(collected).row(0, named=True))
 
 
 def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, pl.DataFrame]:

@@ -72,7 +72,7 @@ def format_for_path(path: str | None, default: str) -> str:
 
 
 def write_output(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     path: str | None,
     format: str,
     context: OutputContext,
@@ -80,7 +80,8 @@ def write_output(
 ) -> None:
     """Write ``frame`` as ``format`` to ``path`` (``None`` or ``-``: standard output).
 
-    A file is replaced atomically and never when it is one of ``inputs``.
+    A file is replaced atomically and never when it is one of ``inputs``. A LazyFrame goes
+    to the format's ``sink`` when it has one (memory stays bounded), else it is collected.
     """
     writer = _output_format(format)
     if path is None or path == STDOUT:
@@ -102,30 +103,34 @@ def provenance_text(context: OutputContext) -> dict[str, str]:
     return {key: "" if value is None else str(value) for key, value in provenance(context).items()}
 
 
-def with_provenance_columns(frame: pl.DataFrame, context: OutputContext) -> pl.DataFrame:
+def with_provenance_columns(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext):
     """``frame`` with the provenance as four trailing String columns (replacing same-named ones)."""
     columns = [pl.lit(value, pl.String).alias(key) for key, value in provenance(context).items()]
-    kept = [name for name in frame.columns if name not in PROVENANCE_KEYS]
+    kept = [name for name in _schema(frame).names() if name not in PROVENANCE_KEYS]
     return frame.select(*kept, *columns)
 
 
-def text_frame(frame: pl.DataFrame, separator: str = "; ") -> pl.DataFrame:
+def text_frame(frame: pl.DataFrame | pl.LazyFrame, separator: str = "; "):
     """``frame`` with every nested or exotic column turned into text; other columns as they are.
 
     Lists of strings are joined with ``separator``; actions (lists of structs with a
     ``text`` field) give ``text (due YYYY-MM-DD)`` or ``text``, joined the same way; an
     empty list gives null (an empty cell). Other nested values become compact JSON;
-    durations, binary and Python objects become their JSON text form.
+    durations, binary and Python objects become their JSON text form. A LazyFrame stays lazy.
     """
     replaced = []
-    for name, dtype in frame.schema.items():
+    for name, dtype in _schema(frame).items():
         if _is_string_list(dtype):
             replaced.append(_unless_empty(name, pl.col(name).cast(pl.List(pl.String)).list.join(separator)))
         elif _is_actions(dtype):
             replaced.append(_unless_empty(name, _actions_text(name, dtype, separator)))
         elif dtype.is_nested() or isinstance(dtype, (pl.Duration, pl.Binary, pl.Object)):
-            replaced.append(_python_text(frame.get_column(name)))
+            replaced.append(pl.col(name).map_batches(_python_text, return_dtype=pl.String))
     return frame.with_columns(replaced) if replaced else frame
+
+
+def _schema(frame: pl.DataFrame | pl.LazyFrame) -> pl.Schema:
+    return frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
 
 
 def json_value(value: Any) -> Any:
@@ -215,10 +220,13 @@ def _output_format(name: str):
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def _call_writer(writer, frame: pl.DataFrame, stream, context: OutputContext) -> None:
+def _call_writer(writer, frame: pl.DataFrame | pl.LazyFrame, stream, context: OutputContext) -> None:
     """Run a writer; an unexpected exception becomes a one-line PluginError (OSError passes)."""
     try:
-        writer.write(frame, stream, context)
+        if isinstance(frame, pl.LazyFrame) and writer.sink is not None:
+            writer.sink(frame, stream, context)
+        else:
+            writer.write(frame.collect() if isinstance(frame, pl.LazyFrame) else frame, stream, context)
     except (SalesrulesError, OSError):
         raise
     except Exception as exc:

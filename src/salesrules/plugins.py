@@ -151,6 +151,12 @@ class OutputFormat:
     extension: str = ""
     binary: bool = True
     plugin: str = ""
+    # Optional: ``sink(frame: pl.LazyFrame, stream, context)`` writes results that may not fit
+    # in memory, batch by batch (polars' sink_* methods do).
+    sink: Callable | None = None
+    # Optional: the separator the writer joins list values with; the results then come with
+    # reasons, gaps and actions already as that text, as ``outputs.text_frame`` renders them.
+    lists_as_text: str | None = None
 
 
 @dataclass

@@ -259,7 +259,7 @@ def evaluate_records(ruleset, records: list[dict], as_of: dt.date | None = None)
     """
     import polars as pl
 
-    from .engine import BAD, assemble_actions, compile_ruleset, evaluate_records_frame, record_result
+    from .engine import BAD, compile_ruleset, unpack, evaluate_records_frame, record_result
 
     plan = compile_ruleset(ruleset, as_of)
     try:
@@ -271,7 +271,7 @@ def evaluate_records(ruleset, records: list[dict], as_of: dt.date | None = None)
     factor_columns = [(f.name, f"__factor:{f.name}") for f in ruleset.factors]
     return [
         (record_result(plan, row), [name for name, column in factor_columns if row.get(column)])
-        for row in assemble_actions(collected).iter_rows(named=True)
+        for row in unpack(collected).iter_rows(named=True)
     ]
 
 

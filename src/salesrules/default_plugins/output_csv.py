@@ -18,7 +18,13 @@ def write_csv(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     table.write_csv(stream)
 
 
+def sink_csv(frame: pl.LazyFrame, stream, context: OutputContext) -> None:
+    """Write results that may not fit in memory, batch by batch, exactly as :func:`write_csv` would."""
+    table = with_provenance_columns(text_frame(frame, "; "), context)
+    table.sink_csv(stream)
+
+
 @hookimpl
 def register_output_formats(register):
     """Register ``csv`` (``.csv``)."""
-    register("csv", write_csv, extension=".csv", binary=True)
+    register("csv", write_csv, extension=".csv", binary=True, sink=sink_csv, lists_as_text="; ")

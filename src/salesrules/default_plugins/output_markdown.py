@@ -41,4 +41,4 @@ def _cell(text: str) -> str:
 @hookimpl
 def register_output_formats(register):
     """Register ``markdown`` (``.md``)."""
-    register("markdown", write_markdown, extension=".md", binary=False)
+    register("markdown", write_markdown, extension=".md", binary=False, lists_as_text="; ")

@@ -21,6 +21,11 @@ def write_parquet(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     frame.write_parquet(stream, metadata=provenance_metadata(context))
 
 
+def sink_parquet(frame: pl.LazyFrame, stream, context: OutputContext) -> None:
+    """Write results that may not fit in memory, batch by batch, with the provenance metadata."""
+    frame.sink_parquet(stream, metadata=provenance_metadata(context))
+
+
 def provenance_metadata(context: OutputContext) -> dict[str, str]:
     """The provenance as parquet key-value metadata."""
     return {METADATA_PREFIX + key: value for key, value in provenance_text(context).items()}
@@ -29,4 +34,4 @@ def provenance_metadata(context: OutputContext) -> dict[str, str]:
 @hookimpl
 def register_output_formats(register):
     """Register ``parquet`` (``.parquet``)."""
-    register("parquet", write_parquet, extension=".parquet", binary=True)
+    register("parquet", write_parquet, extension=".parquet", binary=True, sink=sink_parquet)

@@ -72,4 +72,4 @@ def build_table(frame: pl.DataFrame, context: OutputContext) -> Table:
 @hookimpl
 def register_output_formats(register):
     """Register ``table``; no extension selects it, it is meant for standard output."""
-    register("table", write_table, extension="", binary=False)
+    register("table", write_table, extension="", binary=False, lists_as_text="\n")

@@ -39,4 +39,4 @@ def provenance_sheet(context: OutputContext) -> pl.DataFrame:
 @hookimpl
 def register_output_formats(register):
     """Register ``xlsx`` (``.xlsx``)."""
-    register("xlsx", write_xlsx, extension=".xlsx", binary=True)
+    register("xlsx", write_xlsx, extension=".xlsx", binary=True, lists_as_text="; ")

@@ -1,0 +1,260 @@
+"""The streaming evaluation: results kept in memory or spilled to temporary files give the
+same bytes, lists packed in the plan unpack to what the frame-level functions built, the
+rank, the progress reports, and nothing left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from polars.testing import assert_frame_equal
+
+from salesrules import engine, rulesets
+from salesrules.cli import cli
+from salesrules.errors import InputError, UsageError
+from salesrules.outputs import text_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = dt.date(2026, 11, 22)
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def prospects(tmp_path_factory) -> Path:
+    """12,000 generated prospects: several batches of the streaming engine."""
+    path = tmp_path_factory.mktemp("data") / "prospects.csv"
+    _generator().write_csv(path, 12_000, 3, AS_OF)
+    return path
+
+
+@pytest.fixture(scope="module")
+def standard():
+    return rulesets.load("builtin:standard")
+
+
+def outcome_frame(ruleset, data, **options) -> pl.DataFrame:
+    with engine.run(ruleset, data, as_of=AS_OF, **options) as outcome:
+        return outcome.results.collect()
+
+
+# ---------------------------------------------------------------- spilling changes nothing
+
+
+@pytest.mark.parametrize("text", [None, "; "], ids=["lists", "text"])
+def test_spilled_results_equal_results_in_memory(standard, prospects, monkeypatch, tmp_path, text):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    kept = outcome_frame(standard, prospects, spill="never", lists_as_text=text)
+    spilled = outcome_frame(standard, prospects, spill="always", lists_as_text=text)
+    assert kept.height == 12_000
+    assert_frame_equal(kept, spilled)
+    assert os.listdir(tmp_path) == [], "the temporary files were not removed"
+
+
+def test_the_cli_writes_the_same_bytes_whatever_the_spill_mode(prospects, tmp_path):
+    runner = CliRunner()
+    outputs = {}
+    for mode in ("never", "always", "auto"):
+        target = tmp_path / f"{mode}.csv"
+        result = runner.invoke(
+            cli, ["evaluate", str(prospects), "-r", "builtin:standard", "--as-of", "2026-11-22", "-o", str(target)],
+            env={"SALESRULES_SPILL": mode},
+        )
+        assert result.exit_code == 0, result.output
+        outputs[mode] = target.read_bytes()
+    assert outputs["never"] == outputs["always"] == outputs["auto"]
+    assert outputs["never"].count(b"\n") == 12_001
+
+
+def test_skipped_rows_and_duplicates_are_handled_the_same_when_spilled(tmp_path):
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(textwrap.dedent("""\
+        salesrules: 1
+        name: t
+        fields:
+          id: {type: string, key: true}
+          value: {type: money}
+        factors:
+          - {name: big, when: "value > 100", points: 10}
+        scores:
+          priority: {bands: [{name: A, min: 10}, {name: B}]}
+        """))
+    rows = [{"id": f"K{i % 700}", "value": "oops" if i % 997 == 0 else str(i)} for i in range(3_000)]
+    data = pl.DataFrame(rows)
+    rs = rulesets.load(ruleset)
+    for duplicate in ("first", "last"):
+        with engine.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="never") as a:
+            kept, rejects = a.results.collect(), a.rejects
+        with engine.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="always") as b:
+            assert_frame_equal(kept, b.results.collect())
+            assert_frame_equal(rejects, b.rejects)
+        assert kept.height == 700
+        assert rejects.get_column("row").to_list() == [1, 998, 1995, 2992]
+        # K1 is in rows 2 (value 1, 0 points) ... 2802 (value 2801, 10 points).
+        chosen = kept.filter(pl.col("id") == "K1").get_column("score").to_list()
+        assert chosen == ([0] if duplicate == "first" else [10])
+
+
+def test_a_bad_value_in_a_late_batch_names_its_row(standard, prospects, tmp_path):
+    frame = pl.read_csv(prospects, infer_schema=False)
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 11_000).then(pl.lit("2026-13-45")).otherwise(pl.col("Close Date")).alias("Close Date")
+    )
+    path = tmp_path / "broken.csv"
+    broken.write_csv(path)
+    for mode in ("never", "always"):
+        with pytest.raises(InputError) as caught:
+            engine.run(standard, path, as_of=AS_OF, spill=mode)
+        assert str(caught.value) == f"{path}: row 11001, column 'Close Date': cannot read '2026-13-45' as date (YYYY-MM-DD)"
+
+
+def test_an_unknown_spill_mode_is_a_usage_error(standard, prospects, monkeypatch):
+    monkeypatch.setenv("SALESRULES_SPILL", "sometimes")
+    with pytest.raises(UsageError, match="SALESRULES_SPILL must be one of auto, always, never, not 'sometimes'"):
+        engine.run(standard, prospects, as_of=AS_OF)
+
+
+# ---------------------------------------------------------------- packed lists
+
+
+def test_text_results_are_the_lists_as_text_frame_renders_them(standard, prospects):
+    lists = outcome_frame(standard, prospects)
+    text = outcome_frame(standard, prospects, lists_as_text="; ")
+    assert_frame_equal(text_frame(lists, "; "), text)
+    assert lists.schema["actions"] == pl.List(engine.ACTION_DTYPE)
+    assert text.schema["actions"] == pl.String
+
+
+def test_packed_lists_unpack_exactly(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(textwrap.dedent("""\
+        salesrules: 1
+        name: t
+        fields:
+          id: {type: string, key: true}
+          note: {type: string}
+          days: {type: integer, default: 0}
+        factors:
+          - {name: noted, when: "true", points: 1, reason: "{note}"}
+          - {name: fixed, when: "days > 1", points: 2, reason: "Waited {days} days"}
+        actions:
+          - {name: call, text: "Call about {note}", due: "as_of + days"}
+          - {name: write, text: "Write", when: "days > 5"}
+        scores:
+          priority: {bands: [{name: A}]}
+        """))
+    rs = rulesets.load(path)
+    data = [
+        {"id": "a", "note": "x\x1fy\x1ez", "days": 3},
+        {"id": "b", "note": None, "days": 9},
+        {"id": "c", "note": "plain", "days": 0},
+    ]
+    out = engine.evaluate(rs, data, as_of=AS_OF)
+    assert out["reasons"].to_list() == [["x y z", "Waited 3 days"], ["unknown", "Waited 9 days"], ["plain"]]
+    assert out["actions"].to_list() == [
+        [{"name": "call", "text": "Call about x y z", "due": dt.date(2026, 11, 25)}],
+        [{"name": "call", "text": "Call about unknown", "due": dt.date(2026, 12, 1)},
+         {"name": "write", "text": "Write", "due": None}],
+        [{"name": "call", "text": "Call about plain", "due": AS_OF}],
+    ]
+    text = outcome_frame(rs, data, lists_as_text=" | ")
+    assert text["actions"].to_list() == [
+        "Call about x y z (due 2026-11-25)",
+        "Call about unknown (due 2026-12-01) | Write",
+        "Call about plain (due 2026-11-22)",
+    ]
+    assert text["gaps"].to_list() == [None, None, None]
+
+
+# ---------------------------------------------------------------- rank
+
+
+def test_rank_values_order_open_deals_by_score_then_key():
+    frame = pl.DataFrame({
+        "score": [5, 9, 5, 9, 1, 5],
+        "id": ["b", "z", "a", None, "c", "a"],
+        "__closed": [False, False, False, False, True, False],
+    })
+    assert engine.rank_values(frame, "id").to_list() == [5, 1, 3, 2, None, 4]
+    keep = pl.Series([True, True, False, True, True, True])
+    assert engine.rank_values(frame, "id", keep).to_list() == [4, 1, None, 2, None, 3]
+    assert engine.rank_values(frame.head(0), "id").to_list() == []
+
+
+# ---------------------------------------------------------------- progress
+
+
+class Recorder:
+    """Records what the engine reports, in the shape of salesrules.progress.Progress."""
+
+    def __init__(self):
+        self.rows = 0
+        self.phases = []
+
+    def advance(self, rows):
+        self.rows += rows
+
+    def phase(self, description, total=None):
+        self.phases.append((description, total))
+
+
+def test_progress_counts_every_row(standard, prospects, tmp_path):
+    recorder = Recorder()
+    with engine.run(standard, prospects, as_of=AS_OF, progress=recorder) as outcome:
+        assert outcome.rows == 12_000
+    assert recorder.rows == 12_000
+    assert recorder.phases == [("Evaluating", None), ("Ranking", None)]
+    parquet = tmp_path / "p.parquet"
+    pl.read_csv(prospects, infer_schema=False).write_parquet(parquet)
+    recorder = Recorder()
+    engine.run(standard, parquet, as_of=AS_OF, progress=recorder).close()
+    assert recorder.phases[0] == ("Evaluating", 12_000)
+    assert recorder.rows == 12_000
+
+
+# ---------------------------------------------------------------- writers
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json", "ndjson", "markdown", "xlsx", "table"])
+def test_every_format_writes_the_same_from_the_engine_as_from_a_frame(standard, prospects, tmp_path, fmt):
+    """The CLI hands writers a LazyFrame (to their sink, or collected) with lists as text when
+    they ask; the bytes must be those of writing the list-valued DataFrame of evaluate()."""
+    from salesrules.outputs import OutputContext, write_output
+    from salesrules.plugins import get_registry
+
+    writer = get_registry().output_formats[fmt]
+    data = pl.read_csv(prospects, infer_schema=False).head(500)
+    plain = engine.evaluate_full(standard, data, as_of=AS_OF)
+    context = OutputContext(plain.plan.provenance, plain.plan.key)
+    write_output(plain.results, str(tmp_path / "frame.out"), fmt, context)
+    with engine.run(standard, data, as_of=AS_OF, lists_as_text=writer.lists_as_text) as outcome:
+        write_output(outcome.results, str(tmp_path / "lazy.out"), fmt, context)
+    if fmt == "xlsx":  # a zip archive with timestamps: compare the cells
+        assert_frame_equal(pl.read_excel(tmp_path / "frame.out"), pl.read_excel(tmp_path / "lazy.out"))
+    else:
+        assert (tmp_path / "frame.out").read_bytes() == (tmp_path / "lazy.out").read_bytes()
+
+
+def test_a_writer_without_a_sink_gets_a_collected_frame(tmp_path):
+    from salesrules.outputs import OutputContext, _call_writer
+    from salesrules.plugins import OutputFormat
+
+    seen = []
+    writer = OutputFormat("probe", lambda frame, stream, context: seen.append(type(frame).__name__), ".probe")
+    _call_writer(writer, pl.LazyFrame({"a": [1]}), None, OutputContext({}, "a"))
+    assert seen == ["DataFrame"]
