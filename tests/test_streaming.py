@@ -258,3 +258,33 @@ def test_a_writer_without_a_sink_gets_a_collected_frame(tmp_path):
     writer = OutputFormat("probe", lambda frame, stream, context: seen.append(type(frame).__name__), ".probe")
     _call_writer(writer, pl.LazyFrame({"a": [1]}), None, OutputContext({}, "a"))
     assert seen == ["DataFrame"]
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.one_of(st.none(), st.sampled_from(["a", "b", "ab", "B", ""])),
+                          st.booleans(), st.booleans()), max_size=40))
+def test_rank_values_match_a_plain_sort(rows):
+    frame = pl.DataFrame(
+        {"score": [r[0] for r in rows], "id": [r[1] for r in rows], "__closed": [r[2] for r in rows]},
+        schema={"score": pl.Int64, "id": pl.String, "__closed": pl.Boolean},
+    )
+    keep = pl.Series([r[3] for r in rows], dtype=pl.Boolean)
+    ranked = [i for i, r in enumerate(rows) if not r[2] and r[3]]
+    # Score descending, key ascending with missing keys last, then input order.
+    ranked.sort(key=lambda i: (-rows[i][0], rows[i][1] is None, rows[i][1] or "", i))
+    expected = [None] * len(rows)
+    for place, i in enumerate(ranked, 1):
+        expected[i] = place
+    assert engine.rank_values(frame, "id", keep).to_list() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=30))
+def test_repeated_keys_are_always_noticed(keys):
+    present = [k for k in keys if k is not None]
+    repeated = len(present) != len(set(present))
+    assert engine._may_repeat(pl.Series(keys, dtype=pl.String)) is repeated

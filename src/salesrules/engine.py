@@ -68,6 +68,15 @@ class Plan:
     score_dtype: dict[str, pl.DataType] = field(default_factory=dict)
     # The names each phase of the ruleset sees, for tools that compile parts of its rules.
     scopes: dict[str, Scope] = field(default_factory=dict)
+    preparations: dict[tuple, "Preparation"] = field(default_factory=dict, repr=False)
+
+    def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False) -> "Prepared":
+        """:func:`prepare` for this plan's fields, with the typing built once per input schema."""
+        schema = frame.collect_schema()
+        key = (tuple(schema.items()), strict_columns)
+        if key not in self.preparations:
+            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns)
+        return self.preparations[key].apply(frame)
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
@@ -132,18 +141,25 @@ def unpack(frame: pl.DataFrame | pl.LazyFrame):
 def rank_values(frame: pl.DataFrame, key: str, keep: pl.Series | None = None) -> pl.Series:
     """The rank of each row: open deals (of the rows ``keep`` marks) numbered 1..n by score
     descending, then key ascending; closed deals and rows not kept get null."""
-    index = "__rank_index"
-    order = frame.select(pl.col("score"), pl.col(key), pl.col("__closed")).with_row_index(index)
-    wanted = ~pl.col("__closed") if keep is None else ~pl.col("__closed") & pl.lit(keep)
-    positions = (
-        order.filter(wanted)
-        # A stable sort, so rows that tie on score and key (rows without a key) keep their order.
-        .sort(["score", key], descending=[True, False], nulls_last=True, maintain_order=True)
-        .get_column(index)
-    )
+    ranked = ~frame.get_column("__closed")
+    if keep is not None:
+        ranked = ranked & keep
+    # Keys are sorted once on their own and replaced by their place in that order (ties
+    # share one, rows without a key come last), so the sort of every row by rank compares
+    # numbers only: less memory than sorting the key text with the score.
+    keys = frame.get_column(key)
+    place = keys.rank("dense") if keys.dtype != pl.Null else keys
+    place = place.fill_null(keys.len() + 1)
+    # One stable sort of every row, the ranked ones first: no filtered copy of any column.
+    # Rows that tie on score and key (rows without a key) keep their order.
+    columns = pl.DataFrame([(~ranked).alias("last"), frame.get_column("score"), place.alias("place")])
+    order = columns.select(
+        pl.arg_sort_by(["last", "score", "place"], descending=[False, True, False], maintain_order=True)
+    ).to_series()
+    count = int(ranked.sum())
     rank = pl.repeat(None, frame.height, dtype=pl.Int64, eager=True).alias("rank")
-    if positions.len():
-        rank.scatter(positions, pl.int_range(1, positions.len() + 1, dtype=pl.Int64, eager=True))
+    if count:
+        rank.scatter(order.head(count), pl.int_range(1, count + 1, dtype=pl.Int64, eager=True))
     return rank
 
 
@@ -816,7 +832,32 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
     Money is converted to the base currency; a field with a looked-up value (a ``__lookup:``
     column the lookup step added) takes it where the input has none; then defaults fill nulls.
     """
-    schema = frame.collect_schema()
+    return preparation(fields, frame.collect_schema(), source, strict_columns=strict_columns).apply(frame)
+
+
+@dataclass
+class Preparation:
+    """How to type the columns of one input schema (see :func:`prepare`); it can be applied
+    to every frame of that schema, such as the batches of a big input."""
+
+    numbered: bool
+    selection: list[pl.Expr]
+    stages: list[list[pl.Expr]]
+    mapping: dict[str, str | None]
+    input_columns: list[str]
+    flags: dict[str, pl.Expr]
+
+    def apply(self, frame: pl.LazyFrame) -> Prepared:
+        """The typed columns of ``frame``."""
+        # Number the rows before selecting: a select of no columns (an empty record) has no rows.
+        frame = (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
+        for stage in self.stages:
+            frame = frame.with_columns(stage)
+        return Prepared(frame, self.mapping, self.input_columns, self.flags)
+
+
+def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False) -> Preparation:
+    """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`."""
     numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
     looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
     columns = [c for c in schema.names() if not c.startswith(LOOKUP) and c != ROW]
@@ -826,10 +867,7 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
         for column in columns:
             if column not in known:
                 raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
-    # Number the rows before selecting: a select of no columns (an empty record) has no rows.
-    renamed = (frame if numbered else frame.with_row_index(ROW, offset=1)).select(
-        pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up]
-    )
+    selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up]]
 
     def read(name: str) -> pl.Expr:
         spec, column = fields[name], mapping[name]
@@ -839,12 +877,13 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
 
     # Each field is read once, into a column of its own, so that its flag and its value
     # share the reading whatever the query optimizer does.
-    values = {name: read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None}
+    values = [read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None]
     typed, flags = [], {}
     for name, spec in fields.items():
         column = mapping[name]
-        value = read(name)
-        if column is not None:
+        if column is None:
+            value = read(name)
+        else:
             value = pl.col(VALUE + name)
             flag = _unread(pl.col(IN + column), value, schema[column], spec)
             if flag is not None:
@@ -864,7 +903,8 @@ def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, s
             flags[name] = flags.get(name, pl.lit(False)) | value.is_null()
         typed.append(value.alias(name))
     bad = pl.any_horizontal(list(flags.values())).alias(BAD) if flags else pl.lit(False).alias(BAD)
-    return Prepared(renamed.with_columns(values.values()).with_columns(typed).with_columns(bad), mapping, columns, flags)
+    stages = [stage for stage in (values, typed, [bad]) if stage]
+    return Preparation(numbered, selection, stages, mapping, columns, flags)
 
 
 def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> pl.Expr | None:
@@ -1029,7 +1069,7 @@ def _evaluate_internal(ruleset, data, *, as_of, on_error, on_duplicate, encoding
     _check_modes(on_error, on_duplicate)
     plan = compile_ruleset(ruleset, as_of)
     frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
-    prepared = prepare(plan.fields, join_lookups(plan, frame, source), source)
+    prepared = plan.prepare(join_lookups(plan, frame, source), source)
     try:
         collected = plan.apply(prepared.frame).collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
@@ -1054,9 +1094,9 @@ def _read_error(exc: Exception, data, source: str, encoding: str | None, input_f
 
 
 # Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
-SPILL_BYTES = 256 << 20
+SPILL_BYTES = 64 << 20
 # Records are read, typed and evaluated this many at a time.
-BATCH_ROWS = 200_000
+BATCH_ROWS = 100_000
 SPILL_MODES = ("auto", "always", "never")
 
 
@@ -1069,6 +1109,7 @@ class _Store:
         self.batches: list[pl.DataFrame] = []
         self.size = 0
         self.files: list[str] = []
+        self.rows: list[int] = []
         self.directory: str | None = None
 
     def add(self, batch: pl.DataFrame) -> None:
@@ -1085,8 +1126,10 @@ class _Store:
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix="salesrules-")
         path = str(Path(self.directory) / f"{len(self.files):06d}.arrow")
-        pl.concat(self.batches, how="vertical").write_ipc(path, compression="lz4")
+        frame = pl.concat(self.batches, how="vertical")
+        frame.write_ipc(path, compression="lz4")
         self.files.append(path)
+        self.rows.append(frame.height)
         self.batches, self.size = [], 0
 
     def frame(self) -> pl.LazyFrame:
@@ -1095,8 +1138,23 @@ class _Store:
             self._spill()
             return pl.scan_ipc(self.files)
         if not self.batches:
-            return pl.DataFrame(schema=self.schema).lazy()
-        return pl.concat(self.batches, how="vertical").lazy()
+            self.batches = [pl.DataFrame(schema=self.schema)]
+        self.batches = [pl.concat(self.batches, how="vertical")]
+        return self.batches[0].lazy()
+
+    def beside(self, side: pl.DataFrame) -> pl.LazyFrame:
+        """All the batches with the columns of ``side`` (one row per row) added.
+
+        Spilled results are joined to ``side`` file by file, so that writing them reads one
+        file at a time.
+        """
+        if not self.files:
+            return pl.concat([self.batches[0], side], how="horizontal").lazy()
+        pieces, offset = [], 0
+        for path, rows in zip(self.files, self.rows):
+            pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
+            offset += rows
+        return pl.concat(pieces, how="vertical")
 
     @property
     def spilled(self) -> bool:
@@ -1181,7 +1239,7 @@ def run(
     plan = compile_ruleset(ruleset, as_of)
     frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
     frame = join_lookups(plan, frame, source).with_row_index(ROW, offset=1)
-    whole = prepare(plan.fields, frame, source)  # checks the columns before any row is read
+    whole = plan.prepare(frame, source)  # checks the columns before any row is read
     input_columns = whole.input_columns if with_input else []
     output = _result_columns(plan, lists_as_text, explain, input_columns)
     columns = [e for name, e in output if name != "rank"]
@@ -1205,7 +1263,7 @@ def run(
         def take(batch: pl.DataFrame) -> bool | None:
             # Each batch is typed and evaluated in memory: polars then skips the costly
             # readers of values no row of the batch needs (see salesrules.coerce).
-            prepared = prepare(plan.fields, batch.lazy(), source)
+            prepared = plan.prepare(batch.lazy(), source)
             results = evaluated(prepared).collect()
             if results.height and results[BAD].any():
                 if on_error == "error":
@@ -1228,12 +1286,19 @@ def run(
         rejects = pl.concat(seen["rejects"]) if seen["rejects"] else None
         core = store.frame()
         progress.phase("Ranking")
+        # Only the columns ranking needs are read back; the row numbers only for an error.
         key = ROW if plan.key == "row" else plan.key
-        narrow = core.select(pl.col(c) for c in dict.fromkeys([ROW, BAD, "__closed", "score", key])).collect()
-        keep = _kept_by_key(narrow, plan.key, on_duplicate, source, ~narrow.get_column(BAD))
+        wanted = ["__closed", "score", key] + ([BAD] if rejects is not None else [])
+        narrow = core.select(pl.col(c) for c in dict.fromkeys(wanted)).collect()
+        keep = ~narrow.get_column(BAD) if rejects is not None else pl.repeat(True, narrow.height, eager=True)
+
+        def rows(indices: pl.Series) -> pl.Series:
+            return core.select(pl.col(ROW)).collect().get_column(ROW).gather(indices)
+
+        keep = _kept_by_key(narrow, plan.key, on_duplicate, source, keep, rows)
         side = pl.DataFrame([rank_values(narrow, key, keep), keep.alias("__keep")])
         del narrow
-        joined = pl.concat([core, side.lazy()], how="horizontal").filter(pl.col("__keep"))
+        joined = store.beside(side).filter(pl.col("__keep"))
         results = joined.select([pl.col(name) for name, _ in output])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
     except BaseException:
@@ -1310,18 +1375,35 @@ def _deduplicate(frame: pl.DataFrame, key: str, mode: str, source: str) -> pl.Da
     return frame.filter(_kept_by_key(frame, key, mode, source, pl.repeat(True, frame.height, eager=True)))
 
 
-def _kept_by_key(frame: pl.DataFrame, key: str, mode: str, source: str, keep: pl.Series) -> pl.Series:
+def _may_repeat(keys: pl.Series) -> bool:
+    """Whether some non-null key may occur twice: false only when none does.
+
+    The common case, every key once, is checked on sorted 64-bit hashes of the keys, which
+    takes a fraction of the memory of a hash table of the keys themselves; equal hashes
+    (a repeated key, or rarely two keys with one hash) send the caller to the exact check.
+    """
+    hashes = keys.drop_nulls().hash(seed=0).sort()
+    return bool(hashes.len() > 1 and (hashes.slice(1) == hashes.slice(0, hashes.len() - 1)).any())
+
+
+def _kept_by_key(frame: pl.DataFrame, key: str, mode: str, source: str, keep: pl.Series, rows=None) -> pl.Series:
     """``keep`` less the rows whose key repeats that of another kept row (the first or the
-    last one stays); with mode ``error`` a repeated key is an error naming its rows."""
+    last one stays); with mode ``error`` a repeated key is an error naming its rows.
+
+    ``rows(indices)`` gives the row numbers of rows by index (default: the ``__row`` column).
+    """
     if key == "row" or frame.height == 0:
         return keep
-    rows = frame.select(pl.col(key), pl.col(ROW)).with_row_index("__index").filter(pl.lit(keep) & pl.col(key).is_not_null())
-    dupes = rows.filter(pl.col(key).is_duplicated())
+    if not _may_repeat(frame.get_column(key)):
+        return keep
+    live = frame.select(pl.col(key)).with_row_index("__index").filter(pl.lit(keep) & pl.col(key).is_not_null())
+    dupes = live.filter(pl.col(key).is_duplicated())
     if dupes.height == 0:
         return keep
     if mode == "error":
         first = dupes[key][0]
-        numbers = dupes.filter(pl.col(key) == first)[ROW].to_list()
+        indices = dupes.filter(pl.col(key) == first)["__index"]
+        numbers = (rows(indices) if rows is not None else frame.get_column(ROW).gather(indices)).to_list()
         shown = ", ".join(map(str, numbers[:5])) + (" ..." if len(numbers) > 5 else "")
         more = dupes[key].n_unique() - 1
         extra = f" (and {more} more duplicated key{'s' if more != 1 else ''})" if more else ""
@@ -1356,7 +1438,21 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
     prepared, collected = evaluate_records_frame(plan, [record])
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]
-    return record_result(plan, unpack(collected).row(0, named=True))
+    return record_result(plan, unpack_row(collected.row(0, named=True)))
+
+
+def unpack_row(row: dict) -> dict:
+    """One row of the plan with its packed reasons, gaps and actions as the lists :func:`unpack`
+    makes of them (for a single record, Python does it faster than a query)."""
+
+    def texts(packed_text: str) -> list[str]:
+        return packed_text.split(SEP) if packed_text else []
+
+    actions = []
+    for item in texts(row[ACTIONS]):
+        name, text, due = item.split(FIELD_SEP, 2)
+        actions.append({"name": name, "text": text, "due": dt.date.fromisoformat(due) if due else None})
+    return {**row, "reasons": texts(row[REASONS]), "gaps": texts(row[GAPS]), "actions": actions}
 
 
 def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, pl.DataFrame]:
@@ -1367,8 +1463,9 @@ def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, p
     """
     frame = records_frame(records) if any(records) else pl.DataFrame(height=len(records))
     lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
-    prepared = prepare(plan.fields, lazy, "<record>", strict_columns=True)
-    return prepared, plan.apply(prepared.frame).collect()
+    prepared = plan.prepare(lazy, "<record>", strict_columns=True)
+    # For a few records, planning the query costs more than running it: no optimizer passes.
+    return prepared, plan.apply(prepared.frame).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
 
 
 def record_result(plan: Plan, row: dict) -> dict:

@@ -84,6 +84,8 @@ def write_output(
     to the format's ``sink`` when it has one (memory stays bounded), else it is collected.
     """
     writer = _output_format(format)
+    if isinstance(frame, pl.LazyFrame) and writer.sink is None:
+        frame = frame.collect()  # before any file is opened, so an interruption leaves none
     if path is None or path == STDOUT:
         _write_stdout(frame, writer, context)
     else:
@@ -307,7 +309,14 @@ def _write_file(
     except BaseException as exc:  # KeyboardInterrupt too: never leave a temporary file behind
         failure = exc
     if failure is not None:
-        _remove_surely(temp)
+        # Inline, not in a helper: polars stops a query on Ctrl-C and Python raises the
+        # Ctrl-C once more at the next function call, which here is inside this try.
+        while True:
+            try:
+                _remove_quietly(temp)
+                break
+            except KeyboardInterrupt:
+                continue
         if isinstance(failure, OSError):
             raise _os_error(path, failure) from None
         raise failure
