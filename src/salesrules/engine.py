@@ -592,7 +592,7 @@ class _Compiler:
                 points.append(pl.when(pl.col(column)).then(adjustment).otherwise(zero).alias(f"__decay:{factor.name}"))
                 self.score_parts[target].append((pl.col(f"__decay:{factor.name}"), dt_))
             reason = factor.reason or factor.name.replace("_", " ")
-            text = self.template(reason, scope, factor.loc)
+            text = self.template(reason, scope, factor.loc, only=pl.col(column))
             fired = pl.col(column)
             if not _has_literal(reason):
                 fired = fired & (text != "")  # a reason that renders empty is left out
@@ -703,7 +703,7 @@ class _Compiler:
             "lost": pl.col("__lost"),
             "all": pl.lit(True),
         }
-        parts, items, shown = [], [], []
+        conditions, parts, items, shown = [], [], [], []
         for i, action in enumerate(self.ruleset.actions):
             cond = applies[action.applies_to]
             if action.when is not None:
@@ -712,7 +712,8 @@ class _Compiler:
             # The condition, text and due date are columns of their own, computed once for
             # both the packed records and the display text.
             fired, text, due_text = f"__action:{i}", f"__action_text:{i}", f"__action_due:{i}"
-            parts += [cond.alias(fired), self.template(action.text, scope, action.loc).alias(text), due.cast(pl.String).alias(due_text)]
+            conditions.append(cond.alias(fired))
+            parts += [self.template(action.text, scope, action.loc, only=pl.col(fired)).alias(text), due.cast(pl.String).alias(due_text)]
             fired, text, due_text = pl.col(fired), pl.col(text), pl.col(due_text)
             item = pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")])
             items.append(pl.when(fired).then(item))
@@ -720,12 +721,15 @@ class _Compiler:
             display = pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text)
             shown.append(pl.when(fired).then(display))
         if parts:
+            self.steps.append(conditions)
             self.steps.append(parts)
         fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(self.ruleset.actions))]) if parts else pl.lit(False)
         self.steps.append([packed(items).alias(ACTIONS), packed(shown).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
 
-    def template(self, text: str, scope: Scope, loc) -> pl.Expr:
-        """A text with ``{name}`` placeholders, filled per record."""
+    def template(self, text: str, scope: Scope, loc, only: pl.Expr | None = None) -> pl.Expr:
+        """A text with ``{name}`` placeholders, filled per record; with ``only``, a boolean
+        column, filled only where it is true (null elsewhere), which saves rendering the
+        values of every other record."""
         pieces = []
         try:
             parsed = list(string.Formatter().parse(text))
@@ -744,7 +748,10 @@ class _Compiler:
             if name not in scope.names:
                 raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
             t, expr = scope.names[name]
-            value = render(expr, t).fill_null(UNKNOWN)
+            if only is None:
+                value = render(expr, t).fill_null(UNKNOWN)
+            else:
+                value = pl.when(only).then(pl.coalesce(render(pl.when(only).then(expr), t), pl.lit(UNKNOWN)))
             if t.name in ("string", "enum"):
                 # Only text can hold the separators of packed lists; the check is cheaper
                 # than the replacement, which runs only when some row of the batch needs it.
