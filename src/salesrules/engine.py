@@ -524,14 +524,10 @@ class _Compiler:
                     level.loc,
                 )
         conditions = [self.expr(lv.when, scope, "boolean").expr if lv.when is not None else None for lv in levels]
-        value = None
-        for level, cond in zip(levels, conditions):
-            if cond is None:
-                value = (value.otherwise(pl.lit(level.name)) if value is not None else pl.lit(level.name))
-            elif value is None:
-                value = pl.when(cond).then(pl.lit(level.name))
-            else:
-                value = value.when(cond).then(pl.lit(level.name))
+        # The first level whose condition holds: a coalesce of one when/then per level, built
+        # in linear time (a chain of .when() calls copies the whole chain at every level).
+        choices = [pl.lit(lv.name) if cond is None else pl.when(cond).then(pl.lit(lv.name)) for lv, cond in zip(levels, conditions)]
+        value = choices[0] if len(choices) == 1 else pl.coalesce(choices)
         value_col = pl.col(name)
         self.steps.append([value.alias(name)])
         scored = [lv for lv in levels if lv.points is not None]
@@ -550,10 +546,9 @@ class _Compiler:
                 dtype = pl.Int64 if t == INTEGER else pl.Float64
                 expr = pl.lit(0, dtype)
                 if parts:
-                    chain = pl.when(value_col == parts[0][0]).then(parts[0][1])
-                    for lname, pts, _ in parts[1:]:
-                        chain = chain.when(value_col == lname).then(pts)
-                    expr = chain.otherwise(pl.lit(0)).cast(dtype)
+                    # Points are never null, so the first level that matches gives them.
+                    chosen = [pl.when(value_col == lname).then(pts.cast(dtype)) for lname, pts, _ in parts]
+                    expr = pl.coalesce([*chosen, pl.lit(0, dtype)])
                 column = f"__{name}_points:{target}"
                 point_cols.append(expr.alias(column))
                 self.score_parts[target].append((pl.col(column), t))
