@@ -845,6 +845,149 @@ def test_an_error_in_a_parent_names_the_parent(family):
     assert str(exc) == f"{family.dir / 'broken.yaml'}:3:1: unknown key 'factor' (did you mean 'factors'?)"
 
 
+# ---------------------------------------------------------------- extends at size
+
+
+class Lines:
+    """A ruleset file written line by line, remembering where each line and its parts are."""
+
+    def __init__(self, folder: Path, name: str, *head: str):
+        self.path = folder / name
+        self.lines = list(head)
+        self.where: dict[str, int] = {}
+
+    def add(self, line: str, key: str | None = None) -> None:
+        self.lines.append(line)
+        if key is not None:
+            self.where[key] = len(self.lines)
+
+    def at(self, key: str, fragment: str) -> Loc:
+        """The location of ``fragment`` on the line added under ``key``."""
+        line = self.where[key]
+        return Loc(str(self.path), line, self.lines[line - 1].index(fragment) + 1)
+
+    def write(self) -> Path:
+        self.path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        return self.path
+
+
+def test_merging_thousands_of_items_keeps_every_place_and_origin(tmp_path):
+    parent = Lines(tmp_path, "parent.yaml", "salesrules: 1", "name: parent", "fields: {x: number}", "tiers:")
+    for i in range(300):
+        parent.add(f'  - {{name: t{i}, when: "x > {i}"}}', f"t{i}")
+    parent.add("  - {name: rest, points: 1}", "rest")
+    parent.add("factors:")
+    for i in range(2000):
+        parent.add(f'  - {{name: f{i}, when: "x > {i}", points: 1}}', f"f{i}")
+    parent.write()
+
+    mid = Lines(tmp_path, "mid.yaml", "salesrules: 1", "name: mid", "extends: [parent.yaml]", "tiers:")
+    for j in range(200):
+        mid.add(f'  - {{name: u{j}, when: "x < {j}"}}', f"u{j}")
+    mid.add("factors:")
+    for i in range(2000):
+        if i % 10 == 0:
+            mid.add(f"  - {{name: f{i}, remove: true}}", f"f{i}")
+        elif i % 3 == 0:
+            mid.add(f"  - {{name: f{i}, points: 2}}", f"f{i}")
+    for j in range(300):
+        mid.add(f'  - {{name: m{j}, when: "x < {j}", points: 3}}', f"m{j}")
+    mid.write()
+
+    child = Lines(tmp_path, "child.yaml", "salesrules: 1", "name: child", "extends: mid.yaml", "tiers:")
+    child.add('  - {name: t0, when: "x > 1000"}', "t0")
+    for k in range(100):
+        child.add(f'  - {{name: v{k}, when: "x == {k}"}}', f"v{k}")
+    child.add("  - {name: other}", "other")
+    child.add('  - {name: last, when: "x == -1"}', "last")
+    child.add("factors:")
+    for i in range(0, 2000, 7):
+        if i % 10:
+            child.add(f"  - {{name: f{i}, reason: seven}}", f"f{i}")
+    for j in range(0, 300, 5):
+        child.add(f"  - {{name: m{j}, remove: true}}", f"m{j}")
+    for k in range(300):
+        child.add(f'  - {{name: c{k}, when: "x == {k}", points: 4}}', f"c{k}")
+    loaded = load_unchecked(child.write())
+
+    assert names(loaded.tiers.levels) == (
+        [f"t{i}" for i in range(300)] + [f"u{j}" for j in range(200)] + [f"v{k}" for k in range(100)]
+        + ["rest", "other", "last"]
+    )
+    t0 = loaded.tiers.levels[0]
+    assert (t0.when.text, t0.when.loc, t0.loc) == ("x > 1000", child.at("t0", "x > 1000"), parent.at("t0", "{"))
+
+    expected = []
+    for i in range(2000):
+        if i % 10 == 0:
+            continue
+        points = mid.at(f"f{i}", "2}") if i % 3 == 0 else parent.at(f"f{i}", "1}")
+        expected.append((f"f{i}", parent.at(f"f{i}", "{"), parent.at(f"f{i}", "x >"), "2" if i % 3 == 0 else "1", points,
+                         "seven" if i % 7 == 0 else None))
+    for j in range(300):
+        if j % 5:
+            expected.append((f"m{j}", mid.at(f"m{j}", "{"), mid.at(f"m{j}", "x <"), "3", mid.at(f"m{j}", "3}"), None))
+    for k in range(300):
+        expected.append((f"c{k}", child.at(f"c{k}", "{"), child.at(f"c{k}", "x =="), "4", child.at(f"c{k}", "4}"), None))
+    actual = [(f.name, f.loc, f.when.loc, f.points.text, f.points.loc, f.reason) for f in loaded.factors]
+    assert actual == expected
+
+
+def thousands_of_factors(folder: Path, name: str, points=lambda i: 1) -> Lines:
+    """A ruleset of 2,000 factors on x, and one on y (f1500)."""
+    lines = Lines(folder, name, "salesrules: 1", f"name: {name.split('.')[0]}", "fields: {x: number, y: number}", "factors:")
+    for i in range(2000):
+        field_ = "y" if i == 1500 else "x"
+        lines.add(f'  - {{name: f{i}, when: "{field_} > {i}", points: {points(i)}}}', f"f{i}")
+    lines.write()
+    return lines
+
+
+def test_errors_after_merging_thousands_of_items_point_into_the_right_file(tmp_path):
+    parent = thousands_of_factors(tmp_path, "parent.yaml")
+    removes_y = write(tmp_path, "child.yaml", """
+        salesrules: 1
+        name: child
+        extends: parent.yaml
+        fields:
+          y: {remove: true}
+        factors:
+          - {name: f7, points: 3}
+    """)
+    exc = failure(removes_y)
+    assert isinstance(exc, ExpressionError)
+    assert exc.loc == parent.at("f1500", "y > 1500")
+    assert "unknown field 'y'" in exc.message
+
+    unknown = write(tmp_path, "typo.yaml", """
+        salesrules: 1
+        name: typo
+        extends: parent.yaml
+        factors:
+          - {name: f7, remove: true}
+          - {name: f19999, remove: true}
+    """)
+    assert messages(failure(unknown, load_unchecked)) == [
+        "6:5: cannot remove 'f19999': no inherited item of that name (did you mean 'f1999'?)"
+    ]
+
+
+def test_a_conflict_among_thousands_of_items_names_both_parents(tmp_path):
+    p1 = thousands_of_factors(tmp_path, "p1.yaml")
+    p2 = thousands_of_factors(tmp_path, "p2.yaml", points=lambda i: 2 if i == 1777 else 1)
+    path = write(tmp_path, "child.yaml", "salesrules: 1\nname: child\nextends: [p1.yaml, p2.yaml]\n")
+    exc = failure(path, load_unchecked)
+    assert str(exc) == (
+        f"{path}:3:10: factors.f1777.points is defined differently by {p1.at('f1777', '1}')} and "
+        f"{p2.at('f1777', '2}')}; set it in this ruleset to settle it"
+    )
+    settled = write(tmp_path, "settled.yaml", "salesrules: 1\nname: s\nextends: [p1.yaml, p2.yaml]\nfactors:\n  - {name: f1777, points: 5}\n")
+    loaded = load_unchecked(settled)
+    assert names(loaded.factors) == [f"f{i}" for i in range(2000)]
+    assert loaded.factors[1777].points.loc == Loc(str(settled), 5, 27)
+    assert loaded.factors[1776].points.loc == p1.at("f1776", "1}")
+
+
 # ---------------------------------------------------------------- content hash
 
 
