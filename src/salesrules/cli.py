@@ -290,10 +290,10 @@ def cli():
     """
 
 
-def _load(ref: str):
+def _load(ref: str, as_of: dt.date | None = None):
     from .rulesets import load
 
-    return load(ref)
+    return load(ref, as_of)
 
 
 @cli.command()
@@ -328,7 +328,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     from .plugins import get_registry
     from .progress import Progress, enabled_for
 
-    ruleset = _load(ruleset_ref)
+    ruleset = _load(ruleset_ref, as_of)
     terminal = output in (None, "-") and sys.stdout.isatty()
     if fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")

@@ -834,10 +834,14 @@ class Ruleset:
         return self.as_of or dt.date.today()
 
 
-def load(path: str | Path) -> Ruleset:
-    """Load a ruleset from a file path or ``builtin:NAME``, with its ``extends`` merged, and check it."""
+def load(path: str | Path, as_of: dt.date | None = None) -> Ruleset:
+    """Load a ruleset from a file path or ``builtin:NAME``, with its ``extends`` merged, and check it.
+
+    Checking compiles the ruleset for ``as_of`` (default: its own as-of date, else today);
+    an evaluation as of the same date reuses that plan.
+    """
     ruleset = load_unchecked(path)
-    ruleset.compile()  # type-checks every expression; errors carry file:line:column
+    ruleset.compile(as_of)  # type-checks every expression; errors carry file:line:column
     return ruleset
 
 
