@@ -288,3 +288,34 @@ def test_repeated_keys_are_always_noticed(keys):
     present = [k for k in keys if k is not None]
     repeated = len(present) != len(set(present))
     assert engine._may_repeat(pl.Series(keys, dtype=pl.String)) is repeated
+
+
+# ---------------------------------------------------------------- many batches
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 1,000 records, so that 12,000 prospects take twelve, several in flight."""
+    monkeypatch.setattr(engine, "BATCH_ROWS", 1_000)
+
+
+def test_many_batches_give_the_results_of_one(standard, prospects, small_batches, monkeypatch):
+    many = outcome_frame(standard, prospects, spill="always", lists_as_text="; ")
+    monkeypatch.setattr(engine, "BATCH_ROWS", 100_000)
+    one = outcome_frame(standard, prospects, spill="never", lists_as_text="; ")
+    assert_frame_equal(many, one)
+
+
+def test_a_bad_value_stops_the_run_at_its_batch_among_many(standard, prospects, small_batches, tmp_path):
+    frame = pl.read_csv(prospects, infer_schema=False)
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in([9_500, 11_000])).then(pl.lit("lots")).otherwise(pl.col("Amount")).alias("Amount")
+    )
+    path = tmp_path / "broken.csv"
+    broken.write_csv(path)
+    with pytest.raises(InputError) as caught:
+        engine.run(standard, path, as_of=AS_OF)
+    assert str(caught.value) == f"{path}: row 9501, column 'Amount': cannot read 'lots' as money"
+    with engine.run(standard, path, as_of=AS_OF, on_error="skip") as outcome:
+        assert outcome.rejects.get_column("row").to_list() == [9501, 11001]
+        assert outcome.rows == 11_998

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1097,8 +1099,9 @@ def _read_error(exc: Exception, data, source: str, encoding: str | None, input_f
 
 # Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
 SPILL_BYTES = 64 << 20
-# Records are read, typed and evaluated this many at a time.
+# Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
+WORKERS = 2
 SPILL_MODES = ("auto", "always", "never")
 
 
@@ -1261,28 +1264,47 @@ def run(
     try:
         progress.phase("Evaluating", total=_known_rows(data, frame, input_format))
         seen: dict[str, Any] = {"failure": None, "rejects": []}
+        # Batches are evaluated on worker threads (polars releases the GIL), a few at a
+        # time, and settled in their order.
+        workers = max(1, min(WORKERS, pl.thread_pool_size()))
+        pending: deque = deque()
+
+        def settle(prepared: Prepared, future) -> bool:
+            """Keep one evaluated batch; true when the run must stop at it."""
+            results = future.result()
+            if results.height and results[BAD].any():
+                if on_error == "error":
+                    seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
+                    return True
+                rejected = prepared.frame.filter(pl.col(BAD)).collect()
+                seen["rejects"].append(_rejects(rejected, prepared, plan.fields, source))
+            store.add(results)
+            progress.advance(results.height)
+            return False
 
         def take(batch: pl.DataFrame) -> bool | None:
             # Each batch is typed and evaluated in memory: polars then skips the costly
             # readers of values no row of the batch needs (see salesrules.coerce).
             prepared = plan.prepare(batch.lazy(), source)
-            results = evaluated(prepared).collect()
-            if results.height and results[BAD].any():
-                if on_error == "error":
-                    seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
+            pending.append((prepared, executor.submit(evaluated(prepared).collect)))
+            while len(pending) > workers:
+                if settle(*pending.popleft()):
                     return True  # stop reading: the run fails at this batch
-                rejected = prepared.frame.filter(pl.col(BAD)).collect()
-                seen["rejects"].append(_rejects(rejected, prepared, plan.fields, source))
-            store.add(results)
-            progress.advance(results.height)
             return None
 
+        executor = ThreadPoolExecutor(workers, thread_name_prefix="salesrules-batch")
         try:
-            # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt on
-            # Ctrl-C instead of ending early as if the input were complete.
-            frame.sink_batches(take, chunk_size=BATCH_ROWS)
-        except pl.exceptions.PolarsError as exc:
-            raise _read_error(exc, data, source, encoding, input_format) from None
+            try:
+                # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt
+                # on Ctrl-C instead of ending early as if the input were complete.
+                frame.sink_batches(take, chunk_size=BATCH_ROWS)
+            except pl.exceptions.PolarsError as exc:
+                raise _read_error(exc, data, source, encoding, input_format) from None
+            while pending and seen["failure"] is None:
+                settle(*pending.popleft())
+        finally:
+            pending.clear()
+            executor.shutdown(wait=False, cancel_futures=True)
         if seen["failure"] is not None:
             raise seen["failure"]
         rejects = pl.concat(seen["rejects"]) if seen["rejects"] else None
