@@ -307,3 +307,14 @@ def test_a_failing_clock_stays_silent():
         progress.phase("Writing")
     assert raw(console) == ""
     assert not progress.shown
+
+
+def test_a_phase_that_is_not_counted_shows_no_row_count():
+    clock, console = FakeClock(), terminal()
+    with Progress(enabled=True, total=1_000, console=console, clock=clock) as progress:
+        progress.advance(1_000)
+        clock.now = 3.0
+        progress.phase("Ranking 1,000 rows", total=50, counted=False)
+        progress.advance(10)
+    last = frames(console)[-1]
+    assert re.fullmatch(r"\S Ranking 1,000 rows 0:00:03 elapsed", last), last

@@ -209,7 +209,7 @@ class Recorder:
     def advance(self, rows):
         self.rows += rows
 
-    def phase(self, description, total=None):
+    def phase(self, description, total=None, counted=True):
         self.phases.append((description, total))
 
 
@@ -218,7 +218,7 @@ def test_progress_counts_every_row(standard, prospects, tmp_path):
     with engine.run(standard, prospects, as_of=AS_OF, progress=recorder) as outcome:
         assert outcome.rows == 12_000
     assert recorder.rows == 12_000
-    assert recorder.phases == [("Evaluating", None), ("Ranking", None)]
+    assert recorder.phases == [("Evaluating", None), ("Ranking 12,000 rows", None)]
     parquet = tmp_path / "p.parquet"
     pl.read_csv(prospects, infer_schema=False).write_parquet(parquet)
     recorder = Recorder()

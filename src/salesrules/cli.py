@@ -363,7 +363,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             if output in (None, "-"):
                 progress.close()  # the results may go to the same terminal
             else:
-                progress.phase("Writing")
+                progress.phase(f"Writing {outcome.rows:,} results", counted=False)
             write_output(outcome.results, output, fmt, context, inputs)
 
 

@@ -1115,9 +1115,11 @@ class _Store:
         self.size = 0
         self.files: list[str] = []
         self.rows: list[int] = []
+        self.count = 0
         self.directory: str | None = None
 
     def add(self, batch: pl.DataFrame) -> None:
+        self.count += batch.height
         self.batches.append(batch)
         self.size += batch.estimated_size()
         if self.limit is not None and self.size > self.limit:
@@ -1309,7 +1311,7 @@ def run(
             raise seen["failure"]
         rejects = pl.concat(seen["rejects"]) if seen["rejects"] else None
         core = store.frame()
-        progress.phase("Ranking")
+        progress.phase(f"Ranking {store.count:,} rows", counted=False)
         # Only the columns ranking needs are read back; the row numbers only for an error.
         key = ROW if plan.key == "row" else plan.key
         wanted = ["__closed", "score", key] + ([BAD] if rejects is not None else [])

@@ -84,6 +84,7 @@ class Progress:
         self._console = console
         self._clock = clock
         self._done = 0
+        self._counted = True
         self._live: Any = None
         self._spinner: Any = None
         self._live_console: Any = None
@@ -127,10 +128,11 @@ class Progress:
         except Exception:
             self.close()
 
-    def phase(self, description: str, total: int | None = None) -> None:
+    def phase(self, description: str, total: int | None = None, *, counted: bool = True) -> None:
         """Begin a new phase: show ``description``, count rows from zero towards ``total``.
 
-        ``total`` is ``None`` when the number of rows of the phase is not known. Like
+        ``total`` is ``None`` when the number of rows of the phase is not known; a phase
+        that is not ``counted`` (one step over all rows) shows no row count at all. Like
         :meth:`advance`, the call starts the display if the delay has passed.
         """
         if self._closed:
@@ -138,7 +140,8 @@ class Progress:
         try:
             now = self._clock()
             self._description = description
-            self._total = total
+            self._counted = counted
+            self._total = total if counted else None
             self._done = 0
             self._phase_start = self._last = now
             if self._live is None:
@@ -206,7 +209,7 @@ class Progress:
             lead: list[Any] = []
             if total is None:
                 lead.append(self._spinner.render(now))
-                tail = [Text(f"{done:,} rows", style="progress.download"), elapsed]
+                tail = [Text(f"{done:,} rows", style="progress.download"), elapsed] if self._counted else [elapsed]
             else:
                 total = max(0, total)
                 percent = min(100, done * 100 // total) if total else 100
