@@ -135,6 +135,13 @@ def test_boolean_other_text_is_null(text):
         ("2026-01-02T23:30:15-0800", dt.date(2026, 1, 2)),
         ("2026-01-02 10:30:15", dt.date(2026, 1, 2)),
         ("2024-02-29", dt.date(2024, 2, 29)),
+        ("1970-01-01", dt.date(1970, 1, 1)),
+        ("1969-12-31", dt.date(1969, 12, 31)),
+        ("2099-12-31", dt.date(2099, 12, 31)),
+        ("2100-01-01", dt.date(2100, 1, 1)),
+        ("9999-12-31", dt.date(9999, 12, 31)),
+        ("0001-01-01", dt.date(1, 1, 1)),
+        (" 1900-01-01", dt.date(1900, 1, 1)),
     ],
 )
 def test_iso_dates(text, expected):
@@ -148,6 +155,12 @@ def test_iso_dates(text, expected):
         "2025-02-29",
         "2026-13-01",
         "2026-1-2",
+        "+2026-01-02",
+        "20260102",
+        "2026- 1-02",
+        " 026-01-02",
+        "٢٠٢٦-٠١-٠٢",
+        "２０２６-01-02",
         "02/01/2026",
         "2026-01-02x",
         "2026-01-02T",
@@ -226,6 +239,18 @@ def test_enum_with_canonical_names_only():
 def test_enum_canonical_name_wins_over_another_values_spelling():
     field = spec("enum", values={"a": ("b",), "b": ()})
     assert convert(["b", "A"], field) == ["b", "a"]
+
+
+def test_enum_blank_spelling_matches_nothing():
+    field = spec("enum", values={"none": ("", "  "), "some": ()})
+    assert convert(["", "  ", "none", "Some", None], field) == [None, None, "none", "some", None]
+
+
+def test_enum_column_of_declared_spellings_as_written():
+    values = ["software", "SaaS", "Software & IT", "MFG", "Industrial", "Retail", "tech", "", None]
+    assert convert(values, INDUSTRY) == [
+        "software", "software", "software", "manufacturing", "manufacturing", "retail", "software", None, None,
+    ]
 
 
 def test_enum_without_values_gives_nulls():

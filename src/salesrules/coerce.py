@@ -55,7 +55,10 @@ durations) only give nulls.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -192,6 +195,22 @@ def _iso_format(source: pl.DataType) -> str:
 
 
 # --- text -------------------------------------------------------------------------------
+#
+# Each text type has a general reader (``_read_boolean``, ``_read_iso_date``, ``_read_enum``)
+# that implements the rules of the module docstring, and a fast reader that only looks the
+# raw text up among the spellings it knows, as written: the usual boolean words, the ISO
+# dates of recent and coming years, an enum's declared spellings. A lookup is a cast to a
+# polars Enum whose categories are the spellings (one hash probe per value, much cheaper
+# than trimming and lower-casing every value first), and the category's index gives the
+# value. Each known spelling's value is what the general reader makes of it, so the fast
+# reader never changes a result; tests/test_coerce_fast.py checks it on generated columns.
+#
+# The general reader gets only the text the lookup does not know, the rest masked to null:
+# polars runs the reader only on the chunks of a column that hold such text. So a column of
+# usual values costs about two lookups (eager frames compute the lookup again for the
+# mask), and a few odd values cost little more. The expressions stay elementwise, which
+# lets polars work on the chunks of a column in parallel: a scalar condition such as
+# ``.any()`` (as the number readers have) makes it read the whole column in one thread.
 
 
 def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
@@ -201,41 +220,88 @@ def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
         return _parse_float(expr, field.decimal)
     if kind == "integer":
         return _parse_integer(expr, field.decimal)
-    text = _clean(expr)
     if kind == "string":
-        return text
+        return expr.str.strip_chars().replace("", None)
     if kind == "boolean":
-        return _parse_boolean(text)
+        return _parse_boolean(expr)
     if kind == "date":
-        return _parse_date(text, field.format)
+        return _parse_date(expr, field.format)
     if kind == "enum":
-        return _parse_enum(text, field.values or {})
+        return _parse_enum(expr, field.values or {})
     raise ValueError(f"unknown field type {kind!r} for field {field.name!r}")
 
 
-def _clean(text: pl.Expr) -> pl.Expr:
-    """Trimmed text (Unicode whitespace, so NBSP too), blank -> null."""
-    trimmed = text.str.strip_chars()
-    return pl.when(trimmed != "").then(trimmed)
+def _by_lookup(text: pl.Expr, index: pl.Expr, fast: pl.Expr, general: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``fast`` where ``index`` is not null, else what the reader ``general`` makes of ``text``.
+
+    ``index`` is the lookup of ``text`` (null where the text is not a known spelling) and
+    ``fast`` the value it gives (null where ``index`` is null). The general reader gets
+    neither null nor empty text, which it would read as null anyway.
+    """
+    unknown = index.is_null() & (text != "")
+    return pl.coalesce(fast, general(pl.when(unknown).then(text)))
+
+
+def _lookup(text: pl.Expr, keys: pl.Enum) -> pl.Expr:
+    """The index of ``text`` among the categories of ``keys``, as UInt32; null where it is none of them."""
+    return text.cast(keys, strict=False).to_physical().cast(pl.UInt32)
+
+
+def _spellings(words: list[str]) -> list[str]:
+    """``words`` as written, in upper case and capitalized, without repeats."""
+    return list(dict.fromkeys(v for w in words for v in (w, w.upper(), w.capitalize())))
+
+
+_TRUE_SPELLINGS = _spellings(_TRUE)
+_BOOLEAN_SPELLINGS = pl.Enum(_TRUE_SPELLINGS + _spellings(_FALSE))
+_BOOLEAN_WORDS = pl.Enum(_TRUE + _FALSE)
 
 
 def _parse_boolean(text: pl.Expr) -> pl.Expr:
-    lower = text.str.to_lowercase()
-    return pl.when(lower.is_in(_TRUE)).then(True).when(lower.is_in(_FALSE)).then(False).otherwise(None)
+    # The true spellings are the first categories.
+    index = _lookup(text, _BOOLEAN_SPELLINGS)
+    return _by_lookup(text, index, index < len(_TRUE_SPELLINGS), _read_boolean)
+
+
+def _read_boolean(text: pl.Expr) -> pl.Expr:
+    """The general boolean reader."""
+    return _lookup(text.str.strip_chars().str.to_lowercase(), _BOOLEAN_WORDS) < len(_TRUE)
+
+
+# The ISO dates the fast date reader knows: the days of 1970-2099, in order. Others are read
+# by the general reader; the range only decides the speed, and a longer one costs more:
+# polars converts the Enum anew for every expression that uses it, at about 0.1 µs per
+# category.
+_ISO_RANGE = (dt.date(1970, 1, 1), dt.date(2099, 12, 31))
+
+
+@functools.cache
+def _iso_dates() -> pl.Enum:
+    """An Enum of the texts ``YYYY-MM-DD`` of the days of ``_ISO_RANGE``, in order."""
+    return pl.Enum(pl.date_range(*_ISO_RANGE, eager=True).dt.to_string("%Y-%m-%d"))
 
 
 def _parse_date(text: pl.Expr, fmt: str | None) -> pl.Expr:
     if fmt:
-        return text.str.strptime(pl.Date, fmt, strict=False)
-    day = text.str.extract(_ISO_DATE, 1)
-    return day.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        return text.str.strip_chars().replace("", None).str.strptime(pl.Date, fmt, strict=False)
+    index = _lookup(text, _iso_dates())
+    day = (index.cast(pl.Int32) + (_ISO_RANGE[0] - dt.date(1970, 1, 1)).days).cast(pl.Date)
+    return _by_lookup(text, index, day, _read_iso_date)
+
+
+def _read_iso_date(text: pl.Expr) -> pl.Expr:
+    """The general reader of dates without a format."""
+    day = text.str.strip_chars().str.extract(_ISO_DATE, 1)
+    # strptime's cache only pays when parsing is slow, and parsing "%Y-%m-%d" is not.
+    return day.str.strptime(pl.Date, "%Y-%m-%d", strict=False, cache=False)
 
 
 def _enum_key(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
+def _enum_mapping(values: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The canonical name of each key (``_enum_key``) of the declared names and spellings."""
     mapping: dict[str, str] = {}
     # Canonical names win over spellings; among spellings the first declared wins.
     for name in values:
@@ -243,10 +309,39 @@ def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
     for name, spellings in values.items():
         for spelling in spellings:
             mapping.setdefault(_enum_key(str(spelling)), name)
+    # Blank text is null, whatever a blank spelling would say.
+    mapping.pop("", None)
+    return mapping
+
+
+def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
+    mapping = _enum_mapping(values)
     if not mapping:
         return _nulls_like(text, pl.String())
-    key = text.str.replace_all(r"\s+", " ").str.to_lowercase()
-    return key.replace_strict(mapping, default=None, return_dtype=pl.String)
+    # The fast reader knows each declared text as written and in the usual cases, trimmed or
+    # not, with what the general reader makes of it (for some, nothing).
+    texts = [*values, *(str(s) for spellings in values.values() for s in spellings)]
+    texts += [" ".join(t.split()) for t in texts]
+    forms = (str, str.lower, str.upper, str.capitalize, str.title)
+    candidates = pl.DataFrame({"text": sorted({form(t) for t in texts for form in forms})}, schema={"text": pl.String})
+    known = candidates.with_columns(name=_read_enum(pl.col("text"), mapping)).drop_nulls()
+    index = _lookup(text, pl.Enum(known["text"]))
+    return _by_lookup(text, index, _nth(index, known["name"].to_list()), lambda t: _read_enum(t, mapping))
+
+
+def _read_enum(text: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
+    """The general enum reader: ``mapping`` maps the keys (``_enum_key``) to the canonical names."""
+    key = text.str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase()
+    return _nth(_lookup(key, pl.Enum(list(mapping))), list(mapping.values()))
+
+
+def _nth(index: pl.Expr, names: list[str]) -> pl.Expr:
+    """``names[index]``, null where ``index`` is null.
+
+    A replace on small integers: a gather from the list would not be elementwise, and a
+    replace of strings is slower in the streaming engine.
+    """
+    return index.replace_strict(range(len(names)), names, default=None, return_dtype=pl.String)
 
 
 # --- numbers ----------------------------------------------------------------------------
@@ -263,19 +358,27 @@ def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
 #    thousands separator, negated when there is a "-" or "(";
 # 3. general: everything else, by ``_read_general``.
 #
-# The first two only take values they read exactly as ``_read_general`` does (see
-# ``_simple_pattern``), so the readers are a speed-up that never changes a result;
-# tests/test_coerce.py compares them with ``_read_general`` on generated values.
+# A column that needs more than the plain reader but holds only US amounts (see
+# ``_US_AMOUNT``: "$1,250,000.00", but also "1200.5", "$-5"; and empty text) goes to a fourth
+# reader instead, which only drops the "$" and the commas before the cast: one regex test
+# and two cheap string functions per value rather than the simple reader's two regex tests
+# and its long list of characters to trim.
+#
+# These readers only take values they read exactly as ``_read_general`` does (see
+# ``_simple_pattern`` and ``_US_AMOUNT``), so they are a speed-up that never changes a
+# result; tests/test_coerce.py and tests/test_coerce_fast.py compare them with
+# ``_read_general`` on generated values.
 #
 # Two facts about polars shape the code. Eager frames (``DataFrame.select``) get no
 # common-subexpression elimination: an expression used twice is computed twice, so each
 # costly chain of string functions appears once and only cheap expressions (a cast, a
 # regex match) are repeated. And polars evaluates every branch of when/then and coalesce
 # on every row, null rows included (at about the cost of a short text), except that it
-# skips a branch whose condition is a false scalar. So the simple and the general reader
-# each run only if some row needs them: a column of plain numbers never runs either, and a
-# column of simple values never runs the general one. A few odd values in a long column
-# still cost one pass of the general reader over the whole column.
+# skips a branch whose condition is a false scalar, and of when(scalar).then(a).otherwise(b)
+# with a and b columns it evaluates only the branch taken. So the simple and the general
+# reader each run only if some row needs them: a column of plain numbers never runs either,
+# and a column of simple values never runs the general one. A few odd values in a long
+# column still cost one pass of the general reader over the whole column.
 
 # Unicode White_Space: what regex \s and str.strip_chars() mean.
 _WHITESPACE = (
@@ -297,6 +400,11 @@ _SIMPLE_CURRENCY = r"(?:R\$|kr\.?|[A-Z]{3}|[" + "".join(f"\\x{{{ord(c):x}}}" for
 # Every character that may surround the digits of a simple value (the usual ones first).
 _DECORATION = "$+-()ABCDEFGHIJKLMNOPQRSTUVWXYZkr." + _WHITESPACE + _CURRENCY_SIGNS
 _NOT_FINITE = [float("inf"), float("-inf"), float("nan")]
+# A US amount: an optional "$", then an optional sign, ASCII digits grouped by "," (or not
+# grouped) and an optional decimal part. ``_read_general`` reads it with a decimal point (the
+# only reading auto mode tries for it) as the cast of its text without the "$" and the
+# commas.
+_US_AMOUNT = r"^\$?[+-]?(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.[0-9]+)?$"
 
 
 def _parse_float(text: pl.Expr, decimal: str | None) -> pl.Expr:
@@ -315,15 +423,14 @@ def _parse_float(text: pl.Expr, decimal: str | None) -> pl.Expr:
     # Text polars casts is settled by the cast: the rules read it the same way, or not at
     # all ("5."). NaN and infinities ("nan", "1e400") are dropped at the end, like overflows.
     todo = cast.is_null() & text.is_not_null()
-    value = pl.coalesce(plain, *_read_decorated(text, todo, mode, whole=False))
-    return value.replace(_NOT_FINITE, None)
+    return _read_number(text, plain, todo, mode, whole=False).replace(_NOT_FINITE, None)
 
 
 def _parse_integer(text: pl.Expr, decimal: str | None) -> pl.Expr:
     """Int64 of ``text`` by the number rules; null unless whole and within Int64."""
     plain = text.cast(pl.Int64, strict=False)
     todo = plain.is_null() & text.is_not_null()
-    return pl.coalesce(plain, *_read_decorated(text, todo, _decimal_mode(decimal), whole=True))
+    return _read_number(text, plain, todo, _decimal_mode(decimal), whole=True)
 
 
 def _decimal_mode(decimal: str | None) -> str | None:
@@ -331,14 +438,14 @@ def _decimal_mode(decimal: str | None) -> str | None:
     return decimal if decimal in (".", ",") else None
 
 
-def _read_decorated(text: pl.Expr, todo: pl.Expr, mode: str | None, whole: bool) -> list[pl.Expr]:
-    """Readers 2 and 3 for ``text``, the plain reader having left the rows where ``todo`` is true.
+def _read_number(text: pl.Expr, plain: pl.Expr, todo: pl.Expr, mode: str | None, whole: bool) -> pl.Expr:
+    """The number in ``text``: ``plain`` (the plain reader's), else the other readers' where ``todo``.
 
-    Returns the simple reading (null where it does not apply) and the general reading of
-    the other rows left (null where the text has no digit), both Float64 (maybe not
-    finite), or Int64 if ``whole``. Each is computed only if some row needs it: polars
-    skips the branch of a when/then whose condition is a false scalar (only when that
-    branch is elementwise, which is why these conditions are not nested).
+    ``todo`` is true where the plain reader cannot read a non-null text. Float64 (maybe not
+    finite), or Int64 if ``whole``. Each reader beyond the plain one is computed only if
+    some row needs it: polars skips the branch of a when/then whose condition is a false
+    scalar (only when that branch is elementwise, which is why these conditions are not
+    nested), and evaluates only one branch of a when/then/otherwise on a scalar.
     """
     points = [mode] if mode else [".", ","]
     patterns = [_simple_pattern(point, auto=mode is None) for point in points]
@@ -354,7 +461,30 @@ def _read_decorated(text: pl.Expr, todo: pl.Expr, mode: str | None, whole: bool)
     # never a number ("N/A", "-").
     unread = pl.when(todo).then(text).str.contains("|".join([*patterns, "^[^0-9]*$"])).not_()
     general = _read_general(pl.when(unread).then(text), mode, whole)
-    return [pl.when(todo.any()).then(simple), pl.when(unread.any()).then(general)]
+    value = pl.coalesce(plain, pl.when(todo.any()).then(simple), pl.when(unread.any()).then(general))
+    if mode == ",":
+        return value
+    # True when some value is not plain and every value but empty text (null either way) is
+    # a US amount; false or null otherwise. It reads no text when the plain reader takes
+    # every value, as the streaming engine computes it even then.
+    us_only = pl.when(todo.any() & (text != "")).then(text).str.contains(_US_AMOUNT).min()
+    value = pl.when(us_only).then(_read_us(text, whole)).otherwise(value)
+    if whole:
+        # When the plain reader takes every value, an integer is just its cast: cheaper than
+        # the tests that skip the other readers, and cheap to repeat. (A float's plain
+        # reading has tests of its own, which lazy queries would then run on every value
+        # of every column, as it is used twice.)
+        return pl.when(todo.any()).then(value).otherwise(plain)
+    return value
+
+
+def _read_us(text: pl.Expr, whole: bool) -> pl.Expr:
+    """The value of US amounts (``_US_AMOUNT``): Float64, or if ``whole`` Int64 (null unless whole)."""
+    digits = text.str.strip_chars_start("$").str.replace_all(",", "", literal=True)
+    if whole:
+        # As _read_general does it: "12.000" is 12 (exactly, beyond 2**53 too), "12.5" null.
+        return digits.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+    return digits.cast(pl.Float64, strict=False)
 
 
 def _simple_magnitude(text: pl.Expr, point: str, whole: bool) -> pl.Expr:
