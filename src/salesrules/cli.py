@@ -86,6 +86,7 @@ def _install_signal_handlers():
     _Interrupts.terminated = _Interrupts.reported = False
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int = signal.getsignal(signal.SIGINT)
     except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM here
         return lambda: None
     read_fd = write_fd = thread = None
@@ -102,6 +103,7 @@ def _install_signal_handlers():
     def restore():
         try:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            signal.signal(signal.SIGINT, previous_int if previous_int is not None else signal.default_int_handler)
         except (ValueError, OSError):
             pass
         if write_fd is None:
@@ -145,12 +147,25 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
     next function call, and a relayed SIGTERM can follow; the loop absorbs those.
     """
     _pending_signals_run_here()
+    # From here on more signals only count: the run is stopping, and a Ctrl-C raised in
+    # the middle of the message would print it twice or not at all.
+    try:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, _only_record)
+    except (ValueError, OSError):  # not the main thread
+        pass
     terminated = _Interrupts.terminated or isinstance(exc, Terminated)
     if not _Interrupts.reported:
+        _Interrupts.reported = True
         what = "terminated (SIGTERM)" if terminated else "interrupted"
         click.echo(f"error: {what}; no output was written", err=True)
-        _Interrupts.reported = True
     return EXIT_TERMINATED if terminated or _Interrupts.terminated else EXIT_INTERRUPTED
+
+
+def _only_record(signum, frame):
+    """A handler for signals that arrive while a stop is reported: a SIGTERM sets the exit code."""
+    if signum == signal.SIGTERM:
+        _Interrupts.terminated = True
 
 
 def _pending_signals_run_here() -> None:

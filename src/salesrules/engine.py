@@ -11,6 +11,7 @@ come from a frame-level pass afterwards. No per-record Python runs anywhere.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import string
 from collections import deque
@@ -1117,6 +1118,7 @@ class _Store:
         self.rows: list[int] = []
         self.count = 0
         self.directory: str | None = None
+        self.started = False  # whether a temporary directory was asked for
 
     def add(self, batch: pl.DataFrame) -> None:
         self.count += batch.height
@@ -1131,7 +1133,8 @@ class _Store:
         if not self.batches:
             return
         if self.directory is None:
-            self.directory = tempfile.mkdtemp(prefix="salesrules-")
+            self.started = True
+            self.directory = tempfile.mkdtemp(prefix=_spill_prefix())
         path = str(Path(self.directory) / f"{len(self.files):06d}.arrow")
         frame = pl.concat(self.batches, how="vertical")
         frame.write_ipc(path, compression="lz4")
@@ -1171,14 +1174,27 @@ class _Store:
     def close(self) -> None:
         """Remove the temporary files (also when interrupted again meanwhile)."""
         import shutil
+        import tempfile
 
         self.batches = []
-        while self.directory is not None:
+        while self.started:
             try:
-                shutil.rmtree(self.directory, ignore_errors=True)
-                self.directory = None
+                # By name too: an interruption inside mkdtemp leaves a directory whose name
+                # was never returned.
+                parent = tempfile.gettempdir()
+                for name in os.listdir(parent):
+                    if name.startswith(_spill_prefix()):
+                        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+                self.directory, self.started = None, False
             except KeyboardInterrupt:
                 continue
+            except OSError:
+                self.directory, self.started = None, False
+
+
+def _spill_prefix() -> str:
+    """The name prefix of this process's temporary directories of spilled results."""
+    return f"salesrules-{os.getpid()}-"
 
 
 @dataclass
@@ -1324,7 +1340,9 @@ def run(
         keep = _kept_by_key(narrow, plan.key, on_duplicate, source, keep, rows)
         side = pl.DataFrame([rank_values(narrow, key, keep), keep.alias("__keep")])
         del narrow
-        joined = store.beside(side).filter(pl.col("__keep"))
+        joined = store.beside(side)
+        if not keep.all():  # a filter copies every column, so only when some row goes
+            joined = joined.filter(pl.col("__keep"))
         results = joined.select([pl.col(name) for name, _ in output])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
     except BaseException:

@@ -295,12 +295,15 @@ def _write_file(
     target = os.path.realpath(path)  # through a symlink, so the link stays a link
     directory = os.path.dirname(target)
     mode = _file_mode(target)
-    try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    except OSError as exc:
-        raise _os_error(path, exc) from None
+    # The process id in the name lets the clean-up find the file even when an interruption
+    # comes inside mkstemp, after the file exists but before its name is returned.
+    prefix = f".{os.path.basename(target)}.{os.getpid()}."
     failure = None
     try:
+        try:
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+        except OSError as exc:
+            raise _os_error(path, exc) from None
         with _open_stream(fd, writer.binary) as stream:
             _call_writer(writer, frame, stream, context)
             _sync(stream, temp)
@@ -308,15 +311,16 @@ def _write_file(
         os.replace(temp, target)
     except BaseException as exc:  # KeyboardInterrupt too: never leave a temporary file behind
         failure = exc
-    if failure is not None:
-        # Inline, not in a helper: polars stops a query on Ctrl-C and Python raises the
-        # Ctrl-C once more at the next function call, which here is inside this try.
+        # Clean up inside the except block: while an interruption is being handled the
+        # SIGTERM handler only records a signal instead of raising, and the loop absorbs the
+        # Ctrl-C that polars raises once more after stopping a query.
         while True:
             try:
-                _remove_quietly(temp)
+                _remove_temporaries(directory, prefix)
                 break
             except KeyboardInterrupt:
                 continue
+    if failure is not None:
         if isinstance(failure, OSError):
             raise _os_error(path, failure) from None
         raise failure
@@ -416,6 +420,17 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def _remove_temporaries(directory: str, prefix: str) -> None:
+    """Remove the temporary files ``prefix*.tmp`` in ``directory``."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            _remove_quietly(os.path.join(directory, name))
 
 
 def _remove_surely(path: str) -> None:
