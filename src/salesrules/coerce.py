@@ -110,24 +110,26 @@ def describe_type(field: FieldSpec) -> str:
     return field.type
 
 
-def coerce_expr(expr: pl.Expr, field: FieldSpec, source_dtype: pl.DataType) -> pl.Expr:
+def coerce_expr(expr: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, *, lookups: bool = True) -> pl.Expr:
     """Convert ``expr`` (of ``source_dtype``) to ``polars_dtype(field)``.
 
     Values that cannot be converted become null; nothing raises at run time. The result
-    keeps ``expr``'s output name when it has one.
+    keeps ``expr``'s output name when it has one. ``lookups=False`` reads text with the
+    general readers only: the same values, without the fixed cost of the lookup tables
+    (a few milliseconds per query), which only pays on many rows.
     """
     target = polars_dtype(field)
-    out = _convert(expr, field, source_dtype, target)
+    out = _convert(expr, field, source_dtype, target, lookups)
     try:
         return out.alias(expr.meta.output_name())
     except Exception:  # an expression without a single output name (e.g. a literal)
         return out
 
 
-def _convert(expr: pl.Expr, field: FieldSpec, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+def _convert(expr: pl.Expr, field: FieldSpec, source: pl.DataType, target: pl.DataType, lookups: bool = True) -> pl.Expr:
     kind = field.type
     if source == pl.String:
-        return _from_text(expr, field)
+        return _from_text(expr, field, lookups)
     if source == pl.Null:
         return expr.cast(target)
     if source == pl.Boolean:
@@ -213,8 +215,10 @@ def _iso_format(source: pl.DataType) -> str:
 # ``.any()`` (as the number readers have) makes it read the whole column in one thread.
 
 
-def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
+def _from_text(expr: pl.Expr, field: FieldSpec, lookups: bool = True) -> pl.Expr:
     kind = field.type
+    if not lookups and kind in ("boolean", "enum") or not lookups and kind == "date" and not field.format:
+        return _read_text(expr, field)
     # The number readers trim only where they need to (blank text reads as null anyway).
     if kind in ("number", "money"):
         return _parse_float(expr, field.decimal)
@@ -229,6 +233,16 @@ def _from_text(expr: pl.Expr, field: FieldSpec) -> pl.Expr:
     if kind == "enum":
         return _parse_enum(expr, field.values or {})
     raise ValueError(f"unknown field type {kind!r} for field {field.name!r}")
+
+
+def _read_text(text: pl.Expr, field: FieldSpec) -> pl.Expr:
+    """A boolean, an ISO date or an enum value by its general reader alone."""
+    if field.type == "boolean":
+        return _read_boolean(text)
+    if field.type == "date":
+        return _read_iso_date(text)
+    mapping = _enum_mapping(field.values or {})
+    return _read_enum(text, mapping) if mapping else _nulls_like(text, pl.String())
 
 
 def _by_lookup(text: pl.Expr, index: pl.Expr, fast: pl.Expr, general: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:

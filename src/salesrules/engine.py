@@ -73,12 +73,13 @@ class Plan:
     scopes: dict[str, Scope] = field(default_factory=dict)
     preparations: dict[tuple, "Preparation"] = field(default_factory=dict, repr=False)
 
-    def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False) -> "Prepared":
-        """:func:`prepare` for this plan's fields, with the typing built once per input schema."""
+    def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
+        """:func:`prepare` for this plan's fields, with the typing built once per input schema
+        (``lookups``: see :func:`salesrules.coerce.coerce_expr`)."""
         schema = frame.collect_schema()
-        key = (tuple(schema.items()), strict_columns)
+        key = (tuple(schema.items()), strict_columns, lookups)
         if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns)
+            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups)
         return self.preparations[key].apply(frame)
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -861,7 +862,7 @@ class Preparation:
         return Prepared(frame, self.mapping, self.input_columns, self.flags)
 
 
-def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False) -> Preparation:
+def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False, lookups: bool = True) -> Preparation:
     """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`."""
     numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
     looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
@@ -878,7 +879,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         spec, column = fields[name], mapping[name]
         if column is None:
             return pl.lit(None, coerce.polars_dtype(spec))
-        return coerce.coerce_expr(pl.col(IN + column), spec, schema[column])
+        return coerce.coerce_expr(pl.col(IN + column), spec, schema[column], lookups=lookups)
 
     # Each field is read once, into a column of its own, so that its flag and its value
     # share the reading whatever the query optimizer does.
@@ -1507,7 +1508,7 @@ def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, p
     """
     frame = records_frame(records) if any(records) else pl.DataFrame(height=len(records))
     lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
-    prepared = plan.prepare(lazy, "<record>", strict_columns=True)
+    prepared = plan.prepare(lazy, "<record>", strict_columns=True, lookups=False)
     # For a few records, planning the query costs more than running it: no optimizer passes.
     return prepared, plan.apply(prepared.frame).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
 
