@@ -1222,8 +1222,6 @@ class Outcome:
 
 def spill_mode(value: str | None = None) -> str:
     """The spill mode: ``value``, else the SALESRULES_SPILL environment variable, else auto."""
-    import os
-
     mode = (value or os.environ.get("SALESRULES_SPILL") or "auto").strip().lower()
     if mode not in SPILL_MODES:
         raise UsageError(f"SALESRULES_SPILL must be one of {', '.join(SPILL_MODES)}, not {mode!r}")
