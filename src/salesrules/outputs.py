@@ -286,7 +286,7 @@ def check_output_path(path: str | None, inputs: Sequence[str] = ()) -> None:
 
 
 def _write_file(
-    frame: pl.DataFrame, path: str, writer, context: OutputContext, inputs: Sequence[str]
+    frame: pl.DataFrame | pl.LazyFrame | None, path: str, writer, context: OutputContext, inputs: Sequence[str]
 ) -> None:
     check_output_path(path, inputs)
     if _is_special(path):
@@ -433,17 +433,6 @@ def _remove_temporaries(directory: str, prefix: str) -> None:
             _remove_quietly(os.path.join(directory, name))
 
 
-def _remove_surely(path: str) -> None:
-    """Remove a temporary file even when Ctrl-C is raised again meanwhile (polars stops a query
-    on Ctrl-C and Python then raises it once more at the next call)."""
-    while True:
-        try:
-            _remove_quietly(path)
-            return
-        except KeyboardInterrupt:
-            continue
-
-
 def _os_errno(error: BaseException) -> int | None:
     """The errno of an OSError, or the ``(os error N)`` that polars writes into its messages."""
     if isinstance(error, OSError) and error.errno is not None:
@@ -459,33 +448,11 @@ def _os_error(path: str, error: OSError) -> UsageError:
 
 
 def atomic_write_text(path: str, text: str, inputs: Sequence[str] = ()) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file, then rename), never over ``inputs``."""
-    check_output_path(path, inputs)
-    if _is_special(path):  # a pipe or a device: write into it, there is nothing to replace
-        try:
-            with open(path, "w", encoding="utf-8") as stream:
-                stream.write(text)
-        except OSError as exc:
-            raise _os_error(path, exc) from None
-        return
-    target = os.path.realpath(path)  # through a symlink, so the link stays a link
-    directory = os.path.dirname(target)
-    try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    except OSError as exc:
-        raise _os_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, _file_mode(target))
-        os.replace(temp, target)
-    except BaseException as exc:
-        failure = exc
-    else:
-        return
-    _remove_surely(temp)
-    if isinstance(failure, OSError):
-        raise _os_error(path, failure) from None
-    raise failure
+    """Write ``text`` to ``path`` atomically (temporary file, then rename), never over ``inputs``.
+
+    It goes the way of every output (see :func:`write_output`), as a format that writes ``text``.
+    """
+    from .plugins import OutputFormat
+
+    writer = OutputFormat("text", lambda _frame, stream, _context: stream.write(text), binary=False)
+    _write_file(None, path, writer, OutputContext({}, ""), inputs)
