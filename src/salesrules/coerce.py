@@ -217,7 +217,7 @@ def _iso_format(source: pl.DataType) -> str:
 
 def _from_text(expr: pl.Expr, field: FieldSpec, lookups: bool = True) -> pl.Expr:
     kind = field.type
-    if not lookups and kind in ("boolean", "enum") or not lookups and kind == "date" and not field.format:
+    if not lookups and (kind in ("boolean", "enum") or kind == "date" and not field.format):
         return _read_text(expr, field)
     # The number readers trim only where they need to (blank text reads as null anyway).
     if kind in ("number", "money"):

@@ -1148,10 +1148,13 @@ class _Store:
         if self.files:
             self._spill()
             return pl.scan_ipc(self.files)
-        if not self.batches:
-            self.batches = [pl.DataFrame(schema=self.schema)]
-        self.batches = [pl.concat(self.batches, how="vertical")]
-        return self.batches[0].lazy()
+        return self._kept().lazy()
+
+    def _kept(self) -> pl.DataFrame:
+        """The batches kept in memory as one frame (joined once)."""
+        if len(self.batches) != 1:
+            self.batches = [pl.concat(self.batches, how="vertical") if self.batches else pl.DataFrame(schema=self.schema)]
+        return self.batches[0]
 
     def beside(self, side: pl.DataFrame) -> pl.LazyFrame:
         """All the batches with the columns of ``side`` (one row per row) added.
@@ -1160,7 +1163,8 @@ class _Store:
         file at a time.
         """
         if not self.files:
-            return pl.concat([self.batches[0], side], how="horizontal").lazy()
+            return pl.concat([self._kept(), side], how="horizontal").lazy()
+        self._spill()  # the batches added since the last file
         pieces, offset = [], 0
         for path, rows in zip(self.files, self.rows):
             pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
