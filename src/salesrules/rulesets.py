@@ -1142,13 +1142,18 @@ def _decay(spec, expr, loc, path: tuple) -> Decay | None:
     )
 
 
-def _as_date(value, loc: Loc | None) -> dt.date:
+def parse_date(value) -> dt.date:
+    """A date from a YAML value: a date, a datetime (its date) or ISO text; ValueError otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _as_date(value, loc: Loc | None) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value))
+        return parse_date(value)
     except ValueError:
         raise RulesetError(f"{value!r} is not a date (YYYY-MM-DD)", loc) from None
 

@@ -34,7 +34,7 @@ from typing import Any
 import click
 
 from .errors import ErrorList, InputError, Loc, RulesetError, SalesrulesError, UsageError, did_you_mean
-from .rulesets import describe_value
+from .rulesets import describe_value, parse_date
 
 TEST_FILE_SUFFIX = ".test.yaml"
 FACTORS = "factors"
@@ -408,12 +408,8 @@ def has_tests(path) -> bool:
 
 
 def _date(value, loc, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value))
+        return parse_date(value)
     except ValueError:
         raise TestFileError(f"{what}: {value!r} is not a date (YYYY-MM-DD)", loc) from None
 
