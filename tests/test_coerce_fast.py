@@ -261,7 +261,7 @@ def enums(draw):
 @given(enums())
 def test_enum_fast_reader_agrees(case):
     values, texts = case
-    general = coerce._read_enum(pl.col("x"), coerce._enum_mapping(values))
+    general = coerce._read_enum(pl.col("x"), coerce.enum_mapping(values))
     assert_agree(texts, spec("enum", values=values), general, rules_enum(pl.col("x"), values))
 
 

@@ -35,6 +35,8 @@ ROW = "__row"
 BAD = "__bad"
 IN = "in:"
 VALUE = "__value:"
+READ = "__read:"  # a field's values typed in Python, see read_in_python
+SHOWN = "__shown:"  # a text value as templates show it, see _Compiler.template
 UNKNOWN = "unknown"
 ACTION_DTYPE = pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date})
 # The per-record plan keeps lists of fired items (reasons, gaps, actions) packed: their texts
@@ -72,6 +74,7 @@ class Plan:
     # The names each phase of the ruleset sees, for tools that compile parts of its rules.
     scopes: dict[str, Scope] = field(default_factory=dict)
     preparations: dict[tuple, "Preparation"] = field(default_factory=dict, repr=False)
+    enum_mappings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`prepare` for this plan's fields, with the typing built once per input schema
@@ -272,6 +275,9 @@ class _Compiler:
         self.fields = effective_fields(ruleset)
         self.steps: list[list[pl.Expr]] = []
         self.score_parts: dict[str, list[tuple[pl.Expr, Type]]] = {s: [] for s in ruleset.scores}
+        # The text values templates show (see template), by column; those a step computes already.
+        self.shown: dict[str, pl.Expr] = {}
+        self.shown_done: set[str] = set()
 
     def check_names(self):
         rs = self.ruleset
@@ -591,14 +597,12 @@ class _Compiler:
                 points.append(pl.when(pl.col(column)).then(adjustment).otherwise(zero).alias(f"__decay:{factor.name}"))
                 self.score_parts[target].append((pl.col(f"__decay:{factor.name}"), dt_))
             reason = factor.reason or factor.name.replace("_", " ")
+            # The text is null where the factor did not fire; a reason that renders empty is left out.
             text = self.template(reason, scope, factor.loc, only=pl.col(column))
-            fired = pl.col(column)
-            if not _has_literal(reason):
-                fired = fired & (text != "")  # a reason that renders empty is left out
-            reasons.append(pl.when(fired).then(text))
+            reasons.append(text if _has_literal(reason) else pl.when(text != "").then(text))
             self.factor_columns.append((factor, column))
         if conditions:
-            self.steps.append(conditions)
+            self.steps.append(conditions + self.shown_columns())
             self.steps.append(points + [packed(reasons).alias(REASONS)])
         else:
             self.steps.append([pl.lit("").alias(REASONS)])
@@ -702,7 +706,7 @@ class _Compiler:
             "lost": pl.col("__lost"),
             "all": pl.lit(True),
         }
-        conditions, parts, items, shown = [], [], [], []
+        conditions, parts, items, displays = [], [], [], []
         for i, action in enumerate(self.ruleset.actions):
             cond = applies[action.applies_to]
             if action.when is not None:
@@ -713,23 +717,21 @@ class _Compiler:
             fired, text, due_text = f"__action:{i}", f"__action_text:{i}", f"__action_due:{i}"
             conditions.append(cond.alias(fired))
             parts += [self.template(action.text, scope, action.loc, only=pl.col(fired)).alias(text), due.cast(pl.String).alias(due_text)]
-            fired, text, due_text = pl.col(fired), pl.col(text), pl.col(due_text)
-            item = pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")])
-            items.append(pl.when(fired).then(item))
+            text, due_text = pl.col(text), pl.col(due_text)
+            # Both are null where the action did not fire, as its text is.
+            items.append(pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")]))
             # As people read it: "text (due 2026-11-24)", or the text alone without a due date.
-            display = pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text)
-            shown.append(pl.when(fired).then(display))
+            displays.append(pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text))
         if parts:
-            self.steps.append(conditions)
+            self.steps.append(conditions + self.shown_columns())
             self.steps.append(parts)
         fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(self.ruleset.actions))]) if parts else pl.lit(False)
-        self.steps.append([packed(items).alias(ACTIONS), packed(shown).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
+        self.steps.append([packed(items).alias(ACTIONS), packed(displays).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
 
-    def template(self, text: str, scope: Scope, loc, only: pl.Expr | None = None) -> pl.Expr:
-        """A text with ``{name}`` placeholders, filled per record; with ``only``, a boolean
-        column, filled only where it is true (null elsewhere), which saves rendering the
-        values of every other record."""
-        pieces = []
+    def template(self, text: str, scope: Scope, loc, only: pl.Expr) -> pl.Expr:
+        """A text with ``{name}`` placeholders, filled per record where ``only`` (a boolean
+        column) is true and null elsewhere, which saves rendering the values of every other record."""
+        pieces, masked = [], False
         try:
             parsed = list(string.Formatter().parse(text))
         except ValueError as exc:
@@ -747,20 +749,40 @@ class _Compiler:
             if name not in scope.names:
                 raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
             t, expr = scope.names[name]
-            if only is None:
-                value = render(expr, t).fill_null(UNKNOWN)
-            else:
-                value = pl.when(only).then(pl.coalesce(render(pl.when(only).then(expr), t), pl.lit(UNKNOWN)))
             if t.name in ("string", "enum"):
-                # Only text can hold the separators of packed lists; the check is cheaper
-                # than the replacement, which runs only when some row of the batch needs it.
-                separators = f"[{SEP}{FIELD_SEP}]"
-                cleaned = value.str.replace_all(separators, " ")
-                value = pl.when(value.str.contains(separators).any()).then(cleaned).otherwise(value)
-            pieces.append(value)
-        if not pieces:
-            return pl.lit("")
-        return pl.concat_str(pieces) if len(pieces) > 1 else pieces[0]
+                # Text is shown as it is, but for the separators of packed lists, which
+                # only text can hold; every template showing this value reads one column.
+                pieces.append(pl.when(only).then(pl.col(self.shown_column(name, expr)).fill_null(UNKNOWN)))
+            else:
+                pieces.append(pl.when(only).then(pl.coalesce(render(pl.when(only).then(expr), t), pl.lit(UNKNOWN))))
+            masked = True
+        text = pl.concat_str(pieces) if len(pieces) > 1 else pieces[0] if pieces else pl.lit("")
+        return text if masked else pl.when(only).then(text)  # masked: null where a piece is
+
+    def shown_column(self, name: str, expr: pl.Expr) -> str:
+        """The column holding text ``expr`` (the value of ``name``) as templates show it: its
+        separators of packed lists replaced by spaces. The column is computed by the step
+        that :meth:`shown_columns` gives next."""
+        column = SHOWN + name
+        k = 1
+        while column in self.shown and not self.shown[column].meta.eq(expr):
+            k += 1
+            column = f"{SHOWN}{name}:{k}"
+        self.shown[column] = expr
+        return column
+
+    def shown_columns(self) -> list[pl.Expr]:
+        """The shown columns (see :meth:`shown_column`) no step computes yet."""
+        separators = f"[{SEP}{FIELD_SEP}]"
+        columns = []
+        for column, expr in self.shown.items():
+            if column not in self.shown_done:
+                # The check is cheaper than the replacement, which runs only when some row
+                # of the batch needs it.
+                cleaned = pl.when(expr.str.contains(separators).any()).then(expr.str.replace_all(separators, " ")).otherwise(expr)
+                columns.append(cleaned.alias(column))
+                self.shown_done.add(column)
+        return columns
 
 
 def _has_literal(template: str) -> bool:
@@ -866,14 +888,15 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
     """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`."""
     numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
     looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
-    columns = [c for c in schema.names() if not c.startswith(LOOKUP) and c != ROW]
+    read_before = [c for c in schema.names() if c.startswith(READ)]
+    columns = [c for c in schema.names() if not c.startswith((LOOKUP, READ)) and c != ROW]
     mapping = match_columns(fields, columns, source)
     if strict_columns:
         known = {c for c in mapping.values() if c is not None}
         for column in columns:
             if column not in known:
                 raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
-    selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up]]
+    selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up + read_before]]
 
     def read(name: str) -> pl.Expr:
         spec, column = fields[name], mapping[name]
@@ -883,12 +906,14 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
 
     # Each field is read once, into a column of its own, so that its flag and its value
     # share the reading whatever the query optimizer does.
-    values = [read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None]
+    values = [read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None and READ + name not in schema]
     typed, flags = [], {}
     for name, spec in fields.items():
         column = mapping[name]
         if column is None:
             value = read(name)
+        elif READ + name in schema:
+            value = pl.col(READ + name)  # typed in Python: every value was read
         else:
             value = pl.col(VALUE + name)
             flag = _unread(pl.col(IN + column), value, schema[column], spec)
@@ -1509,10 +1534,35 @@ def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, p
     its own values. The frame still holds the ``__bad`` flags and the internal columns.
     """
     frame = records_frame(records) if any(records) else pl.DataFrame(height=len(records))
+    frame = read_in_python(plan, frame, "<record>")
     lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
     prepared = plan.prepare(lazy, "<record>", strict_columns=True, lookups=False)
     # For a few records, planning the query costs more than running it: no optimizer passes.
     return prepared, plan.apply(prepared.frame).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+
+
+def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    """``frame`` with a ``__read:NAME`` column of typed values for each text column of a field
+    whose every value :func:`salesrules.coerce.read_text_value` reads.
+
+    The preparation then takes those values as they are: for a few records, reading them in
+    Python costs microseconds where planning the polars readers costs milliseconds. The
+    values are the same either way; the polars readers get the rest, with their errors.
+    """
+    typed = []
+    for name, column in match_columns(plan.fields, frame.columns, source).items():
+        if column is None or frame.schema[column] != pl.String:
+            continue
+        spec = plan.fields[name]
+        mapping = None
+        if spec.type == "enum":
+            if name not in plan.enum_mappings:
+                plan.enum_mappings[name] = coerce.enum_mapping(spec.values or {})
+            mapping = plan.enum_mappings[name]
+        values = [coerce.read_text_value(text, spec, mapping) for text in frame.get_column(column)]
+        if not any(v is coerce.NOT_READ for v in values):
+            typed.append(pl.Series(READ + name, values, dtype=coerce.polars_dtype(spec)))
+    return frame.with_columns(typed) if typed else frame
 
 
 def record_result(plan: Plan, row: dict) -> dict:
