@@ -313,7 +313,10 @@ class _Compiler:
         compiled = self.expr(source, scope, "numeric")
         t = compiled.type if compiled.type.name != "null" else INTEGER
         dtype = pl.Int64 if t.name == "integer" else pl.Float64
-        return compiled.expr.cast(dtype).fill_null(0), t
+        points = compiled.expr.cast(dtype).fill_null(0)
+        if compiled.expr.meta.is_literal():  # most points are: worked out once, not per batch
+            points = pl.lit(pl.select(points).item(), dtype)
+        return points, t
 
     def score_of(self, name: str | None, loc) -> str:
         target = name or self.ruleset.ranking_score
@@ -424,12 +427,7 @@ class _Compiler:
             for c in stage.entry
         ]
         gaps_expr = packed(gaps)
-        self.steps.append([
-            pl.coalesce([recorded, inferred]).alias("__stage"),
-            pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
-            .when(inferred.is_not_null()).then(pl.lit("inferred")).alias("stage_source"),
-            gaps_expr.alias(GAPS),
-        ])
+        self.steps.append([pl.coalesce([recorded, inferred]).alias("__stage"), gaps_expr.alias(GAPS)])
         stage_col = pl.col("__stage")
         probabilities = {s.name: s.probability for s in rs.stages if s.probability is not None}
         closed = [s.name for s in rs.stages if s.closed]
@@ -448,6 +446,9 @@ class _Compiler:
             types.setdefault(target, []).append(t)
         step = [
             stage_col.alias("stage"),
+            # Not recorded, the stage is inferred where there is one.
+            pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
+            .when(stage_col.is_not_null()).then(pl.lit("inferred")).alias("stage_source"),
             (pl.col(GAPS) != "").alias("stage_conflict"),
             stage_col.replace_strict(list(probabilities), list(probabilities.values()), default=None, return_dtype=pl.Float64).alias("stage_probability")
             if probabilities else pl.lit(None, pl.Float64).alias("stage_probability"),
@@ -626,7 +627,7 @@ class _Compiler:
 
     def compile_scores(self, scope: Scope) -> Scope:
         rs = self.ruleset
-        sums, bands = [], []
+        sums, scored = [], []
         extra = {}
         for name, score in rs.scores.items():
             parts = self.score_parts[name]
@@ -634,14 +635,15 @@ class _Compiler:
                 v is None or float(v).is_integer() for v in (score.min, score.max)
             )
             dtype = pl.Int64 if integer else pl.Float64
-            total = pl.sum_horizontal([p.cast(dtype) for p, _ in parts]) if parts else pl.lit(0, dtype)
-            raw = total.cast(dtype)
+            raw = pl.sum_horizontal([p.cast(dtype) for p, _ in parts]) if parts else pl.lit(0, dtype)
+            sums.append(raw.cast(dtype).alias(f"__raw:{name}"))
+            # The score and its bands read the sum from its column (the next step).
+            total = pl.col(f"__raw:{name}")
             if score.min is not None or score.max is not None:
                 lower = None if score.min is None else pl.lit(score.min, dtype)
                 upper = None if score.max is None else pl.lit(score.max, dtype)
                 total = total.clip(lower, upper)
-            sums.append(raw.alias(f"__raw:{name}"))
-            sums.append(total.cast(dtype).alias(f"__score:{name}"))
+            scored.append(total.cast(dtype).alias(f"__score:{name}"))
             band = None
             for b in score.bands[:-1]:
                 if b.min is None:  # the bands after it could never be reached
@@ -654,16 +656,16 @@ class _Compiler:
                 if b.min is None:
                     band = band.otherwise(pl.lit(b.name)) if band is not None else pl.lit(b.name)
                     break
-                cond = pl.col(f"__score:{name}") >= b.min
+                cond = total >= b.min
                 band = pl.when(cond).then(pl.lit(b.name)) if band is None else band.when(cond).then(pl.lit(b.name))
             if band is None:
                 band = pl.lit(None, pl.String)
-            bands.append(band.alias(f"__band:{name}"))
+            scored.append(band.alias(f"__band:{name}"))
             t = INTEGER if integer else NUMBER
             extra[name] = (t, pl.col(f"__score:{name}"))
             extra[f"{name}_band"] = (Type("enum", tuple(b.name for b in score.bands)), pl.col(f"__band:{name}"))
         self.steps.append(sums)
-        self.steps.append(bands)
+        self.steps.append(scored)
         ranking = rs.ranking_score
         renames = [pl.col(f"__score:{ranking}").alias("score"), pl.col(f"__band:{ranking}").alias("band")]
         if len(rs.scores) > 1:
@@ -1549,9 +1551,10 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
     Python costs microseconds where planning the polars readers costs milliseconds. The
     values are the same either way; the polars readers get the rest, with their errors.
     """
-    typed = []
+    schema = frame.schema
+    values, dtypes = {}, {}
     for name, column in match_columns(plan.fields, frame.columns, source).items():
-        if column is None or frame.schema[column] != pl.String:
+        if column is None or schema[column] != pl.String:
             continue
         spec = plan.fields[name]
         mapping = None
@@ -1559,10 +1562,10 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
             if name not in plan.enum_mappings:
                 plan.enum_mappings[name] = coerce.enum_mapping(spec.values or {})
             mapping = plan.enum_mappings[name]
-        values = [coerce.read_text_value(text, spec, mapping) for text in frame.get_column(column)]
-        if not any(v is coerce.NOT_READ for v in values):
-            typed.append(pl.Series(READ + name, values, dtype=coerce.polars_dtype(spec)))
-    return frame.with_columns(typed) if typed else frame
+        read = [coerce.read_text_value(text, spec, mapping) for text in frame.get_column(column).to_list()]
+        if not any(v is coerce.NOT_READ for v in read):
+            values[READ + name], dtypes[READ + name] = read, coerce.polars_dtype(spec)
+    return frame.hstack(pl.DataFrame(values, schema=dtypes)) if values else frame
 
 
 def record_result(plan: Plan, row: dict) -> dict:
