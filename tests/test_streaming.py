@@ -319,3 +319,20 @@ def test_a_bad_value_stops_the_run_at_its_batch_among_many(standard, prospects, 
     with engine.run(standard, path, as_of=AS_OF, on_error="skip") as outcome:
         assert outcome.rejects.get_column("row").to_list() == [9501, 11001]
         assert outcome.rows == 11_998
+
+
+@pytest.mark.parametrize("count", [0, 1, 64, 65, 200, 1100])
+def test_many_parts_are_packed_in_groups_as_one_join_packs_them(count):
+    """packed_steps joins many parts in groups, in two or three steps, exactly as packed does."""
+    frame = pl.DataFrame({"i": range(40)})
+    # Rows 30 and beyond get no part; the others some parts of some groups.
+    parts = [pl.when((pl.col("i") < 30) & (pl.col("i") % (k % 7 + 2) == k % 3)).then(pl.lit(f"r{k}")) for k in range(count)]
+    steps = engine.packed_steps(parts, "packed")
+    assert len(steps) == (1 if count <= engine.PACK_FLAT else 2 if count <= engine.PACK_FLAT * engine.PACK_GROUP else 3)
+    got = frame
+    for step in steps:
+        got = got.with_columns(step)
+    want = frame.with_columns(engine.packed(parts).alias("packed"))["packed"].to_list()
+    assert got["packed"].to_list() == want
+    if count > 1:  # rows with no part and rows with several
+        assert "" in want and max(len(text.split(engine.SEP)) for text in want) > 1

@@ -117,6 +117,29 @@ def packed(parts: list[pl.Expr]) -> pl.Expr:
     return pl.concat_str(parts, separator=SEP, ignore_nulls=True)
 
 
+# packed_steps joins up to PACK_FLAT parts in one expression, and more PACK_GROUP at a time.
+PACK_FLAT, PACK_GROUP = 64, 16
+
+
+def packed_steps(parts: list[pl.Expr], name: str) -> list[list[pl.Expr]]:
+    """Plan steps that leave the :func:`packed` ``parts`` in column ``name``.
+
+    Up to :data:`PACK_FLAT` parts are joined by one expression. More are joined in groups,
+    all in the first step (so that polars computes them in parallel), then the groups in
+    the next: planning and computing one join of a thousand parts costs more than linear
+    time (2,000 reasons took 2.8 times as long to plan as 1,000), groups cost linear time.
+    """
+    if len(parts) <= PACK_FLAT:
+        return [[packed(parts).alias(name)]]
+    step, groups = [], []
+    for start in range(0, len(parts), PACK_GROUP):
+        group = f"__pack:{name}:{start // PACK_GROUP}"
+        joined = packed(parts[start : start + PACK_GROUP])
+        step.append(pl.when(joined != "").then(joined).alias(group))  # null, not "", when empty
+        groups.append(pl.col(group))
+    return [step, *packed_steps(groups, name)]
+
+
 def unpacked(column: str) -> pl.Expr:
     """The packed texts of ``column`` as a list of strings."""
     text = pl.col(column)
@@ -604,7 +627,8 @@ class _Compiler:
             self.factor_columns.append((factor, column))
         if conditions:
             self.steps.append(conditions + self.shown_columns())
-            self.steps.append(points + [packed(reasons).alias(REASONS)])
+            first, *rest = packed_steps(reasons, REASONS)
+            self.steps += [points + first, *rest]
         else:
             self.steps.append([pl.lit("").alias(REASONS)])
         return scope
