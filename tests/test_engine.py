@@ -796,3 +796,26 @@ scores:
     broken = dataclasses.replace(rs, scores={"priority": swapped})
     with pytest.raises(RulesetError, match="only the last band may be a catch-all"):
         broken.compile()
+
+
+def test_records_of_text_and_of_other_values_make_the_same_frames():
+    from salesrules.engine import records_frame
+
+    text = records_frame([{"a": "1", "b": None}, {"a": None, "c": "x"}])
+    assert_frame_equal(text, pl.DataFrame({"a": ["1", None], "b": [None, None], "c": [None, "x"]}, schema=dict.fromkeys("abc", pl.String)))
+    mixed = records_frame([{"a": 1, "b": "x"}, {"a": "2", "b": True}, {"a": 2.5}])
+    assert mixed.schema == {"a": pl.String, "b": pl.String}  # mixed types are read as text
+    assert mixed.to_dict(as_series=False) == {"a": ["1", "2", "2.5"], "b": ["x", "True", None]}
+    assert records_frame([{"n": 1}, {"n": 2.5}]).schema == {"n": pl.Float64}
+
+
+def test_a_record_typed_in_python_and_by_polars_gives_the_same_results(ruleset):
+    """evaluate_one reads usual values in Python; unusual spellings of the same values go to polars."""
+    rs = ruleset(STAGES + """
+factors:
+  - {name: need, when: need, points: 3, reason: "need ({stage})"}
+""")
+    usual = rs.evaluate_one({"id": "a", "stage": "Negotiation", "need": "Yes", "budget": "no"})
+    unusual = rs.evaluate_one({"id": " a ", "stage": " NEGOTIATION ", "need": " YES ", "budget": "No "})
+    assert usual == unusual
+    assert usual["reasons"] == ["need (negotiation)"]

@@ -74,7 +74,9 @@ class Plan:
     # The names each phase of the ruleset sees, for tools that compile parts of its rules.
     scopes: dict[str, Scope] = field(default_factory=dict)
     preparations: dict[tuple, "Preparation"] = field(default_factory=dict, repr=False)
+    # For read_in_python: each enum field's mapping, and which column feeds each field per set of columns.
     enum_mappings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    matches: dict[tuple, dict[str, str | None]] = field(default_factory=dict, repr=False)
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`prepare` for this plan's fields, with the typing built once per input schema
@@ -1065,6 +1067,9 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
             raise UsageError(f"record {i + 1} is a {type(record).__name__}, not a dict")
         for k in record:
             columns.setdefault(str(k), [None] * len(records))
+    if columns and all(type(k) is str and (v is None or type(v) is str) for r in records for k, v in r.items()):
+        # Text only, as a CRM export gives it: built by rows, which is faster for a few records.
+        return pl.from_dicts(records, schema=dict.fromkeys(columns, pl.String))
     for i, record in enumerate(records):
         for k, v in record.items():
             columns[str(k)][i] = v
@@ -1576,8 +1581,11 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
     values are the same either way; the polars readers get the rest, with their errors.
     """
     schema = frame.schema
+    columns = tuple(frame.columns)
+    if columns not in plan.matches:
+        plan.matches[columns] = match_columns(plan.fields, list(columns), source)
     values, dtypes = {}, {}
-    for name, column in match_columns(plan.fields, frame.columns, source).items():
+    for name, column in plan.matches[columns].items():
         if column is None or schema[column] != pl.String:
             continue
         spec = plan.fields[name]
@@ -1589,7 +1597,10 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
         read = [coerce.read_text_value(text, spec, mapping) for text in frame.get_column(column).to_list()]
         if not any(v is coerce.NOT_READ for v in read):
             values[READ + name], dtypes[READ + name] = read, coerce.polars_dtype(spec)
-    return frame.hstack(pl.DataFrame(values, schema=dtypes)) if values else frame
+    if not values:
+        return frame
+    # Built by rows: for a record or a few, several times faster than by columns.
+    return frame.hstack(pl.DataFrame(list(zip(*values.values())), schema=dtypes, orient="row"))
 
 
 def record_result(plan: Plan, row: dict) -> dict:
