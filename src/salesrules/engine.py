@@ -338,10 +338,9 @@ class _Compiler:
         compiled = self.expr(source, scope, "numeric")
         t = compiled.type if compiled.type.name != "null" else INTEGER
         dtype = pl.Int64 if t.name == "integer" else pl.Float64
-        points = compiled.expr.cast(dtype).fill_null(0)
-        if compiled.expr.meta.is_literal():  # most points are: worked out once, not per batch
-            points = pl.lit(pl.select(points).item(), dtype)
-        return points, t
+        if re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", source.text):  # most points are a number
+            return pl.lit(int(source.text) if dtype == pl.Int64 else float(source.text), dtype), t
+        return compiled.expr.cast(dtype).fill_null(0), t
 
     def score_of(self, name: str | None, loc) -> str:
         target = name or self.ruleset.ranking_score

@@ -62,7 +62,7 @@ def interrupt(big: Path, work: Path, sig: int, *extra, when=None):
         deadline = time.monotonic() + 60
         while not handles_sigterm(process.pid) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(1.0)  # into the evaluation
+        time.sleep(0.3)  # into the evaluation, which takes about a second
         while when is not None and not when() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert process.poll() is None, f"the run ended before the signal: {process.communicate()}"
