@@ -336,3 +336,24 @@ def test_many_parts_are_packed_in_groups_as_one_join_packs_them(count):
     assert got["packed"].to_list() == want
     if count > 1:  # rows with no part and rows with several
         assert "" in want and max(len(text.split(engine.SEP)) for text in want) > 1
+
+
+def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
+    """Templates show an enum's value as it is, unless one of its names holds a list separator."""
+    path = tmp_path / "r.yaml"
+    path.write_text(textwrap.dedent("""\
+        salesrules: 1
+        name: t
+        fields:
+          id: {type: string, key: true}
+          kind: {type: enum, values: {"odd\\x1fname": [odd], plain: []}}
+          size: {type: enum, values: {small: [], large: []}, default: small}
+        factors:
+          - {name: kind, when: "true", points: 1, reason: "{kind} and {size}"}
+        scores:
+          priority: {bands: [{name: A}]}
+        """))
+    rs = rulesets.load(path)
+    out = engine.evaluate(rs, [{"id": "a", "kind": "odd"}, {"id": "b", "kind": "plain", "size": "large"}], as_of=AS_OF)
+    assert out["reasons"].to_list() == [["odd name and small"], ["plain and large"]]
+    assert rs.evaluate_one({"id": "a", "kind": "odd"}, as_of=AS_OF)["reasons"] == ["odd name and small"]

@@ -776,7 +776,9 @@ class _Compiler:
             if name not in scope.names:
                 raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
             t, expr = scope.names[name]
-            if t.name in ("string", "enum"):
+            if t.name == "enum" and not _may_hold_separators(t, self.fields.get(name)):
+                pieces.append(pl.when(only).then(expr.fill_null(UNKNOWN)))
+            elif t.name in ("string", "enum"):
                 # Text is shown as it is, but for the separators of packed lists, which
                 # only text can hold; every template showing this value reads one column.
                 pieces.append(pl.when(only).then(pl.col(self.shown_column(name, expr)).fill_null(UNKNOWN)))
@@ -810,6 +812,13 @@ class _Compiler:
                 columns.append(cleaned.alias(column))
                 self.shown_done.add(column)
         return columns
+
+
+def _may_hold_separators(t: Type, spec: FieldSpec | None) -> bool:
+    """Whether a value of enum type ``t`` (of field ``spec``, if it is one) can hold the
+    separators of packed lists: only if one of its names, or its default, does."""
+    possible = [*(t.values or ()), *([str(spec.default)] if spec is not None and spec.default is not None else [])]
+    return any(SEP in text or FIELD_SEP in text for text in possible)
 
 
 def _has_literal(template: str) -> bool:
