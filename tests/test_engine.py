@@ -819,3 +819,26 @@ factors:
     unusual = rs.evaluate_one({"id": " a ", "stage": " NEGOTIATION ", "need": " YES ", "budget": "No "})
     assert usual == unusual
     assert usual["reasons"] == ["need (negotiation)"]
+
+
+def test_huge_points_neither_wrap_a_score_nor_overflow_its_sum(ruleset):
+    rs = ruleset("""
+fields:
+  id: {type: string, key: true}
+  n: {type: integer, default: 0}
+  m: {type: integer, default: 0}
+factors:
+  - {name: scaled, when: "true", points: "n * 1000000000000"}
+  - {name: first, when: "true", points: "m"}
+  - {name: second, when: "true", points: "m"}
+""")
+    def score(n="0", m="0"):
+        return rs.evaluate_one({"id": "a", "n": n, "m": m})["score"]
+
+    assert score(n="7") == 7_000_000_000_000
+    assert score(n="-5") == -5_000_000_000_000
+    assert score(n="10000000000") == 0  # 10**22 does not fit: the points are unknown, worth 0
+    top, bottom = str(2**63 - 1), str(-(2**63))
+    assert score(m=top) == 2**63 - 1  # twice the largest integer is held at the largest
+    assert score(m=bottom) == -(2**63)
+    assert score(n="1", m=top) == 2**63 - 1

@@ -153,6 +153,28 @@ def test_division_by_zero_is_null_not_inf_or_nan(text):
     assert all(v is None for v in values)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+PAIR = make_scope({"a": Type("integer"), "b": Type("integer")})
+
+
+def python_floor_div(a, b):
+    return None if b == 0 else a // b
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(INT64_MIN, INT64_MAX), st.sampled_from([INT64_MIN, INT64_MAX, -1, 0, 1])),
+                          st.one_of(st.integers(INT64_MIN, INT64_MAX), st.sampled_from([INT64_MIN, INT64_MAX, -1, 0, 1, 2]))),
+                min_size=1, max_size=12))
+def test_integer_arithmetic_is_exact_or_unknown_never_wrapped(pairs):
+    """An integer result that does not fit 64 bits is unknown (null), as dividing by zero is."""
+    frame = pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}, schema={"a": pl.Int64, "b": pl.Int64})
+    for text, op in [("a + b", lambda a, b: a + b), ("a - b", lambda a, b: a - b), ("a * b", lambda a, b: a * b),
+                     ("a // b", python_floor_div), ("-a", lambda a, b: -a), ("a % b", lambda a, b: None if b == 0 else a % b)]:
+        want = [op(a, b) for a, b in pairs]
+        want = [None if v is None or not INT64_MIN <= v <= INT64_MAX else v for v in want]
+        assert run(text, frame, PAIR) == want, text
+
+
 def test_powers_run_in_floating_point_and_not_a_number_is_null():
     assert run("(-8) ** 0.5") == [None]
     assert run("ratio ** 0.5") == [math.sqrt(2.5), None, None]

@@ -38,6 +38,7 @@ VALUE = "__value:"
 READ = "__read:"  # a field's values typed in Python, see read_in_python
 SHOWN = "__shown:"  # a text value as templates show it, see _Compiler.template
 UNKNOWN = "unknown"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ACTION_DTYPE = pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date})
 # The per-record plan keeps lists of fired items (reasons, gaps, actions) packed: their texts
 # joined by SEP, and an action's name, text and due date joined by FIELD_SEP. Polars builds
@@ -665,7 +666,13 @@ class _Compiler:
                 v is None or float(v).is_integer() for v in (score.min, score.max)
             )
             dtype = pl.Int64 if integer else pl.Float64
-            raw = pl.sum_horizontal([p.cast(dtype) for p, _ in parts]) if parts else pl.lit(0, dtype)
+            if not parts:
+                raw = pl.lit(0, dtype)
+            elif integer:
+                # Summed in Int128 and held within Int64, so that huge points cannot wrap around.
+                raw = pl.sum_horizontal([p.cast(pl.Int128) for p, _ in parts]).clip(INT64_MIN, INT64_MAX)
+            else:
+                raw = pl.sum_horizontal([p.cast(dtype) for p, _ in parts])
             sums.append(raw.cast(dtype).alias(f"__raw:{name}"))
             # The score and its bands read the sum from its column (the next step).
             total = pl.col(f"__raw:{name}")

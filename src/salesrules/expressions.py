@@ -104,6 +104,24 @@ class Scope:
         return Scope({**self.names, **extra}, self.functions, self.as_of, self.hints)
 
 
+def _integer_op(a: pl.Expr, b: pl.Expr, op: ast.operator) -> pl.Expr:
+    """``a op b`` (+, -, * or //) on Int64 values, null where the result does not fit Int64.
+
+    Computed in Int128, where no result of two Int64 values overflows, so that a result
+    beyond Int64 is unknown, as dividing by zero is, instead of wrapping around.
+    """
+    a, b = a.cast(pl.Int128), b.cast(pl.Int128)
+    if isinstance(op, ast.Add):
+        wide = a + b
+    elif isinstance(op, ast.Sub):
+        wide = a - b
+    elif isinstance(op, ast.Mult):
+        wide = a * b
+    else:
+        wide = pl.when(b != 0).then(a // b)
+    return wide.cast(pl.Int64, strict=False)
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled expression: its polars expression and its type.
@@ -252,6 +270,8 @@ class _Compiler:
                 raise self.error(node, f"cannot negate {_describe(operand.type)}")
             if operand.type.name == "null" or isinstance(node.op, ast.UAdd):
                 return operand
+            if operand.type.name == "integer" and not operand.expr.meta.is_literal():
+                return Compiled(_integer_op(pl.lit(0, pl.Int64), operand.expr, ast.Sub()), operand.type)
             return Compiled(-operand.expr, operand.type)
         raise self.error(node, "bitwise operators are not allowed in expressions")
 
@@ -296,6 +316,8 @@ class _Compiler:
             result_type = NUMBER
         dtype = polars_dtype(result_type)
         a, b = _typed(left, dtype), _typed(right, dtype)
+        if result_type.name == "integer" and isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+            return Compiled(_integer_op(a, b, op), result_type)
         if isinstance(op, ast.Add):
             return Compiled(a + b, result_type)
         if isinstance(op, ast.Sub):
