@@ -37,6 +37,29 @@ def test_commands_are_documented():
         assert f"salesrules {name}" in readme, name
 
 
+def test_every_option_is_in_the_command_line_docs():
+    """docs/cli.md names every option of every command (by its short or long name)."""
+    import click
+
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
+    documented = lambda option: re.search(re.escape(option) + r"(?![\w-])", cli_doc)
+    missing = [
+        (name, param.opts)
+        for name, command in [("", cli), *cli.commands.items()]
+        for param in command.params
+        if isinstance(param, click.Option) and param.opts != ["-h", "--help"] and not any(map(documented, param.opts))
+    ]
+    assert not missing
+
+
+def test_the_command_line_docs_give_the_batch_and_spill_sizes_of_the_code():
+    from salesrules import engine
+
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
+    assert f"batches of {engine.BATCH_ROWS:,}" in cli_doc
+    assert f"results beyond {engine.SPILL_BYTES >> 20} MB" in cli_doc
+
+
 def test_commands_have_help(cli_runner):
     for name in cli.commands:
         result = cli_runner.invoke(cli, [name, "--help"])
