@@ -487,13 +487,10 @@ class _Compiler:
             stage_col.is_in(lost).fill_null(False).alias("__lost"),
         ]
         for target, parts in per_score.items():
-            chain = pl.when(stage_col == parts[0][0]).then(parts[0][1])
-            for name, pts in parts[1:]:
-                chain = chain.when(stage_col == name).then(pts)
             t = INTEGER if all(x.name == "integer" for x in types[target]) else NUMBER
             dtype = pl.Int64 if t == INTEGER else pl.Float64
             column = f"__stage_points:{target}"
-            step.append(chain.otherwise(pl.lit(0)).cast(dtype).alias(column))
+            step.append(_points_of(stage_col, parts, dtype).alias(column))
             self.score_parts[target].append((pl.col(column), t))
         self.steps.append(step)
         names = {
@@ -510,13 +507,14 @@ class _Compiler:
         # Gaps so far are the unmet entry conditions, which stage_conflict is about; a deal
         # over its stage's max_days adds a gap of its own afterwards.
         days = (pl.lit(self.as_of, pl.Date) - pl.col(entered)).dt.total_days()
-        overdue, text = pl.lit(False), pl.lit(None, pl.String)
         limited = [stage for stage in rs.stages if stage.max_days is not None]
-        for stage in limited:
-            here = stage_col == stage.name
-            overdue = pl.when(here).then(days > stage.max_days).otherwise(overdue)
-            text = pl.when(here).then(pl.lit(f"{stage.name}: over {stage.max_days} days in stage")).otherwise(text)
-        self.steps.append([days.alias("days_in_stage"), overdue.fill_null(False).alias("stage_overdue")])
+        names_limited = [stage.name for stage in limited]
+        # Each stage's limit and gap looked up by name: null for the stages without one.
+        limit = stage_col.replace_strict(names_limited, [s.max_days for s in limited], default=None, return_dtype=pl.Int64)
+        text = stage_col.replace_strict(names_limited, [f"{s.name}: over {s.max_days} days in stage" for s in limited],
+                                        default=None, return_dtype=pl.String)
+        overdue = (days > limit).fill_null(False) if limited else pl.lit(False)
+        self.steps.append([days.alias("days_in_stage"), overdue.alias("stage_overdue")])
         if limited:
             self.steps.append([
                 pl.when(pl.col("stage_overdue"))
@@ -585,11 +583,7 @@ class _Compiler:
                 parts = [(lv.name, *self.points(lv.points, level_scope)) for lv in tlevels]
                 t = INTEGER if all(p[2].name == "integer" for p in parts) else NUMBER
                 dtype = pl.Int64 if t == INTEGER else pl.Float64
-                expr = pl.lit(0, dtype)
-                if parts:
-                    # Points are never null, so the first level that matches gives them.
-                    chosen = [pl.when(value_col == lname).then(pts.cast(dtype)) for lname, pts, _ in parts]
-                    expr = pl.coalesce([*chosen, pl.lit(0, dtype)])
+                expr = _points_of(value_col, [(lname, pts) for lname, pts, _ in parts], dtype) if parts else pl.lit(0, dtype)
                 column = f"__{name}_points:{target}"
                 point_cols.append(expr.alias(column))
                 self.score_parts[target].append((pl.col(column), t))
@@ -824,6 +818,19 @@ class _Compiler:
                 columns.append(cleaned.alias(column))
                 self.shown_done.add(column)
         return columns
+
+
+def _points_of(value: pl.Expr, parts: list[tuple[str, pl.Expr]], dtype: pl.DataType) -> pl.Expr:
+    """The points ``parts`` (name, points) give to the name in ``value``; 0 for other names and null.
+
+    Constant points are looked up (one expression, however many names), others are chosen.
+    """
+    if all(points.meta.is_literal() for _, points in parts):
+        constants = pl.select([points.cast(dtype).alias(str(i)) for i, (_, points) in enumerate(parts)]).row(0)
+        return value.replace_strict([name for name, _ in parts], list(constants), default=0, return_dtype=dtype).fill_null(0)
+    # Points are never null, so the first name that matches gives them.
+    chosen = [pl.when(value == name).then(points.cast(dtype)) for name, points in parts]
+    return pl.coalesce([*chosen, pl.lit(0, dtype)])
 
 
 def _may_hold_separators(t: Type, spec: FieldSpec | None) -> bool:
