@@ -169,7 +169,8 @@ def test_integer_arithmetic_is_exact_or_unknown_never_wrapped(pairs):
     """An integer result that does not fit 64 bits is unknown (null), as dividing by zero is."""
     frame = pl.DataFrame({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}, schema={"a": pl.Int64, "b": pl.Int64})
     for text, op in [("a + b", lambda a, b: a + b), ("a - b", lambda a, b: a - b), ("a * b", lambda a, b: a * b),
-                     ("a // b", python_floor_div), ("-a", lambda a, b: -a), ("a % b", lambda a, b: None if b == 0 else a % b)]:
+                     ("a // b", python_floor_div), ("-a", lambda a, b: -a), ("abs(a)", lambda a, b: abs(a)),
+                     ("a % b", lambda a, b: None if b == 0 else a % b)]:
         want = [op(a, b) for a, b in pairs]
         want = [None if v is None or not INT64_MIN <= v <= INT64_MAX else v for v in want]
         assert run(text, frame, PAIR) == want, text

@@ -14,6 +14,14 @@ def _as_of(call):
     return pl.lit(call.as_of, pl.Date)
 
 
+def abs_(call):
+    """Absolute value (unknown for the smallest 64-bit integer, which has no 64-bit opposite)."""
+    value = call.args[0]
+    if call.types[0].name == "integer":
+        return pl.when(value != -(2**63)).then(value.abs())
+    return value.abs()
+
+
 def days_since(call):
     """Whole days from a date to the as-of date (negative when the date is later)."""
     return (_as_of(call) - call.args[0]).dt.total_days()
@@ -119,7 +127,7 @@ def register_functions(register):
     register("startswith", startswith, args=["text", "text"], returns="boolean", doc=startswith.__doc__)
     register("endswith", endswith, args=["text", "text"], returns="boolean", doc=endswith.__doc__)
     register("matches", matches, args=["text", "text"], returns="boolean", doc=matches.__doc__)
-    register("abs", lambda c: c.args[0].abs(), args=["numeric"], returns=lambda t: t[0] if t[0].name != "null" else NUMBER, doc="Absolute value.")
+    register("abs", abs_, args=["numeric"], returns=lambda t: t[0] if t[0].name != "null" else NUMBER, doc=abs_.__doc__)
     register("min", lambda c: pl.min_horizontal(list(c.args)), args=["numeric"], returns=_common, variadic=True, doc="The smallest of the numbers (nulls ignored).")
     register("max", lambda c: pl.max_horizontal(list(c.args)), args=["numeric"], returns=_common, variadic=True, doc="The largest of the numbers (nulls ignored).")
     register("round", round_, args=["numeric"], returns=lambda t: INTEGER if len(t) == 1 else NUMBER, variadic=True, doc=round_.__doc__)
