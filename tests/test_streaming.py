@@ -25,6 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 22)
 
 
+def ruleset_file(tmp_path: Path, body: str) -> Path:
+    """A ruleset file named ``t`` with ``body`` (YAML, indented as written) after its header."""
+    path = tmp_path / "r.yaml"
+    path.write_text("salesrules: 1\nname: t\n" + textwrap.dedent(body))
+    return path
+
+
 def _generator():
     spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
     module = importlib.util.module_from_spec(spec)
@@ -82,10 +89,7 @@ def test_the_cli_writes_the_same_bytes_whatever_the_spill_mode(prospects, tmp_pa
 
 
 def test_skipped_rows_and_duplicates_are_handled_the_same_when_spilled(tmp_path):
-    ruleset = tmp_path / "r.yaml"
-    ruleset.write_text(textwrap.dedent("""\
-        salesrules: 1
-        name: t
+    ruleset = ruleset_file(tmp_path, """\
         fields:
           id: {type: string, key: true}
           value: {type: money}
@@ -93,7 +97,7 @@ def test_skipped_rows_and_duplicates_are_handled_the_same_when_spilled(tmp_path)
           - {name: big, when: "value > 100", points: 10}
         scores:
           priority: {bands: [{name: A, min: 10}, {name: B}]}
-        """))
+        """)
     rows = [{"id": f"K{i % 700}", "value": "oops" if i % 997 == 0 else str(i)} for i in range(3_000)]
     data = pl.DataFrame(rows)
     rs = rulesets.load(ruleset)
@@ -141,10 +145,7 @@ def test_text_results_are_the_lists_as_text_frame_renders_them(standard, prospec
 
 
 def test_packed_lists_unpack_exactly(tmp_path):
-    path = tmp_path / "r.yaml"
-    path.write_text(textwrap.dedent("""\
-        salesrules: 1
-        name: t
+    path = ruleset_file(tmp_path, """\
         fields:
           id: {type: string, key: true}
           note: {type: string}
@@ -157,7 +158,7 @@ def test_packed_lists_unpack_exactly(tmp_path):
           - {name: write, text: "Write", when: "days > 5"}
         scores:
           priority: {bands: [{name: A}]}
-        """))
+        """)
     rs = rulesets.load(path)
     data = [
         {"id": "a", "note": "x\x1fy\x1ez", "days": 3},
@@ -340,10 +341,7 @@ def test_many_parts_are_packed_in_groups_as_one_join_packs_them(count):
 
 def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
     """Templates show an enum's value as it is, unless one of its names holds a list separator."""
-    path = tmp_path / "r.yaml"
-    path.write_text(textwrap.dedent("""\
-        salesrules: 1
-        name: t
+    path = ruleset_file(tmp_path, """\
         fields:
           id: {type: string, key: true}
           kind: {type: enum, values: {"odd\\x1fname": [odd], plain: []}}
@@ -352,7 +350,7 @@ def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
           - {name: kind, when: "true", points: 1, reason: "{kind} and {size}"}
         scores:
           priority: {bands: [{name: A}]}
-        """))
+        """)
     rs = rulesets.load(path)
     out = engine.evaluate(rs, [{"id": "a", "kind": "odd"}, {"id": "b", "kind": "plain", "size": "large"}], as_of=AS_OF)
     assert out["reasons"].to_list() == [["odd name and small"], ["plain and large"]]
