@@ -58,6 +58,7 @@ def test_the_command_line_docs_give_the_batch_and_spill_sizes_of_the_code():
     cli_doc = (ROOT / "docs" / "cli.md").read_text()
     assert f"batches of {engine.BATCH_ROWS:,}" in cli_doc
     assert f"results beyond {engine.SPILL_BYTES >> 20} MB" in cli_doc
+    assert f"beyond {engine.SPILL_BYTES >> 20} MB the" in " ".join(cli.commands["evaluate"].help.split())
 
 
 def test_commands_have_help(cli_runner):

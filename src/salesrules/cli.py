@@ -331,8 +331,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
-    second (--quiet turns it off). Memory stays bounded for big files: beyond a few hundred
-    megabytes the results wait in temporary files (SALESRULES_SPILL=auto|always|never).
+    second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
+    results wait in temporary files (SALESRULES_SPILL=auto|always|never).
     """
     import os
 
