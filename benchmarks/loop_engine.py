@@ -415,7 +415,7 @@ def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, rulese
 
 def ruleset_hash(path: str | Path = RULESET) -> str:
     """The content hash salesrules gives the ruleset at ``path``."""
-    from salesrules.rulesets import load
+    from salesrules.loader.load import load
 
     return load(str(path)).hash
 

@@ -389,7 +389,7 @@ class Bench:
         return [self.salesrules, "evaluate", str(source), "-r", str(ruleset), "--as-of", AS_OF, "-o", str(target)]
 
     def ruleset_hash(self) -> str:
-        from salesrules.rulesets import load
+        from salesrules.loader.load import load
 
         return load(str(RULESET)).hash
 
@@ -398,8 +398,8 @@ def load_and_compile(path: Path, repeat: int) -> tuple[float, float]:
     """Median seconds of loading a ruleset (parsing, schema, extends) and of compiling it for
     the as-of date (which type-checks every expression), in this process: together what
     ``salesrules.load(path, as_of)`` does before an evaluation."""
-    from salesrules.engine import compile_ruleset
-    from salesrules.rulesets import load_unchecked
+    from salesrules.compiler.plan import compile_ruleset
+    from salesrules.loader.load import load_unchecked
 
     as_of = dt.date.fromisoformat(AS_OF)
     compile_ruleset(load_unchecked(str(path)), as_of)  # warm-up: imports, plugins, schema
@@ -518,7 +518,7 @@ def section_rows(bench: Bench) -> None:
 
 def section_factors(bench: Bench) -> None:
     """Generated rulesets of growing size: load, compile and evaluation time, per factor."""
-    from salesrules.rulesets import read_source
+    from salesrules.loader.schema import read_source
 
     args = bench.args
     base = read_source(RULESET)

@@ -50,8 +50,8 @@ EXAMPLES: dict[str, str | Python | File] = {
     "explain-json": f"salesrules explain examples/prospects.csv -r builtin:standard --id OPP-00000033 {AS_OF} -f json",
     "explain-compact": Python(
         "import salesrules\n"
-        "from salesrules.engine import evaluate_full\n"
-        "from salesrules.explain import compact_reasons\n"
+        "from salesrules.runners import evaluate_full\n"
+        "from salesrules.analysis.receipts import compact_reasons\n"
         "\n"
         'ruleset = salesrules.load("builtin:standard")\n'
         'evaluation = evaluate_full(ruleset, "examples/prospects.csv", as_of="2026-11-22", internal=True)\n'
@@ -75,9 +75,9 @@ EXAMPLES: dict[str, str | Python | File] = {
 
 def _commands():
     sys.path.insert(0, str(ROOT / "src"))
-    from salesrules.backtest import backtest_command
-    from salesrules.diff import diff_command
-    from salesrules.explain import explain_command
+    from salesrules.analysis.backtest import backtest_command
+    from salesrules.analysis.diff import diff_command
+    from salesrules.analysis.explain import explain_command
 
     return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command}
 

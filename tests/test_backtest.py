@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules.backtest import auc, backtest, backtest_command
+from salesrules.analysis.backtest import auc, backtest, backtest_command
 
 ROOT = Path(__file__).parent.parent
 MAVEN = ROOT / "tests" / "data" / "maven"
@@ -216,6 +216,6 @@ def test_maven_files_and_provenance_are_together():
     for name in ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv", "PROVENANCE.md", "maven.yaml"):
         assert (MAVEN / name).is_file(), name
     ruleset = salesrules.load(MAVEN / "maven.yaml")
-    from salesrules.testing import run_tests
+    from salesrules.analysis.testing import run_tests
 
     assert all(r.passed for r in run_tests(ruleset))

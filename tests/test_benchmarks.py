@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import salesrules
+from salesrules.analysis.lint import lint
+from salesrules.analysis.testing import run_tests
 from salesrules.cli import cli
-from salesrules.lint import lint
-from salesrules.testing import run_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
@@ -297,7 +297,7 @@ def test_targets_table():
 
 
 def test_generated_factor_rulesets_load_with_every_factor(tmp_path):
-    from salesrules.rulesets import read_source
+    from salesrules.loader.schema import read_source
 
     data = run.factor_ruleset(read_source(RULESET), 35)
     assert "tests" not in data and data["name"] == "benchmark-35-factors"

@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 
 import salesrules
-from salesrules import rulesets
-from salesrules.engine import evaluate_full
 from salesrules.errors import ErrorList, ExpressionError, InputError, RulesetError
+from salesrules.loader.load import load as load_ruleset
+from salesrules.runners.local import evaluate_full
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -31,7 +31,7 @@ def ruleset(tmp_path):
         path = (folder or tmp_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("salesrules: 1\nname: test\nas_of: 2026-11-22\n" + textwrap.dedent(body), encoding="utf-8")
-        return rulesets.load(path)
+        return load_ruleset(path)
 
     return load
 
@@ -456,7 +456,7 @@ def test_lookup_files_are_relative_to_the_ruleset_that_names_them(tmp_path, monk
     write(tmp_path / "rules" / "base" / "base.yaml", "salesrules: 1\nname: base\n" + textwrap.dedent(LOOKUPS))
     child = write(tmp_path / "rules" / "child.yaml", "salesrules: 1\nname: child\nextends: [base/base.yaml]\n")
     monkeypatch.chdir(tmp_path)
-    rs = rulesets.load(child)
+    rs = load_ruleset(child)
     assert rs.evaluate_one({"company": "Acme", "product": "x"}, as_of=AS_OF)["tier"] == "big"
 
 
@@ -473,7 +473,7 @@ def test_a_child_replaces_the_file_of_an_inherited_lookup(tmp_path, lookup_files
             fields:
               account_revenue: {type: money, aliases: [revenue]}
     """)
-    rs = rulesets.load(child)
+    rs = load_ruleset(child)
     assert list(rs.lookups[0].fields) == ["account_sector", "account_employees", "account_founded", "account_revenue"]
     with pytest.raises(InputError, match="lookup 'accounts': no column for field 'account_revenue'"):
         rs.evaluate([{"company": "Acme"}])

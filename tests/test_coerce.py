@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesrules import coerce
-from salesrules.coerce import coerce_expr, describe_type, polars_dtype
-from salesrules.model import FieldSpec
+from salesrules.io import coerce
+from salesrules.io.coerce import coerce_expr, describe_type, polars_dtype
+from salesrules.model.sections import FieldSpec
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"

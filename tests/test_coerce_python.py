@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesrules import coerce
-from salesrules.coerce import NOT_READ, coerce_expr, read_text_value
-from salesrules.model import FieldSpec
+from salesrules.io import coerce
+from salesrules.io.coerce import NOT_READ, coerce_expr, read_text_value
+from salesrules.model.sections import FieldSpec
 
 ENUM_VALUES = {"Financial services": ("Banking", "FinServ"), "Public sector": ("Government", "gov"), "Retail": ()}
 FIELDS = {

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from salesrules import rulesets
+from salesrules.loader.load import load as load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "tests" / "fixtures" / "contract.yaml"
@@ -316,7 +316,7 @@ def prospects(as_of: dt.date = AS_OF) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def contract():
-    return rulesets.load(CONTRACT)
+    return load_ruleset(CONTRACT)
 
 
 @pytest.fixture(scope="module")

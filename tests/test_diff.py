@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules.diff import compare_frame, diff, diff_command, field_column
-from salesrules.engine import evaluate_full
+from salesrules.analysis.diff import compare_frame, diff, diff_command, field_column
+from salesrules.runners.local import evaluate_full
 
 ROOT = Path(__file__).parent.parent
 
@@ -231,7 +231,7 @@ def test_diff_of_the_documented_example():
 
 
 def test_the_documented_revision_passes_its_tests():
-    from salesrules.testing import run_tests
+    from salesrules.analysis.testing import run_tests
 
     ruleset = salesrules.load(ROOT / "docs" / "examples" / "standard-v2.yaml")
     results = run_tests(ruleset)

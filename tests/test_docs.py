@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import salesrules
+from salesrules.analysis.testing import run_tests
 from salesrules.cli import cli
-from salesrules.testing import run_tests
 
 ROOT = Path(__file__).parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
@@ -53,7 +53,7 @@ def test_every_option_is_in_the_command_line_docs():
 
 
 def test_the_command_line_docs_give_the_batch_and_spill_sizes_of_the_code():
-    from salesrules import engine
+    from salesrules.runners import local as engine
 
     cli_doc = (ROOT / "docs" / "cli.md").read_text()
     assert f"batches of {engine.BATCH_ROWS:,}" in cli_doc

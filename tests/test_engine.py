@@ -18,9 +18,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from salesrules import rulesets
-from salesrules.engine import evaluate_full
 from salesrules.errors import InputError, RulesetError, UsageError
+from salesrules.loader.load import load as load_ruleset
+from salesrules.runners.local import evaluate_full
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -33,7 +33,7 @@ def ruleset(tmp_path):
         header = "salesrules: 1\nname: test\n" + (f"as_of: {as_of}\n" if as_of else "")
         path = tmp_path / name
         path.write_text(header + textwrap.dedent(body), encoding="utf-8")
-        return rulesets.load(path)
+        return load_ruleset(path)
 
     return load
 
@@ -799,7 +799,7 @@ scores:
 
 
 def test_records_of_text_and_of_other_values_make_the_same_frames():
-    from salesrules.engine import records_frame
+    from salesrules.io.sources import records_frame
 
     text = records_frame([{"a": "1", "b": None}, {"a": None, "c": "x"}])
     assert_frame_equal(text, pl.DataFrame({"a": ["1", None], "b": [None, None], "c": [None, "x"]}, schema=dict.fromkeys("abc", pl.String)))

@@ -11,19 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules.engine import evaluate_full
-from salesrules.errors import InputError
-from salesrules.explain import (
-    compact_reasons,
+from salesrules.analysis.explain import (
     condition_parts,
     explain,
     explain_command,
     explain_row,
     find_record,
-    receipt_frame,
-    receipts,
     referenced_names,
 )
+from salesrules.analysis.receipts import receipt_frame, receipts
+from salesrules.compiler.manifest import compact_reasons
+from salesrules.errors import InputError
+from salesrules.runners.local import evaluate_full
 
 ROOT = Path(__file__).parent.parent
 AS_OF = dt.date(2026, 11, 22)

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesrules.errors import ExpressionError, Loc
-from salesrules.expressions import Scope, compile_expression
-from salesrules.model import Expr
+from salesrules.language.expressions import Scope, compile_expression
+from salesrules.model.sections import Expr
+from salesrules.model.types import Type
 from salesrules.plugins import get_registry
-from salesrules.types import Type
 
 AS_OF = dt.date(2026, 11, 22)
 INDUSTRY = Type("enum", ("software", "manufacturing"))

@@ -43,9 +43,9 @@ from hypothesis import strategies as st
 
 import salesrules
 from salesrules.errors import Loc, SalesrulesError
-from salesrules.expressions import Scope, compile_expression
-from salesrules.model import Expr
-from salesrules.types import Type
+from salesrules.language.expressions import Scope, compile_expression
+from salesrules.model.sections import Expr
+from salesrules.model.types import Type
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 22)
@@ -533,7 +533,7 @@ def run_ruleset(text: str) -> None:
     ruleset = salesrules.load(path)
     ruleset.evaluate([dict(r) for r in RECORDS], as_of=AS_OF)
     if ruleset.tests:
-        from salesrules.testing import run_tests
+        from salesrules.analysis.testing import run_tests
 
         run_tests(ruleset)
 

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from salesrules import inputs
 from salesrules.errors import InputError, UsageError
-from salesrules.inputs import ReadOptions, diagnose, input_format_for, read_table
+from salesrules.io import inputs
+from salesrules.io.inputs import ReadOptions, diagnose, input_format_for, read_table
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules import lint as lint_module
+from salesrules.analysis import lint as lint_module
+from salesrules.analysis.lint import LintWarning, Warning, lint, lint_command
 from salesrules.errors import Loc
-from salesrules.lint import LintWarning, Warning, lint, lint_command
-from salesrules.rulesets import load_unchecked
+from salesrules.loader.load import load_unchecked
 
 ROOT = Path(__file__).parent.parent
 

@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 import salesrules
-from salesrules.engine import evaluate_full
-from salesrules.testing import run_tests
+from salesrules.analysis.testing import run_tests
+from salesrules.runners.local import evaluate_full
 
 DATA = Path(__file__).parent / "data" / "maven"
 PIPELINE = DATA / "sales_pipeline.csv"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import salesrules
+from salesrules.analysis.testing import run_tests
 from salesrules.cli import cli
-from salesrules.testing import run_tests
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "prospects.csv"

@@ -12,10 +12,15 @@ import sys
 import polars as pl
 import pytest
 
-from salesrules import outputs
 from salesrules.errors import PluginError, UsageError
-from salesrules.inputs import read_table
-from salesrules.outputs import OutputContext, format_for_path, text_frame, write_output
+from salesrules.io import outputs
+from salesrules.io.inputs import read_table
+from salesrules.io.outputs import (
+    OutputContext,
+    format_for_path,
+    text_frame,
+    write_output,
+)
 from salesrules.plugins import OutputFormat, get_registry
 
 ACTIONS = pl.List(pl.Struct({"name": pl.String, "text": pl.String, "due": pl.Date}))

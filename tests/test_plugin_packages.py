@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from salesrules.plugin_template import new_plugin
+from salesrules.scaffold.plugin import new_plugin
 
 
 @pytest.fixture(scope="module")

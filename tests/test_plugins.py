@@ -314,8 +314,8 @@ def test_signal_without_its_inputs_is_a_ruleset_error(register, tmp_path):
 
 
 def test_a_plugin_cannot_take_a_builtin_extension(register):
-    from salesrules.inputs import input_format_for
-    from salesrules.outputs import format_for_path
+    from salesrules.io.inputs import input_format_for
+    from salesrules.io.outputs import format_for_path
 
     class Greedy:
         __name__ = "greedy"

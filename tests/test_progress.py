@@ -11,7 +11,7 @@ import time
 import pytest
 from rich.console import Console
 
-from salesrules.progress import NULL, Progress, enabled_for
+from salesrules.io.progress import NULL, Progress, enabled_for
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 HIDE_CURSOR = "\x1b[?25l"
@@ -197,7 +197,7 @@ def test_null_does_nothing_and_can_be_shared():
 def test_a_disabled_or_quick_display_does_not_import_rich():
     script = (
         "import sys\n"
-        "from salesrules.progress import NULL, Progress\n"
+        "from salesrules.io.progress import NULL, Progress\n"
         "with Progress(enabled=False) as progress:\n"
         "    progress.advance(10); progress.phase('Writing', total=5)\n"
         "with Progress(enabled=True, clock=lambda: 0.0) as progress:\n"

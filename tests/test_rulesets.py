@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from salesrules import rulesets
 from salesrules.errors import ErrorList, ExpressionError, InputError, Loc, RulesetError
-from salesrules.model import Expr, FieldSpec
-from salesrules.rulesets import load, load_unchecked
+from salesrules.loader.load import load, load_unchecked
+from salesrules.loader.load import load as load_ruleset
+from salesrules.loader.schema import schema as ruleset_schema
+from salesrules.model.sections import Expr, FieldSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "rulesets"
@@ -1041,7 +1042,7 @@ def test_the_hash_handles_keys_that_are_not_strings(ruleset):
 def test_schema_is_valid_json_schema():
     import jsonschema
 
-    jsonschema.Draft202012Validator.check_schema(rulesets.schema())
+    jsonschema.Draft202012Validator.check_schema(ruleset_schema())
 
 
 def test_copies_of_the_shipped_rulesets_load_from_anywhere(tmp_path):

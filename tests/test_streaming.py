@@ -16,10 +16,13 @@ import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
-from salesrules import engine, rulesets
 from salesrules.cli import cli
+from salesrules.compiler import packing
 from salesrules.errors import InputError, UsageError
-from salesrules.outputs import text_frame
+from salesrules.io.outputs import text_frame
+from salesrules.loader.load import load as load_ruleset
+from salesrules.model import columns
+from salesrules.runners import common, local
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 22)
@@ -49,11 +52,11 @@ def prospects(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def standard():
-    return rulesets.load("builtin:standard")
+    return load_ruleset("builtin:standard")
 
 
 def outcome_frame(ruleset, data, **options) -> pl.DataFrame:
-    with engine.run(ruleset, data, as_of=AS_OF, **options) as outcome:
+    with local.run(ruleset, data, as_of=AS_OF, **options) as outcome:
         return outcome.results.collect()
 
 
@@ -100,11 +103,11 @@ def test_skipped_rows_and_duplicates_are_handled_the_same_when_spilled(tmp_path)
         """)
     rows = [{"id": f"K{i % 700}", "value": "oops" if i % 997 == 0 else str(i)} for i in range(3_000)]
     data = pl.DataFrame(rows)
-    rs = rulesets.load(ruleset)
+    rs = load_ruleset(ruleset)
     for duplicate in ("first", "last"):
-        with engine.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="never") as a:
+        with local.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="never") as a:
             kept, rejects = a.results.collect(), a.rejects
-        with engine.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="always") as b:
+        with local.run(rs, data, as_of=AS_OF, on_error="skip", on_duplicate=duplicate, spill="always") as b:
             assert_frame_equal(kept, b.results.collect())
             assert_frame_equal(rejects, b.rejects)
         assert kept.height == 700
@@ -123,14 +126,14 @@ def test_a_bad_value_in_a_late_batch_names_its_row(standard, prospects, tmp_path
     broken.write_csv(path)
     for mode in ("never", "always"):
         with pytest.raises(InputError) as caught:
-            engine.run(standard, path, as_of=AS_OF, spill=mode)
+            local.run(standard, path, as_of=AS_OF, spill=mode)
         assert str(caught.value) == f"{path}: row 11001, column 'Close Date': cannot read '2026-13-45' as date (YYYY-MM-DD)"
 
 
 def test_an_unknown_spill_mode_is_a_usage_error(standard, prospects, monkeypatch):
     monkeypatch.setenv("SALESRULES_SPILL", "sometimes")
     with pytest.raises(UsageError, match="SALESRULES_SPILL must be one of auto, always, never, not 'sometimes'"):
-        engine.run(standard, prospects, as_of=AS_OF)
+        local.run(standard, prospects, as_of=AS_OF)
 
 
 # ---------------------------------------------------------------- packed lists
@@ -140,7 +143,7 @@ def test_text_results_are_the_lists_as_text_frame_renders_them(standard, prospec
     lists = outcome_frame(standard, prospects)
     text = outcome_frame(standard, prospects, lists_as_text="; ")
     assert_frame_equal(text_frame(lists, "; "), text)
-    assert lists.schema["actions"] == pl.List(engine.ACTION_DTYPE)
+    assert lists.schema["actions"] == pl.List(columns.ACTION_DTYPE)
     assert text.schema["actions"] == pl.String
 
 
@@ -159,13 +162,13 @@ def test_packed_lists_unpack_exactly(tmp_path):
         scores:
           priority: {bands: [{name: A}]}
         """)
-    rs = rulesets.load(path)
+    rs = load_ruleset(path)
     data = [
         {"id": "a", "note": "x\x1fy\x1ez", "days": 3},
         {"id": "b", "note": None, "days": 9},
         {"id": "c", "note": "plain", "days": 0},
     ]
-    out = engine.evaluate(rs, data, as_of=AS_OF)
+    out = local.evaluate(rs, data, as_of=AS_OF)
     assert out["reasons"].to_list() == [["x y z", "Waited 3 days"], ["unknown", "Waited 9 days"], ["plain"]]
     assert out["actions"].to_list() == [
         [{"name": "call", "text": "Call about x y z", "due": dt.date(2026, 11, 25)}],
@@ -191,10 +194,10 @@ def test_rank_values_order_open_deals_by_score_then_key():
         "id": ["b", "z", "a", None, "c", "a"],
         "__closed": [False, False, False, False, True, False],
     })
-    assert engine.rank_values(frame, "id").to_list() == [5, 1, 3, 2, None, 4]
+    assert common.rank_values(frame, "id").to_list() == [5, 1, 3, 2, None, 4]
     keep = pl.Series([True, True, False, True, True, True])
-    assert engine.rank_values(frame, "id", keep).to_list() == [4, 1, None, 2, None, 3]
-    assert engine.rank_values(frame.head(0), "id").to_list() == []
+    assert common.rank_values(frame, "id", keep).to_list() == [4, 1, None, 2, None, 3]
+    assert common.rank_values(frame.head(0), "id").to_list() == []
 
 
 # ---------------------------------------------------------------- progress
@@ -216,14 +219,14 @@ class Recorder:
 
 def test_progress_counts_every_row(standard, prospects, tmp_path):
     recorder = Recorder()
-    with engine.run(standard, prospects, as_of=AS_OF, progress=recorder) as outcome:
+    with local.run(standard, prospects, as_of=AS_OF, progress=recorder) as outcome:
         assert outcome.rows == 12_000
     assert recorder.rows == 12_000
     assert recorder.phases == [("Evaluating", None), ("Ranking 12,000 rows", None)]
     parquet = tmp_path / "p.parquet"
     pl.read_csv(prospects, infer_schema=False).write_parquet(parquet)
     recorder = Recorder()
-    engine.run(standard, parquet, as_of=AS_OF, progress=recorder).close()
+    local.run(standard, parquet, as_of=AS_OF, progress=recorder).close()
     assert recorder.phases[0] == ("Evaluating", 12_000)
     assert recorder.rows == 12_000
 
@@ -235,15 +238,15 @@ def test_progress_counts_every_row(standard, prospects, tmp_path):
 def test_every_format_writes_the_same_from_the_engine_as_from_a_frame(standard, prospects, tmp_path, fmt):
     """The CLI hands writers a LazyFrame (to their sink, or collected) with lists as text when
     they ask; the bytes must be those of writing the list-valued DataFrame of evaluate()."""
-    from salesrules.outputs import OutputContext, write_output
+    from salesrules.io.outputs import OutputContext, write_output
     from salesrules.plugins import get_registry
 
     writer = get_registry().output_formats[fmt]
     data = pl.read_csv(prospects, infer_schema=False).head(500)
-    plain = engine.evaluate_full(standard, data, as_of=AS_OF)
+    plain = local.evaluate_full(standard, data, as_of=AS_OF)
     context = OutputContext(plain.plan.provenance, plain.plan.key)
     write_output(plain.results, str(tmp_path / "frame.out"), fmt, context)
-    with engine.run(standard, data, as_of=AS_OF, lists_as_text=writer.lists_as_text) as outcome:
+    with local.run(standard, data, as_of=AS_OF, lists_as_text=writer.lists_as_text) as outcome:
         write_output(outcome.results, str(tmp_path / "lazy.out"), fmt, context)
     if fmt == "xlsx":  # a zip archive with timestamps: compare the cells
         assert_frame_equal(pl.read_excel(tmp_path / "frame.out"), pl.read_excel(tmp_path / "lazy.out"))
@@ -252,7 +255,7 @@ def test_every_format_writes_the_same_from_the_engine_as_from_a_frame(standard, 
 
 
 def test_a_writer_without_a_sink_gets_a_collected_frame(tmp_path):
-    from salesrules.outputs import OutputContext, _call_writer
+    from salesrules.io.outputs import OutputContext, _call_writer
     from salesrules.plugins import OutputFormat
 
     seen = []
@@ -280,7 +283,7 @@ def test_rank_values_match_a_plain_sort(rows):
     expected = [None] * len(rows)
     for place, i in enumerate(ranked, 1):
         expected[i] = place
-    assert engine.rank_values(frame, "id", keep).to_list() == expected
+    assert common.rank_values(frame, "id", keep).to_list() == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -288,7 +291,7 @@ def test_rank_values_match_a_plain_sort(rows):
 def test_repeated_keys_are_always_noticed(keys):
     present = [k for k in keys if k is not None]
     repeated = len(present) != len(set(present))
-    assert engine._may_repeat(pl.Series(keys, dtype=pl.String)) is repeated
+    assert common._may_repeat(pl.Series(keys, dtype=pl.String)) is repeated
 
 
 # ---------------------------------------------------------------- many batches
@@ -297,12 +300,12 @@ def test_repeated_keys_are_always_noticed(keys):
 @pytest.fixture
 def small_batches(monkeypatch):
     """Batches of 1,000 records, so that 12,000 prospects take twelve, several in flight."""
-    monkeypatch.setattr(engine, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(local, "BATCH_ROWS", 1_000)
 
 
 def test_many_batches_give_the_results_of_one(standard, prospects, small_batches, monkeypatch):
     many = outcome_frame(standard, prospects, spill="always", lists_as_text="; ")
-    monkeypatch.setattr(engine, "BATCH_ROWS", 100_000)
+    monkeypatch.setattr(local, "BATCH_ROWS", 100_000)
     one = outcome_frame(standard, prospects, spill="never", lists_as_text="; ")
     assert_frame_equal(many, one)
 
@@ -315,9 +318,9 @@ def test_a_bad_value_stops_the_run_at_its_batch_among_many(standard, prospects, 
     path = tmp_path / "broken.csv"
     broken.write_csv(path)
     with pytest.raises(InputError) as caught:
-        engine.run(standard, path, as_of=AS_OF)
+        local.run(standard, path, as_of=AS_OF)
     assert str(caught.value) == f"{path}: row 9501, column 'Amount': cannot read 'lots' as money"
-    with engine.run(standard, path, as_of=AS_OF, on_error="skip") as outcome:
+    with local.run(standard, path, as_of=AS_OF, on_error="skip") as outcome:
         assert outcome.rejects.get_column("row").to_list() == [9501, 11001]
         assert outcome.rows == 11_998
 
@@ -328,15 +331,15 @@ def test_many_parts_are_packed_in_groups_as_one_join_packs_them(count):
     frame = pl.DataFrame({"i": range(40)})
     # Rows 30 and beyond get no part; the others some parts of some groups.
     parts = [pl.when((pl.col("i") < 30) & (pl.col("i") % (k % 7 + 2) == k % 3)).then(pl.lit(f"r{k}")) for k in range(count)]
-    steps = engine.packed_steps(parts, "packed")
-    assert len(steps) == (1 if count <= engine.PACK_FLAT else 2 if count <= engine.PACK_FLAT * engine.PACK_GROUP else 3)
+    steps = packing.packed_steps(parts, "packed")
+    assert len(steps) == (1 if count <= packing.PACK_FLAT else 2 if count <= packing.PACK_FLAT * packing.PACK_GROUP else 3)
     got = frame
     for step in steps:
         got = got.with_columns(step)
-    want = frame.with_columns(engine.packed(parts).alias("packed"))["packed"].to_list()
+    want = frame.with_columns(packing.packed(parts).alias("packed"))["packed"].to_list()
     assert got["packed"].to_list() == want
     if count > 1:  # rows with no part and rows with several
-        assert "" in want and max(len(text.split(engine.SEP)) for text in want) > 1
+        assert "" in want and max(len(text.split(columns.SEP)) for text in want) > 1
 
 
 def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
@@ -351,7 +354,7 @@ def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
         scores:
           priority: {bands: [{name: A}]}
         """)
-    rs = rulesets.load(path)
-    out = engine.evaluate(rs, [{"id": "a", "kind": "odd"}, {"id": "b", "kind": "plain", "size": "large"}], as_of=AS_OF)
+    rs = load_ruleset(path)
+    out = local.evaluate(rs, [{"id": "a", "kind": "odd"}, {"id": "b", "kind": "plain", "size": "large"}], as_of=AS_OF)
     assert out["reasons"].to_list() == [["odd name and small"], ["plain and large"]]
     assert rs.evaluate_one({"id": "a", "kind": "odd"}, as_of=AS_OF)["reasons"] == ["odd name and small"]

@@ -11,8 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules import testing
-from salesrules.testing import Case, _same, evaluate_records, load_suite, run_tests
+from salesrules.analysis import testing
+from salesrules.analysis.testing import (
+    Case,
+    _same,
+    evaluate_records,
+    load_suite,
+    run_tests,
+)
 
 pytest_plugins = ["pytester"]
 

@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 from salesrules.errors import Loc, RulesetError
-from salesrules.yamlsource import YDict, YList, YStr, load_yaml
+from salesrules.loader.yamlsource import YDict, YList, YStr, load_yaml
 
 SRC = "r.yaml"
 

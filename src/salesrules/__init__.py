@@ -32,8 +32,12 @@ __all__ = [
 
 def __getattr__(name):
     # Loaded on first use so that `salesrules --version` stays fast.
-    if name in ("load", "Ruleset"):
-        from . import rulesets
+    if name == "load":
+        from .loader.load import load
 
-        return getattr(rulesets, name)
+        return load
+    if name == "Ruleset":
+        from .loader.ruleset import Ruleset
+
+        return Ruleset
     raise AttributeError(f"module 'salesrules' has no attribute {name!r}")

@@ -13,8 +13,8 @@ import os
 
 import pytest
 
+from .analysis.testing import has_tests, load_suite, run_suite
 from .errors import ErrorList, Loc
-from .testing import has_tests, load_suite, run_suite
 
 
 def pytest_collect_file(file_path, parent):

@@ -20,13 +20,13 @@ import time
 
 import polars as pl
 import pytest
-
 from hostile_helpers import AS_OF, run
+
 from salesrules.errors import ExpressionError
-from salesrules.expressions import MAX_TEXT_PARTS, Scope, compile_expression
-from salesrules.model import Expr
+from salesrules.language.expressions import MAX_TEXT_PARTS, Scope, compile_expression
+from salesrules.model.sections import Expr
+from salesrules.model.types import Type
 from salesrules.plugins import get_registry
-from salesrules.types import Type
 
 HEAD = """\
 salesrules: 1

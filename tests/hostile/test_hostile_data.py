@@ -13,7 +13,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from hostile_helpers import RULESET, fails, run
 
 ROWS = 100_000

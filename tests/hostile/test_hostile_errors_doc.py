@@ -16,7 +16,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hostile_helpers import ROOT, run
 
 DOC = ROOT / "docs" / "errors.md"

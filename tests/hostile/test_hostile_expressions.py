@@ -7,7 +7,6 @@ expects exit 1 and one ``error: FILE:12:COL: ...`` line, and nothing executed.
 from __future__ import annotations
 
 import pytest
-
 from hostile_helpers import fails
 
 HEAD = """\

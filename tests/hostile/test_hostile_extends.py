@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hostile_helpers import fails, run
 
 

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hostile_helpers import AS_OF, PRECIOUS, ROOT
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to see the run start")

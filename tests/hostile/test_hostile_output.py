@@ -12,9 +12,9 @@ import stat
 import threading
 
 import pytest
-
-import salesrules.outputs as outputs
 from hostile_helpers import AS_OF, PRECIOUS, fails, run
+
+import salesrules.io.outputs as outputs
 
 FORMATS = {"csv": ".csv", "json": ".json", "ndjson": ".ndjson", "parquet": ".parquet", "xlsx": ".xlsx",
            "markdown": ".md", "table": ".txt"}

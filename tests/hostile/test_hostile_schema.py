@@ -9,7 +9,6 @@ one ``error: FILE:LINE:COL: ...`` line at the offending key or value.
 from __future__ import annotations
 
 import pytest
-
 from hostile_helpers import fails
 
 H = "salesrules: 1\nname: x\nfields:\n  id: {type: string, key: true}\n  amount: money\n"

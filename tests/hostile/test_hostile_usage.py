@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hostile_helpers import AS_OF, fails
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from hostile_helpers import fails, location
 
 BILLION_LAUGHS = "salesrules: 1\nname: x\n" + "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(

@@ -20,8 +20,8 @@ from importlib.resources import files
 import polars as pl
 
 import salesrules
-from salesrules.functions import NO_LITERAL
-from salesrules.outputs import OutputContext, provenance_text, text_frame
+from salesrules.io.outputs import OutputContext, provenance_text, text_frame
+from salesrules.language.functions import NO_LITERAL
 
 __all__ = [
     "CRM_COLUMNS",

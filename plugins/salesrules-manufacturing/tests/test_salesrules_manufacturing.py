@@ -10,13 +10,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import salesrules_manufacturing as mod
 
 import salesrules
-import salesrules_manufacturing as mod
-from salesrules.functions import NO_LITERAL, Call
-from salesrules.outputs import OutputContext, format_for_path, write_output
-from salesrules.plugins import get_registry, load_plugins, plugin_list, pm, reset_registry
-from salesrules.testing import run_tests
+from salesrules.analysis.testing import run_tests
+from salesrules.io.outputs import OutputContext, format_for_path, write_output
+from salesrules.language.functions import NO_LITERAL, Call
+from salesrules.plugins import (
+    get_registry,
+    load_plugins,
+    plugin_list,
+    pm,
+    reset_registry,
+)
 
 AS_OF = dt.date(2026, 11, 22)
 HERE = Path(__file__).parent

@@ -6,14 +6,21 @@ from pathlib import Path
 import pluggy
 import polars as pl
 import pytest
+import salesrules_saas
 
 import salesrules
-import salesrules_saas
 from salesrules import hookspecs
-from salesrules.functions import NO_LITERAL, Call
-from salesrules.plugins import ENTRY_POINT_GROUP, get_registry, load_plugins, plugin_list, pm, reset_registry
-from salesrules.testing import run_tests
-from salesrules.types import DATE, INTEGER, MONEY, Type
+from salesrules.analysis.testing import run_tests
+from salesrules.language.functions import NO_LITERAL, Call
+from salesrules.model.types import DATE, INTEGER, MONEY, Type
+from salesrules.plugins import (
+    ENTRY_POINT_GROUP,
+    get_registry,
+    load_plugins,
+    plugin_list,
+    pm,
+    reset_registry,
+)
 
 AS_OF = dt.date(2026, 11, 22)
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "prospects.csv"

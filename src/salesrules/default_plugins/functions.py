@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..hookspecs import hookimpl
-from ..types import INTEGER, NUMBER, STRING, Type, unify
+from salesrules.hookspecs import hookimpl
+from salesrules.model.types import INTEGER, NUMBER, Type, unify
 
 MAX_PATTERN = 500
 

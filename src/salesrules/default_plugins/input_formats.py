@@ -27,7 +27,7 @@ import polars as pl
 
 from salesrules.errors import InputError, Loc
 from salesrules.hookspecs import hookimpl
-from salesrules.inputs import ReadOptions, first_line, temporary_path
+from salesrules.io.inputs import ReadOptions, first_line, temporary_path
 
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 8192

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, text_frame, with_provenance_columns
+from salesrules.io.outputs import OutputContext, text_frame, with_provenance_columns
 
 
 def write_csv(frame: pl.DataFrame, stream, context: OutputContext) -> None:

@@ -12,7 +12,7 @@ import json
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, json_value, provenance
+from salesrules.io.outputs import OutputContext, json_value, provenance
 
 
 def write_json(frame: pl.DataFrame, stream, context: OutputContext) -> None:

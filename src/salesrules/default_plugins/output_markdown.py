@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, provenance_text, text_frame
+from salesrules.io.outputs import OutputContext, provenance_text, text_frame
 
 
 def write_markdown(frame: pl.DataFrame, stream, context: OutputContext) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, provenance_text
+from salesrules.io.outputs import OutputContext, provenance_text
 
 METADATA_PREFIX = "salesrules."
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, provenance_text, text_frame
+from salesrules.io.outputs import OutputContext, provenance_text, text_frame
 
 
 def write_table(frame: pl.DataFrame, stream, context: OutputContext) -> None:

@@ -13,7 +13,7 @@ import polars as pl
 import xlsxwriter
 
 from salesrules.hookspecs import hookimpl
-from salesrules.outputs import OutputContext, provenance_text, text_frame
+from salesrules.io.outputs import OutputContext, provenance_text, text_frame
 
 
 def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:

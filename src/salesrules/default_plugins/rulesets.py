@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from ..hookspecs import hookimpl
+from salesrules.hookspecs import hookimpl
 
 
 @hookimpl

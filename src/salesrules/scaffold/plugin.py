@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 PYPROJECT = '''[build-system]
 requires = ["setuptools>=69"]

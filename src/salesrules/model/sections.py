@@ -1,7 +1,7 @@
 """The typed objects a loaded ruleset is made of.
 
-The loader (:mod:`salesrules.rulesets`) builds them from YAML; the compiler
-(:mod:`salesrules.engine`) turns them into one polars plan. ``loc`` fields keep the
+The loader (:mod:`salesrules.loader`) builds them from YAML; the compiler
+(:mod:`salesrules.compiler`) turns them into one polars plan. ``loc`` fields keep the
 file, line and column each item came from so every later error can point at it.
 """
 
@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Loc
+from ..errors import Loc
 
 FIELD_TYPES = ("string", "integer", "number", "money", "boolean", "date", "enum")
 

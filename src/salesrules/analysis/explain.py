@@ -1,18 +1,4 @@
-"""Score receipts: why a record has its score, line by line, and what would change it.
-
-A score is the sum of its parts, then clamped (see the ruleset format), so a receipt lists
-every part that went into the ranking score -- the tier level, the stage, every factor that
-fired and every clamp -- with its points, its reason and the values it read; the lines add up
-exactly to the score. The factors that did not fire come with the part of their condition that
-was false.
-
-Everything is read from one evaluation with ``internal=True``: the engine keeps the points of
-every part in its own column (``__tier_points:SCORE``, ``__stage_points:SCORE``,
-``__points:FACTOR``...), so the receipts of all records are a columnar long frame
-(:func:`receipt_frame`) and one record's receipt (:func:`explain`) is the same frame on one row,
-with reasons and inputs added. :func:`compact_reasons` writes the short form
-("+50 high tier; +15 presentation stage; −20 merger") as a polars expression.
-"""
+"""One record's score receipt: every part with its points, reason and inputs, and what did not fire."""
 
 from __future__ import annotations
 
@@ -21,203 +7,29 @@ import datetime as dt
 import json
 import string
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import click
 import polars as pl
 
-from .errors import InputError, Loc
-from .model import Expr
+from ..compiler.manifest import Part, _number_text, score_parts
+from ..errors import InputError, Loc
+from ..model.columns import UNKNOWN
+from ..model.sections import Expr
+from .receipts import _key_column, display, receipt_frame, signed
 
-UNKNOWN = "unknown"
-MINUS = "\u2212"  # the minus sign of receipts: −20
 _CONSTANTS = {"true", "false", "True", "False", "null", "None"}
-
-
-# ---------------------------------------------------------------- the parts of a score
-
-
-@dataclass(frozen=True)
-class Part:
-    """One source of points of a score, as columns of the internal results frame.
-
-    ``item`` identifies the part across rulesets (``tier``, ``stage``, ``classification:NAME``,
-    ``factor:NAME``, ``clamp``); ``name`` is the level, stage or factor the record got;
-    ``fired`` is true where the part is a line of the receipt.
-    """
-
-    kind: str
-    item: str
-    score: str
-    points: pl.Expr
-    name: pl.Expr
-    fired: pl.Expr
-    source: Any = None  # the Classification, Factor or Score it comes from
-
-
-def score_parts(plan, columns) -> dict[str, list[Part]]:
-    """The parts of every score, in receipt order: tier, stage, other classifications, factors, clamp."""
-    rs = plan.ruleset
-    columns = set(columns)
-    first = next(iter(rs.scores))
-    parts: dict[str, list[Part]] = {}
-    for score in rs.scores:
-        found: list[Part] = []
-        classifications = sorted(rs.classifications, key=lambda c: c.name != "tier")
-        for c in classifications:
-            column = f"__{c.name}_points:{score}"
-            if column in columns:
-                kind, item = ("tier", "tier") if c.name == "tier" else ("classification", f"classification:{c.name}")
-                found.append(Part(kind, item, score, pl.col(column), pl.col(c.name).fill_null(UNKNOWN), pl.lit(True), c))
-                if c.name == "tier":
-                    found.extend(_stage_part(score, columns))
-        if not any(p.kind == "tier" for p in found):
-            found[:0] = _stage_part(score, columns)
-        for factor in rs.factors:
-            if (factor.score or first) != score or f"__points:{factor.name}" not in columns:
-                continue
-            found.append(Part("factor", f"factor:{factor.name}", score, pl.col(f"__points:{factor.name}"),
-                              pl.lit(factor.name), pl.col(f"__factor:{factor.name}"), factor))
-            decay = f"__decay:{factor.name}"
-            if decay in columns:  # the recency decay of the factor's points is a part of its own
-                found.append(Part("decay", f"decay:{factor.name}", score, pl.col(decay), pl.lit(factor.name),
-                                  pl.col(f"__factor:{factor.name}") & (pl.col(decay).fill_null(0) != 0), factor))
-        total, raw = pl.col(f"__score:{score}"), pl.col(f"__raw:{score}")
-        # Whatever the raw sum holds beyond the known parts (none, unless the engine gained a kind
-        # of part this module does not know): shown, never hidden, so a receipt still adds up.
-        known = [p.points.cast(pl.Float64).fill_null(0) for p in found]
-        rest = raw.cast(pl.Float64) - (pl.sum_horizontal(known) if known else pl.lit(0.0))
-        found.append(Part("other", "other", score, rest, pl.lit("other"), (rest.abs() > 1e-9).fill_null(False)))
-        found.append(Part("clamp", "clamp", score, total - raw,
-                          pl.when(total < raw).then(pl.lit("max")).otherwise(pl.lit("min")),
-                          (total != raw).fill_null(False), rs.scores[score]))
-        parts[score] = found
-    return parts
-
-
-def _stage_part(score: str, columns: set) -> list[Part]:
-    column = f"__stage_points:{score}"
-    if column not in columns:
-        return []
-    return [Part("stage", "stage", score, pl.col(column), pl.col("stage").fill_null(UNKNOWN), pl.lit(True))]
-
-
-def receipt_frame(results: pl.DataFrame, plan, scores: list[str] | None = None) -> pl.DataFrame:
-    """Every receipt line of every record as a long frame, computed columnar.
-
-    Columns: ``__row``, ``key`` (as text), ``score`` (the score's name), ``line`` (its place in
-    the receipt), ``kind``, ``item``, ``name`` and ``points`` (Float64 when any part or the score
-    is fractional, else Int64). The lines of a record and score add up to ``__score:SCORE``.
-    """
-    from .engine import ROW
-
-    key = _key_column(plan)
-    parts = score_parts(plan, results.columns)
-    wanted = scores or list(parts)
-    integer = all(results.schema[f"__score:{s}"] == pl.Int64 for s in wanted) and all(
-        results.schema[c] in (pl.Int64, pl.Int32) for s in wanted for c in _point_columns(parts[s])
-    )
-    dtype = pl.Int64 if integer else pl.Float64
-    frames = []
-    for s in wanted:
-        for i, part in enumerate(parts[s]):
-            frames.append(results.lazy().filter(part.fired).select(
-                pl.col(ROW),
-                pl.col(key).cast(pl.String).alias("key"),
-                pl.lit(s).alias("score"),
-                pl.lit(i, pl.Int32).alias("line"),
-                pl.lit(part.kind).alias("kind"),
-                pl.lit(part.item).alias("item"),
-                part.name.cast(pl.String).alias("name"),
-                part.points.cast(dtype).fill_null(0).alias("points"),
-            ))
-    if not frames:
-        return pl.DataFrame(schema={ROW: pl.UInt32, "key": pl.String, "score": pl.String, "line": pl.Int32,
-                                    "kind": pl.String, "item": pl.String, "name": pl.String, "points": dtype})
-    return pl.concat(frames).sort(ROW, "score", "line").collect()
-
-
-def _point_columns(parts: list[Part]) -> list[str]:
-    return [p.points.meta.output_name() for p in parts if p.kind not in ("clamp", "other")]
-
-
-def receipts(ruleset, data, as_of=None, **options) -> pl.DataFrame:
-    """The receipt lines of every record of ``data`` (see :func:`receipt_frame`)."""
-    from .engine import evaluate_full
-
-    evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
-    return receipt_frame(evaluation.results, evaluation.plan)
-
-
-def _key_column(plan) -> str:
-    from .engine import ROW
-
-    return ROW if plan.key == "row" else plan.key
-
-
-# ---------------------------------------------------------------- compact reasons
-
-
-def compact_reasons(results: pl.DataFrame, plan) -> pl.Expr:
-    """The receipt of the ranking score in one line per record, e.g.
-    ``+50 high tier; +15 presentation stage; −20 merger; +5 clamp to min 0``.
-
-    ``results`` is (or has the columns of) an internal evaluation; the expression uses only
-    polars string operations, so it runs columnar over any number of rows. Parts worth 0 are
-    left out; a record without any is an empty string.
-    """
-    pieces = []
-    for part in score_parts(plan, results.columns)[plan.ruleset.ranking_score]:
-        label = _compact_label(part)
-        points = part.points.fill_null(0)
-        text = pl.concat_str([_signed(points), pl.lit(" "), label])
-        pieces.append(pl.when(part.fired & (points != 0)).then(text))
-    if not pieces:
-        return pl.lit("", pl.String)
-    return pl.concat_str(pieces, separator="; ", ignore_nulls=True).fill_null("")
-
-
-def _compact_label(part: Part) -> pl.Expr:
-    if part.kind == "tier":
-        return pl.concat_str([part.name, pl.lit(" tier")])
-    if part.kind == "stage":
-        return pl.concat_str([part.name, pl.lit(" stage")])
-    if part.kind == "classification":
-        return pl.concat_str([part.name, pl.lit(" " + part.source.name.replace("_", " "))])
-    if part.kind == "factor":
-        return pl.lit(part.source.name.replace("_", " "))
-    if part.kind == "decay":
-        return pl.lit(part.source.name.replace("_", " ") + " decay")
-    if part.kind == "other":
-        return pl.lit("other parts")
-    score = part.source
-    low = pl.lit(f"clamp to min {_number_text(score.min)}")
-    high = pl.lit(f"clamp to max {_number_text(score.max)}")
-    return pl.when(part.name == "max").then(high).otherwise(low)
-
-
-def _signed(points: pl.Expr) -> pl.Expr:
-    """``+10``, ``−20``, ``+2.5``: the sign, then the magnitude without needless decimals."""
-    size = points.abs()
-    whole = size.round(0) == size
-    magnitude = pl.when(whole).then(size.cast(pl.Int64).cast(pl.String)).otherwise(size.round(2).cast(pl.String))
-    sign = pl.when(points < 0).then(pl.lit(MINUS)).otherwise(pl.lit("+"))
-    return pl.concat_str([sign, magnitude])
-
-
-# ---------------------------------------------------------------- one record's receipt
 
 
 def explain(ruleset, data, key, as_of=None, **options) -> dict:
     """The receipt of the record whose key is ``key`` (the row number without a key field).
 
-    ``data`` is anything :func:`salesrules.engine.evaluate` reads. The result is a dict:
+    ``data`` is anything :func:`salesrules.runners.evaluate` reads. The result is a dict:
     ``id``, ``score``, ``band``, ``tier``, ``stage``, ``contributions`` (kind, name, points,
     reason, inputs; they add up exactly to ``score``), ``not_fired`` (name, condition,
     false_part, inputs), ``actions``, and ``bands``, ``gaps``, ``ruleset``, ``as_of``.
     """
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
     source = str(data) if isinstance(data, (str,)) or hasattr(data, "__fspath__") else "<data>"
@@ -318,7 +130,7 @@ class _Reader:
 
     def evaluate(self, source: Expr, scope_name: str = "factors"):
         """The value of ``source`` compiled in a scope of the plan, for this record."""
-        from .expressions import compile_expression
+        from ..language.expressions import compile_expression
 
         compiled = compile_expression(source, self.plan.scopes[scope_name])
         return self.row.select(compiled.expr.alias("v")).item()
@@ -470,7 +282,8 @@ def _describe_stage(name: str, values: dict, reader: _Reader) -> dict:
 
 def _input_column(row: pl.DataFrame, plan, field: str) -> str | None:
     """The ``in:`` column that fed ``field``, found as the engine matched it."""
-    from .engine import IN, match_columns
+    from ..io.preparation import match_columns
+    from ..model.columns import IN
 
     inputs = [c[len(IN):] for c in row.columns if c.startswith(IN)]
     if field not in plan.fields:
@@ -552,40 +365,6 @@ def _gaps(values: dict, plan, reader: _Reader) -> list[dict]:
             entry["inputs"] = reader.inputs(condition)
         out.append(entry)
     return out
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def display(value) -> str:
-    """A value as receipts show it: whole numbers without decimals, yes/no, ISO dates, unknown."""
-    if value is None:
-        return UNKNOWN
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return _number_text(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def _number_text(value) -> str:
-    if value is None:
-        return UNKNOWN
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{round(value, 2)}"
-    return str(value)
-
-
-def signed(value) -> str:
-    """Points with their sign: +10, −20, +0."""
-    if value is None:
-        return "+0"
-    text = _number_text(abs(value))
-    return f"{MINUS}{text}" if value < 0 else f"+{text}"
 
 
 def ruleset_label(provenance: dict) -> str:
@@ -687,12 +466,9 @@ def _label(c: dict) -> str:
 
 def to_json(receipt: dict) -> str:
     """A receipt as JSON text (ISO dates)."""
-    from .outputs import json_value
+    from ..io.outputs import json_value
 
     return json.dumps(json_value(receipt), indent=2, ensure_ascii=False) + "\n"
-
-
-# ---------------------------------------------------------------- command line
 
 
 def as_of_option(ctx, param, value):
@@ -706,7 +482,7 @@ def as_of_option(ctx, param, value):
 
 
 def load_ruleset(ref: str):
-    from .rulesets import load
+    from ..loader.load import load
 
     return load(ref)
 
@@ -723,7 +499,7 @@ def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_fo
     """The score receipt of one record: every tier, stage, factor and clamp with its points,
     reason and the values it read (they add up to the score), the factors that did not fire
     and why, the bands, gaps and actions."""
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     ruleset = load_ruleset(ruleset_ref)
     evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
@@ -736,4 +512,3 @@ __all__ = [
     "Part", "compact_reasons", "condition_parts", "explain", "explain_command", "explain_row", "find_record",
     "receipt_frame", "receipts", "referenced_names", "render_text", "score_parts",
 ]
-

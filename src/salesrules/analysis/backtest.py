@@ -17,9 +17,10 @@ from typing import Any
 import click
 import polars as pl
 
+from ..errors import InputError, Loc, UsageError, did_you_mean
+from ..model.columns import UNKNOWN
 from .diff import field_candidates, field_column
-from .errors import InputError, Loc, UsageError, did_you_mean
-from .explain import UNKNOWN, _input_column, as_of_option, load_ruleset, ruleset_label
+from .explain import _input_column, as_of_option, load_ruleset, ruleset_label
 
 ROW = "__row"
 DIGITS = 4
@@ -188,7 +189,7 @@ def _round(value):
 
 def backtest(ruleset, data, *, outcome: str, won, lost, as_of=None, stage_field: str | None = None, **options) -> dict:
     """Evaluate ``data`` and backtest the ruleset on its closed deals (see the module docs)."""
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     evaluation = evaluate_full(ruleset, data, as_of=as_of, internal=True, **options)
     return backtest_evaluation(evaluation, outcome, won, lost, stage_field, str(data) if isinstance(data, str) else "<data>")
@@ -270,13 +271,13 @@ def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as
     """Backtest a ruleset on the closed deals in FILE: win rate per band and tier, lift of the top
     band, AUC of the score for won against lost deals, and (with --stage-field) the stage
     probabilities against the observed win rates."""
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     ruleset = load_ruleset(ruleset_ref)
     evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
     result = backtest_evaluation(evaluation, outcome, won, lost, stage_field, file)
     if fmt == "json":
-        from .outputs import json_value
+        from ..io.outputs import json_value
 
         click.echo(json.dumps(json_value(result), indent=2, ensure_ascii=False))
     else:

@@ -19,10 +19,21 @@ from typing import Any
 
 import polars as pl
 
-from .errors import ExpressionError, Loc, did_you_mean
+from ..errors import ExpressionError, Loc, did_you_mean
+from ..model.sections import Expr
+from ..model.types import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    NULL,
+    NUMBER,
+    STRING,
+    Type,
+    accepts,
+    polars_dtype,
+    unify,
+)
 from .functions import NO_LITERAL, Call
-from .model import Expr
-from .types import BOOLEAN, DATE, INTEGER, NULL, NUMBER, STRING, Type, accepts, polars_dtype, unify
 
 MAX_LENGTH = 4000
 MAX_NODES = 1000
@@ -500,7 +511,7 @@ class _Compiler:
         except ValueError as exc:
             raise self.error(node, str(exc)) from None
         except Exception as exc:  # a plugin's bug is reported by the plugin's name, not a traceback
-            from .errors import PluginError
+            from ..errors import PluginError
 
             located = self.error(node, "")
             raise PluginError(

@@ -18,8 +18,11 @@ from typing import Any
 import click
 import polars as pl
 
-from .errors import UsageError, did_you_mean
-from .explain import MINUS, UNKNOWN, as_of_option, display, load_ruleset, receipt_frame, ruleset_label, signed
+from ..compiler.manifest import MINUS
+from ..errors import UsageError, did_you_mean
+from ..model.columns import UNKNOWN
+from .explain import as_of_option, load_ruleset, ruleset_label
+from .receipts import display, receipt_frame, signed
 
 ROW = "__row"
 NONE = "(none)"
@@ -38,7 +41,7 @@ def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] 
 
     Returns the expression and a description ("field 'owner'", "input column 'Deal Stage'").
     """
-    from .engine import IN
+    from ..model.columns import IN
 
     fields = plan.fields
     if name in fields and name in results.columns:
@@ -56,7 +59,7 @@ def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] 
 
 def field_candidates(results: pl.DataFrame, plan) -> list[str]:
     """Names :func:`field_column` knows, for did-you-mean hints."""
-    from .engine import IN
+    from ..model.columns import IN
 
     names = [n for n in plan.fields if n in results.columns]
     names += [c[len(IN):] for c in results.columns if c.startswith(IN)]
@@ -84,7 +87,7 @@ def compare_frame(old, new, by: str | None = None, *, required: bool = False) ->
     no such field), old and new tier, stage, band and score, ``score_change`` and a ``changed_*``
     flag for each (plus ``changed``).
 
-    ``old`` and ``new`` are internal evaluations (:func:`salesrules.engine.evaluate_full` with
+    ``old`` and ``new`` are internal evaluations (:func:`salesrules.runners.evaluate_full` with
     ``internal=True``) of the same records.
     """
     return _compare(old, new, by, required)[0]
@@ -237,7 +240,7 @@ def _line(line: dict) -> dict:
 
 def diff(old_ruleset, new_ruleset, data, *, as_of=None, by: str | None = "owner", top: int = 10, **options) -> dict:
     """Evaluate ``data`` with both rulesets and compare them (see :func:`diff_evaluations`)."""
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     old = evaluate_full(old_ruleset, data, as_of=as_of, internal=True, **options)
     new = evaluate_full(new_ruleset, data, as_of=as_of, internal=True, **options)
@@ -361,7 +364,7 @@ def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_fo
     """Compare two rulesets on the records in FILE: how many records change tier, stage, band and
     score, the band transitions, the biggest movers with the difference of their receipts, and
     the impact per owner (--by)."""
-    from .engine import evaluate_full
+    from ..runners.local import evaluate_full
 
     if len(rulesets) != 2:
         raise UsageError(f"diff needs two rulesets, -r OLD -r NEW; got {len(rulesets)}")
@@ -379,12 +382,12 @@ def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_fo
     if output in (None, "-"):
         click.echo(text, nl=False)
     else:
-        from .outputs import atomic_write_text
+        from ..io.outputs import atomic_write_text
 
         atomic_write_text(output, text, inputs=[file, *rulesets])
 
 
 def _json_ready(value):
-    from .outputs import json_value
+    from ..io.outputs import json_value
 
     return json_value(value)

@@ -20,7 +20,7 @@ import yaml.reader
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .errors import Loc, RulesetError
+from ..errors import Loc, RulesetError
 
 MAX_NODES = 200_000
 MAX_BYTES = 10_000_000

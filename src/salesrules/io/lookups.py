@@ -3,9 +3,9 @@
 A ruleset's ``lookups`` name files (accounts, products, teams...) with a key column, the
 prospect field joined on it and the fields taken from them. Each lookup file is read with
 :func:`salesrules.inputs.read_table`, its values coerced to the declared types with
-:mod:`salesrules.coerce` (a bad value is an error naming the file, row, column and value;
+:mod:`salesrules.io.coerce` (a bad value is an error naming the file, row, column and value;
 so is a key on two rows), and joined lazily onto the prospect frame as ``__lookup:NAME``
-columns. :func:`salesrules.engine.prepare` then takes each looked-up value where the input
+columns. :func:`salesrules.io.preparation.prepare` then takes each looked-up value where the input
 has none of its own, so a looked-up field can also fill a declared field's gaps.
 
 Keys match exactly after trimming; ``values`` maps a key of the file to the other
@@ -18,11 +18,10 @@ from dataclasses import replace
 
 import polars as pl
 
+from ..errors import InputError, Loc, RulesetError, did_you_mean
+from ..model.columns import LOOKUP
+from ..model.sections import FieldSpec, Lookup
 from . import coerce
-from .errors import InputError, Loc, RulesetError, did_you_mean
-from .model import FieldSpec, Lookup
-
-LOOKUP = "__lookup:"
 
 
 def looked_up_fields(ruleset, fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
@@ -69,7 +68,7 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
     instead of read: it could match nothing, and a ruleset test may then give the looked-up
     fields themselves.
     """
-    from .engine import match_columns
+    from .preparation import match_columns
 
     lookups = plan.ruleset.lookups
     if not lookups:
@@ -101,8 +100,9 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
 
 def read_lookup(lookup: Lookup, currencies=None) -> pl.DataFrame:
     """The lookup file as a frame of its trimmed ``__key`` and the typed ``__lookup:NAME`` columns."""
-    from .engine import IN, ROW, bad_value_error, match_columns
+    from ..model.columns import IN, ROW
     from .inputs import read_table
+    from .preparation import bad_value_error, match_columns
 
     path = lookup.path
     try:

@@ -16,8 +16,8 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import ErrorList, PluginError, SalesrulesError, UsageError
+from .. import __version__
+from ..errors import ErrorList, PluginError, SalesrulesError, UsageError
 
 # polars reads CSV in chunks whose size it takes from this variable, once per process; its
 # default holds several hundred megabytes in flight, smaller chunks read as fast.
@@ -285,7 +285,7 @@ def _as_of(ctx, param, value):
 
 def _plugins_dir(ctx, param, value):
     if value:
-        from .plugins import load_plugins
+        from ..plugins import load_plugins
 
         load_plugins(value)
     return value
@@ -306,7 +306,7 @@ def cli():
 
 
 def _load(ref: str, as_of: dt.date | None = None):
-    from .rulesets import load
+    from ..loader.load import load
 
     return load(ref, as_of)
 
@@ -336,12 +336,17 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     """
     import os
 
-    from .engine import run
-    from .errors import Loc
-    from .inputs import STDIN, STDIN_NAME
-    from .outputs import OutputContext, check_output_path, format_for_path, write_output
-    from .plugins import get_registry
-    from .progress import Progress, enabled_for
+    from ..errors import Loc
+    from ..io.inputs import STDIN, STDIN_NAME
+    from ..io.outputs import (
+        OutputContext,
+        check_output_path,
+        format_for_path,
+        write_output,
+    )
+    from ..io.progress import Progress, enabled_for
+    from ..plugins import get_registry
+    from ..runners.local import run
 
     ruleset = _load(ruleset_ref, as_of)
     terminal = output in (None, "-") and sys.stdout.isatty()
@@ -392,11 +397,11 @@ def _same_path(a: str, b: str) -> bool:
 
 
 def _check_format(fmt: str) -> None:
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     formats = get_registry().output_formats
     if fmt not in formats:
-        from .errors import did_you_mean
+        from ..errors import did_you_mean
 
         raise UsageError(f"unknown output format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
 
@@ -405,7 +410,7 @@ def _check_format(fmt: str) -> None:
 @click.argument("rulesets", nargs=-1, required=True)
 def validate(rulesets):
     """Check RULESETS (files or builtin:NAME): schema, extends, names and expression types."""
-    from .errors import InputError
+    from ..errors import InputError
 
     failed = False
     worst = 0
@@ -427,7 +432,7 @@ def validate(rulesets):
 @cli.command()
 def schema():
     """Print the JSON Schema of the ruleset format."""
-    from .rulesets import _schema_text
+    from ..loader.schema import _schema_text
 
     click.echo(_schema_text(), nl=False)
 
@@ -439,15 +444,15 @@ def schema():
 @click.option("--encoding", help="Text encoding of a CSV input (default utf-8).")
 def init(file, output, name, encoding):
     """Write a starter ruleset for FILE, with field types inferred from its data."""
-    from .init import starter_ruleset
-    from .inputs import ReadOptions, read_table
+    from ..io.inputs import ReadOptions, read_table
+    from ..scaffold.ruleset import starter_ruleset
 
     frame = read_table(file, ReadOptions(encoding=encoding or "utf-8"))
     text = starter_ruleset(frame, name or _stem(file), file)
     if output in (None, "-"):
         click.echo(text, nl=False)
         return
-    from .outputs import atomic_write_text
+    from ..io.outputs import atomic_write_text
 
     atomic_write_text(output, text, inputs=[file])
     click.echo(f"wrote {output}", err=True)
@@ -465,7 +470,7 @@ def _stem(path: str) -> str:
 @click.option("--hook", help="Only plugins that implement this hook.")
 def plugins(show_all, hook):
     """List the installed plugins as JSON: name, version and hooks."""
-    from .plugins import plugin_list
+    from ..plugins import plugin_list
 
     click.echo(json.dumps(plugin_list(show_all, hook), indent=2))
 
@@ -477,7 +482,7 @@ def new_plugin(name, directory):
     """Create salesrules-NAME, a working plugin package with a function, a signal, a ruleset and tests."""
     from pathlib import Path
 
-    from .plugin_template import new_plugin as create
+    from ..scaffold.plugin import new_plugin as create
 
     root = create(name, Path(directory))
     click.echo(f"created {root}; next: pip install -e {root} && pytest {root}")
@@ -494,12 +499,12 @@ _STARTUP_ERROR: SalesrulesError | None = None
 
 def _register_commands():
     global _STARTUP_ERROR
-    from .backtest import backtest_command
-    from .diff import diff_command
-    from .explain import explain_command
-    from .lint import lint_command
-    from .plugins import load_plugins, pm
-    from .testing import test_command
+    from ..analysis.backtest import backtest_command
+    from ..analysis.diff import diff_command
+    from ..analysis.explain import explain_command
+    from ..analysis.lint import lint_command
+    from ..analysis.testing import test_command
+    from ..plugins import load_plugins, pm
 
     for command in (test_command, lint_command, explain_command, diff_command, backtest_command):
         cli.add_command(command)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import click
 
-from .errors import ErrorList, Loc, SalesrulesError
-from .model import Expr
+from ..errors import ErrorList, Loc, SalesrulesError
+from ..model.sections import Expr
 
 __all__ = ["LintWarning", "Warning", "lint", "lint_command"]
 
@@ -309,7 +309,7 @@ class _Analyzer:
             for arg in node.args:
                 if not (isinstance(arg, ast.Name) or _literal(arg) is not _NO):
                     return None
-            from .types import named
+            from ..model.types import named
 
             return ast.unparse(node), named(returns)
         return None
@@ -533,8 +533,9 @@ def _names(names) -> str:
 
 def _types(ruleset) -> dict:
     """The type of every name the rules can use: fields, signals, stage, classifications, scores."""
-    from .engine import compile_ruleset, effective_fields, field_type
-    from .types import Type
+    from ..compiler.fields import effective_fields, field_type
+    from ..compiler.plan import compile_ruleset
+    from ..model.types import Type
 
     try:
         scope = compile_ruleset(ruleset).scopes.get("actions")
@@ -550,7 +551,7 @@ def _types(ruleset) -> dict:
 
 def _functions() -> dict:
     try:
-        from .plugins import get_registry
+        from ..plugins import get_registry
 
         return get_registry().functions
     except Exception:  # noqa: BLE001 - without plugins, calls are simply not analysed
@@ -742,7 +743,7 @@ class _Linter:
             except ValueError:
                 continue
         try:
-            from .plugins import get_registry
+            from ..plugins import get_registry
 
             for signal in get_registry().signals.values():
                 if signal.name in used and signal.name not in rs.fields:
@@ -784,7 +785,7 @@ def lint_command(rulesets, strict, fmt):
     One line per warning (file:line:col: warning: message (code)) and a summary; exits 0 with
     warnings, 1 with --strict and any warning, 1 or 2 when a ruleset cannot be loaded.
     """
-    from .rulesets import load
+    from ..loader.load import load
 
     found: list[LintWarning] = []
     errors: list[str] = []

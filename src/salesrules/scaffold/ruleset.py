@@ -8,9 +8,9 @@ import re
 
 import polars as pl
 
-from . import coerce
-from .engine import RESERVED
-from .model import FieldSpec
+from ..io import coerce
+from ..model.columns import RESERVED
+from ..model.sections import FieldSpec
 
 SAMPLE_ROWS = 10_000
 MAX_ENUM_VALUES = 12

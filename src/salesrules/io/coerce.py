@@ -62,7 +62,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from .model import FieldSpec
+from ..model.sections import FieldSpec
 
 _DTYPES: dict[str, pl.DataType] = {
     "string": pl.String(),

@@ -1,0 +1,225 @@
+"""Input preparation: input columns matched to fields, typed, converted and checked.
+
+A bad value flags its row; :func:`bad_value_error` names the row, the column and the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..errors import InputError, Loc, did_you_mean
+from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, _normal
+from ..model.sections import FieldSpec
+from . import coerce
+
+
+def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str) -> dict[str, str | None]:
+    """Which input column feeds each field: its name or an alias, exactly, else ignoring case and separators."""
+    normal: dict[str, list[str]] = {}
+    for column in columns:
+        normal.setdefault(_normal(column), []).append(column)
+    mapping = {}
+    for name, spec in fields.items():
+        candidates = (name, *spec.aliases)
+        found = next((c for c in candidates if c in columns), None)
+        if found is None:
+            matches = sorted({col for c in candidates for col in normal.get(_normal(c), [])})
+            if len(matches) > 1:
+                raise InputError(f"columns {matches} all match field {name!r}; rename one or set aliases", Loc(source))
+            found = matches[0] if matches else None
+        mapping[name] = found
+    used: dict[str, str] = {}
+    for name, column in mapping.items():
+        if column is None:
+            continue
+        if column in used:
+            raise InputError(f"column {column!r} matches both field {used[column]!r} and field {name!r}", Loc(source))
+        used[column] = name
+    for name, spec in fields.items():
+        if spec.required and mapping[name] is None:
+            looked = ", ".join(repr(c) for c in (name, *spec.aliases))
+            raise InputError(f"missing column for required field {name!r} (looked for {looked})", Loc(source))
+    return mapping
+
+
+@dataclass
+class Prepared:
+    """Input columns renamed ``in:NAME``, the typed fields, the row number and the bad-row flag."""
+
+    frame: pl.LazyFrame
+    mapping: dict[str, str | None]
+    input_columns: list[str]
+    flags: dict[str, pl.Expr]
+
+
+def prepare(fields: dict[str, FieldSpec], frame: pl.LazyFrame, source: str, *, strict_columns: bool = False) -> Prepared:
+    """Typed field columns from an input frame, with a ``__bad`` flag on rows whose values do not convert.
+
+    Money is converted to the base currency; a field with a looked-up value (a ``__lookup:``
+    column the lookup step added) takes it where the input has none; then defaults fill nulls.
+    """
+    return preparation(fields, frame.collect_schema(), source, strict_columns=strict_columns).apply(frame)
+
+
+@dataclass
+class Preparation:
+    """How to type the columns of one input schema (see :func:`prepare`); it can be applied
+    to every frame of that schema, such as the batches of a big input."""
+
+    numbered: bool
+    selection: list[pl.Expr]
+    stages: list[list[pl.Expr]]
+    mapping: dict[str, str | None]
+    input_columns: list[str]
+    flags: dict[str, pl.Expr]
+
+    def apply(self, frame: pl.LazyFrame) -> Prepared:
+        """The typed columns of ``frame``."""
+        # Number the rows before selecting: a select of no columns (an empty record) has no rows.
+        frame = (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
+        for stage in self.stages:
+            frame = frame.with_columns(stage)
+        return Prepared(frame, self.mapping, self.input_columns, self.flags)
+
+
+def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False, lookups: bool = True) -> Preparation:
+    """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`."""
+    numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
+    looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
+    read_before = [c for c in schema.names() if c.startswith(READ)]
+    columns = [c for c in schema.names() if not c.startswith((LOOKUP, READ)) and c != ROW]
+    mapping = match_columns(fields, columns, source)
+    if strict_columns:
+        known = {c for c in mapping.values() if c is not None}
+        for column in columns:
+            if column not in known:
+                raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
+    selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up + read_before]]
+
+    def read(name: str) -> pl.Expr:
+        spec, column = fields[name], mapping[name]
+        if column is None:
+            return pl.lit(None, coerce.polars_dtype(spec))
+        return coerce.coerce_expr(pl.col(IN + column), spec, schema[column], lookups=lookups)
+
+    # Each field is read once, into a column of its own, so that its flag and its value
+    # share the reading whatever the query optimizer does.
+    values = [read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None and READ + name not in schema]
+    typed, flags = [], {}
+    for name, spec in fields.items():
+        column = mapping[name]
+        if column is None:
+            value = read(name)
+        elif READ + name in schema:
+            value = pl.col(READ + name)  # typed in Python: every value was read
+        else:
+            value = pl.col(VALUE + name)
+            flag = _unread(pl.col(IN + column), value, schema[column], spec)
+            if flag is not None:
+                flags[name] = flag
+        if spec.rates is not None and spec.type == "money":
+            rate = _rate(spec, fields, read)
+            # Converted amounts are rounded to cents; amounts in the base currency stay as they are.
+            value = pl.when(rate == 1).then(value).otherwise((value * rate).round(2, mode="half_away_from_zero"))
+        elif spec.rates is not None:
+            # A field holding currency codes: a code without a rate is a bad value.
+            flags[name] = flags.get(name, pl.lit(False)) | (_code(value).is_in([c for c, _ in spec.rates]).not_() & value.is_not_null())
+        if LOOKUP + name in looked_up:
+            value = pl.coalesce(value, pl.col(LOOKUP + name))
+        if spec.default is not None:
+            value = value.fill_null(pl.lit(spec.default).cast(coerce.polars_dtype(spec), strict=False))
+        if spec.required:
+            flags[name] = flags.get(name, pl.lit(False)) | value.is_null()
+        typed.append(value.alias(name))
+    bad = pl.any_horizontal(list(flags.values())).alias(BAD) if flags else pl.lit(False).alias(BAD)
+    stages = [stage for stage in (values, typed, [bad]) if stage]
+    return Preparation(numbered, selection, stages, mapping, columns, flags)
+
+
+def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec) -> pl.Expr | None:
+    """True where ``source`` holds a value (not null, not blank) that did not convert; None
+    when that cannot happen (text read as text is null only when it is blank)."""
+    if dtype == pl.String and spec.type == "string":
+        return None
+    missed = value.is_null() & source.is_not_null()
+    if dtype != pl.String:
+        return missed
+    # Blank text reads as null and is no bad value. Trimming every value costs more than
+    # the rest of the check, so it runs only when some row of the batch needs it.
+    return pl.when(missed.any()).then(missed & (source.str.strip_chars() != "")).otherwise(pl.lit(False))
+
+
+def _code(value: pl.Expr) -> pl.Expr:
+    """A currency code as compared: trimmed, upper case."""
+    return value.cast(pl.String).str.strip_chars().str.to_uppercase()
+
+
+def _rate(spec: FieldSpec, fields: dict[str, FieldSpec], read) -> pl.Expr:
+    """Units of the base currency per unit of a money field's value, per record.
+
+    The record's code in ``currency_field``, else the field's fixed ``currency``, else the
+    base currency; an unknown code gives null (the code field flags the row).
+    """
+    codes = [c for c, _ in spec.rates]
+    rates = [r for _, r in spec.rates]
+    fallback = pl.lit(dict(spec.rates)[spec.currency] if spec.currency else 1.0, pl.Float64)
+    if spec.currency_field is None:
+        return fallback
+    holder = fields[spec.currency_field]
+    code = read(holder.name)
+    if holder.default is not None:
+        code = code.fill_null(pl.lit(holder.default).cast(pl.String, strict=False))
+    code = _code(code)
+    return pl.when(code.is_null()).then(fallback).otherwise(code.replace_strict(codes, rates, default=None, return_dtype=pl.Float64))
+
+
+def describe_bad_rows(prepared: Prepared, fields: dict[str, FieldSpec], source: str, rows: pl.DataFrame | None = None, limit: int = 1) -> list[InputError]:
+    """One error per bad row (the first ``limit`` of them), naming the row, column and value."""
+    flagged = prepared.frame.filter(pl.col(BAD)).head(limit)
+    checks = [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
+    found = flagged.with_columns(checks).collect()
+    errors = []
+    for row in found.iter_rows(named=True):
+        for name in prepared.flags:
+            if row[f"__flag:{name}"]:
+                errors.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source))
+                break
+    return errors
+
+
+def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, source: str) -> InputError:
+    """The error for one value that does not convert, or a required value that is missing."""
+    where = f"row {row[ROW]}, column {column or name!r}"
+    value = row.get(IN + column) if column else None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return InputError(f"{where}: a value is required for field {name!r}", Loc(source))
+    codes = [c for c, _ in spec.rates or ()]
+    if spec.type != "money" and codes and str(value).strip().upper() not in codes:
+        return InputError(
+            f"{where}: unknown currency {str(value).strip()!r} (known: {', '.join(codes)}){did_you_mean(str(value).strip().upper(), codes)}",
+            Loc(source),
+        )
+    hint = ""
+    if spec.type == "enum":
+        spellings = [v for canon, alts in (spec.values or {}).items() for v in (canon, *alts)]
+        hint = did_you_mean(str(value).strip(), spellings)
+    return InputError(f"{where}: cannot read {str(value)!r} as {coerce.describe_type(spec)}{hint}", Loc(source))
+
+
+def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFrame:
+    checks = [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
+    # The flags read the input columns, which ``bad`` still holds under their in: names.
+    flagged = bad.with_columns(checks)
+    reasons = []
+    for row in flagged.iter_rows(named=True):
+        for name in prepared.flags:
+            if row[f"__flag:{name}"]:
+                reasons.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source).message)
+                break
+    return flagged.select(
+        pl.col(ROW).alias("row"),
+        pl.Series("reason", reasons, dtype=pl.String),
+        *[pl.col(IN + c).alias(c) for c in prepared.input_columns],
+    )

@@ -1,0 +1,82 @@
+"""The loaded ruleset and its Python API: compile, evaluate, evaluate_one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..model.sections import (
+    Action,
+    Classification,
+    Currencies,
+    Factor,
+    FieldSpec,
+    Grade,
+    Lookup,
+    Score,
+    Stage,
+    TestCase,
+)
+
+TIER = "tier"
+
+
+
+
+@dataclass
+class Ruleset:
+    """A loaded, merged ruleset. Evaluate it with :meth:`evaluate` or :meth:`evaluate_one`."""
+
+    name: str
+    version: str
+    description: str
+    path: str
+    as_of: dt.date | None
+    fields: dict[str, FieldSpec]
+    classifications: list[Classification]
+    stages: list[Stage]
+    factors: list[Factor]
+    scores: dict[str, Score]
+    ranking_score: str
+    actions: list[Action]
+    tests: list[TestCase]
+    requires: list[str]
+    hash: str
+    locs: dict = field(default_factory=dict, repr=False)
+    grades: list[Grade] = field(default_factory=list)
+    lookups: list[Lookup] = field(default_factory=list)
+    currencies: Currencies | None = None
+    stage_entered: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The key field's name, or None when the ruleset declares none."""
+        return next((f.name for f in self.fields.values() if f.key), None)
+
+    @property
+    def tiers(self) -> Classification | None:
+        """The value tiers, the built-in classification named ``tier``."""
+        return next((c for c in self.classifications if c.name == TIER), None)
+
+    def compile(self, as_of: dt.date | None = None):
+        """The compiled plan of this ruleset for an as-of date (default: the ruleset's, else today)."""
+        from ..compiler.plan import compile_ruleset
+
+        return compile_ruleset(self, as_of)
+
+    def evaluate(self, data, *, as_of: dt.date | None = None, **options):
+        """Evaluate records (a path, a polars or pandas frame, or a list of dicts) into a polars DataFrame."""
+        from ..runners.local import evaluate
+
+        return evaluate(self, data, as_of=as_of, **options)
+
+    def evaluate_one(self, record: dict, *, as_of: dt.date | None = None) -> dict:
+        """Evaluate one record (a dict) with the same plan; values depending on other records stay empty."""
+        from ..runners.one import evaluate_one
+
+        return evaluate_one(self, record, as_of=as_of)
+
+    @property
+    def provenance_date(self) -> dt.date:
+        """The as-of date used when none is given."""
+        return self.as_of or dt.date.today()

@@ -1,0 +1,344 @@
+"""The local runner: records read, typed and evaluated in batches on worker threads, the
+results kept in memory up to a size and spilled to temporary Arrow files beyond it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..compiler.plan import Plan, compile_ruleset
+from ..errors import UsageError
+from ..io.lookups import join_lookups
+from ..io.preparation import Prepared, _rejects, describe_bad_rows
+from ..io.sources import _known_rows, _read_error, to_lazy
+from ..model.columns import BAD, ROW
+from .common import (
+    Evaluation,
+    _check_modes,
+    _deduplicate,
+    _kept_by_key,
+    _result_columns,
+    finish,
+    rank_values,
+)
+
+
+def evaluate_full(
+    ruleset,
+    data,
+    *,
+    as_of: dt.date | None = None,
+    on_error: str = "error",
+    on_duplicate: str = "error",
+    with_input: bool = False,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    internal: bool = False,
+    explain: bool = False,
+) -> Evaluation:
+    """Evaluate ``data`` and return the results with the rejected rows (see :func:`evaluate`).
+
+    With ``internal`` the results keep every column the plan computed (the parts of each
+    score, the fired factors...), for the tools that explain and compare evaluations.
+    """
+    options = dict(as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
+    if internal:
+        return _evaluate_internal(ruleset, data, **options)
+    with run(ruleset, data, with_input=with_input, explain=explain, spill="never", **options) as outcome:
+        return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
+
+
+def _evaluate_internal(ruleset, data, *, as_of, on_error, on_duplicate, encoding, input_format) -> Evaluation:
+    _check_modes(on_error, on_duplicate)
+    plan = compile_ruleset(ruleset, as_of)
+    frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
+    prepared = plan.prepare(join_lookups(plan, frame, source), source)
+    try:
+        collected = plan.apply(prepared.frame).collect(engine="streaming")
+    except pl.exceptions.PolarsError as exc:
+        raise _read_error(exc, data, source, encoding, input_format) from None
+    rejects = None
+    if collected.height and collected[BAD].any():
+        if on_error == "error":
+            raise describe_bad_rows(prepared, plan.fields, source)[0]
+        rejects = _rejects(collected.filter(pl.col(BAD)), prepared, plan.fields, source)
+        collected = collected.filter(~pl.col(BAD))
+    collected = _deduplicate(collected, plan.key, on_duplicate, source)
+    return Evaluation(finish(plan, collected), rejects, plan)
+
+
+# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
+SPILL_BYTES = 64 << 20
+
+
+# Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
+BATCH_ROWS = 100_000
+
+
+WORKERS = 2
+
+
+SPILL_MODES = ("auto", "always", "never")
+
+
+class _Store:
+    """The per-record results, batch by batch: in memory up to a size, then in temporary Arrow IPC files."""
+
+    def __init__(self, mode: str, schema: pl.Schema):
+        self.limit = {"never": None, "always": 0, "auto": SPILL_BYTES}[mode]
+        self.schema = schema
+        self.batches: list[pl.DataFrame] = []
+        self.size = 0
+        self.files: list[str] = []
+        self.rows: list[int] = []
+        self.count = 0
+        self.directory: str | None = None
+        self.started = False  # whether a temporary directory was asked for
+
+    def add(self, batch: pl.DataFrame) -> None:
+        self.count += batch.height
+        self.batches.append(batch)
+        self.size += batch.estimated_size()
+        if self.limit is not None and self.size > self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        import tempfile
+
+        if not self.batches:
+            return
+        if self.directory is None:
+            self.started = True
+            self.directory = tempfile.mkdtemp(prefix=_spill_prefix())
+        path = str(Path(self.directory) / f"{len(self.files):06d}.arrow")
+        frame = pl.concat(self.batches, how="vertical")
+        frame.write_ipc(path, compression="lz4")
+        self.files.append(path)
+        self.rows.append(frame.height)
+        self.batches, self.size = [], 0
+
+    def frame(self) -> pl.LazyFrame:
+        """All the batches added, in order."""
+        if self.files:
+            self._spill()
+            return pl.scan_ipc(self.files)
+        return self._kept().lazy()
+
+    def _kept(self) -> pl.DataFrame:
+        """The batches kept in memory as one frame (joined once)."""
+        if len(self.batches) != 1:
+            self.batches = [pl.concat(self.batches, how="vertical") if self.batches else pl.DataFrame(schema=self.schema)]
+        return self.batches[0]
+
+    def beside(self, side: pl.DataFrame) -> pl.LazyFrame:
+        """All the batches with the columns of ``side`` (one row per row) added.
+
+        Spilled results are joined to ``side`` file by file, so that writing them reads one
+        file at a time.
+        """
+        if not self.files:
+            return pl.concat([self._kept(), side], how="horizontal").lazy()
+        self._spill()  # the batches added since the last file
+        pieces, offset = [], 0
+        for path, rows in zip(self.files, self.rows):
+            pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
+            offset += rows
+        return pl.concat(pieces, how="vertical")
+
+    @property
+    def spilled(self) -> bool:
+        """Whether some of the results went to temporary files."""
+        return bool(self.files)
+
+    def close(self) -> None:
+        """Remove the temporary files (also when interrupted again meanwhile)."""
+        import shutil
+        import tempfile
+
+        self.batches = []
+        while self.started:
+            try:
+                # By name too: an interruption inside mkdtemp leaves a directory whose name
+                # was never returned.
+                parent = tempfile.gettempdir()
+                for name in os.listdir(parent):
+                    if name.startswith(_spill_prefix()):
+                        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+                self.directory, self.started = None, False
+            except KeyboardInterrupt:
+                continue
+            except OSError:
+                self.directory, self.started = None, False
+
+
+def _spill_prefix() -> str:
+    """The name prefix of this process's temporary directories of spilled results."""
+    return f"salesrules-{os.getpid()}-"
+
+
+@dataclass
+class Outcome:
+    """A finished evaluation whose results are ready to be written: use it as a context manager
+    (the results may live in temporary files until it closes)."""
+
+    plan: Plan
+    results: pl.LazyFrame
+    rejects: pl.DataFrame | None
+    rows: int
+    store: _Store
+
+    def __enter__(self) -> "Outcome":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the temporary files holding the results."""
+        self.store.close()
+
+
+def spill_mode(value: str | None = None) -> str:
+    """The spill mode: ``value``, else the SALESRULES_SPILL environment variable, else auto."""
+    mode = (value or os.environ.get("SALESRULES_SPILL") or "auto").strip().lower()
+    if mode not in SPILL_MODES:
+        raise UsageError(f"SALESRULES_SPILL must be one of {', '.join(SPILL_MODES)}, not {mode!r}")
+    return mode
+
+
+def run(
+    ruleset,
+    data,
+    *,
+    as_of: dt.date | None = None,
+    on_error: str = "error",
+    on_duplicate: str = "error",
+    with_input: bool = False,
+    encoding: str | None = None,
+    input_format: str | None = None,
+    explain: bool = False,
+    lists_as_text: str | None = None,
+    spill: str | None = None,
+    progress=None,
+) -> Outcome:
+    """Evaluate ``data`` batch by batch and return an :class:`Outcome` to write from.
+
+    The records are read, typed and evaluated :data:`BATCH_ROWS` at a time; a value that cannot be read stops
+    the run at the batch holding it (or, with ``on_error='skip'``, its row is set aside).
+    The results stay in memory up to :data:`SPILL_BYTES` and go to temporary files beyond
+    (``spill``: auto, always or never; default from SALESRULES_SPILL), so memory stays
+    bounded however many records there are. A second, narrow pass over the key, score and
+    stage columns finds duplicate keys and ranks the open deals. With ``lists_as_text`` the
+    reasons, gaps and actions are display text joined by that separator, as
+    :func:`salesrules.outputs.text_frame` renders them, instead of lists.
+    """
+    from ..io.progress import NULL
+
+    progress = progress or NULL
+    _check_modes(on_error, on_duplicate)
+    plan = compile_ruleset(ruleset, as_of)
+    frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
+    frame = join_lookups(plan, frame, source).with_row_index(ROW, offset=1)
+    whole = plan.prepare(frame, source)  # checks the columns before any row is read
+    input_columns = whole.input_columns if with_input else []
+    output = _result_columns(plan, lists_as_text, explain, input_columns)
+    columns = [e for name, e in output if name != "rank"]
+
+    def evaluated(prepared: Prepared) -> pl.LazyFrame:
+        lazy = plan.apply(prepared.frame)
+        if explain:
+            from types import SimpleNamespace
+
+            from ..compiler.manifest import compact_reasons
+
+            parts = SimpleNamespace(columns=lazy.collect_schema().names())
+            lazy = lazy.with_columns(compact_reasons(parts, plan).alias("__explain"))
+        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col("__closed"), *columns)
+
+    store = _Store(spill_mode(spill), evaluated(whole).collect_schema())
+    try:
+        progress.phase("Evaluating", total=_known_rows(data, frame, input_format))
+        seen: dict[str, Any] = {"failure": None, "rejects": []}
+        # Batches are evaluated on worker threads (polars releases the GIL), a few at a
+        # time, and settled in their order.
+        workers = max(1, min(WORKERS, pl.thread_pool_size()))
+        pending: deque = deque()
+
+        def settle(prepared: Prepared, future) -> bool:
+            """Keep one evaluated batch; true when the run must stop at it."""
+            results = future.result()
+            if results.height and results[BAD].any():
+                if on_error == "error":
+                    seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
+                    return True
+                rejected = prepared.frame.filter(pl.col(BAD)).collect()
+                seen["rejects"].append(_rejects(rejected, prepared, plan.fields, source))
+            store.add(results)
+            progress.advance(results.height)
+            return False
+
+        def take(batch: pl.DataFrame) -> bool | None:
+            # Each batch is typed and evaluated in memory: polars then skips the costly
+            # readers of values no row of the batch needs (see salesrules.io.coerce).
+            prepared = plan.prepare(batch.lazy(), source)
+            pending.append((prepared, executor.submit(evaluated(prepared).collect)))
+            while len(pending) > workers:
+                if settle(*pending.popleft()):
+                    return True  # stop reading: the run fails at this batch
+            return None
+
+        executor = ThreadPoolExecutor(workers, thread_name_prefix="salesrules-batch")
+        try:
+            try:
+                # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt
+                # on Ctrl-C instead of ending early as if the input were complete.
+                frame.sink_batches(take, chunk_size=BATCH_ROWS)
+            except pl.exceptions.PolarsError as exc:
+                raise _read_error(exc, data, source, encoding, input_format) from None
+            while pending and seen["failure"] is None:
+                settle(*pending.popleft())
+        finally:
+            pending.clear()
+            executor.shutdown(wait=False, cancel_futures=True)
+        if seen["failure"] is not None:
+            raise seen["failure"]
+        rejects = pl.concat(seen["rejects"]) if seen["rejects"] else None
+        core = store.frame()
+        progress.phase(f"Ranking {store.count:,} rows", counted=False)
+        # Only the columns ranking needs are read back; the row numbers only for an error.
+        key = ROW if plan.key == "row" else plan.key
+        wanted = ["__closed", "score", key] + ([BAD] if rejects is not None else [])
+        narrow = core.select(pl.col(c) for c in dict.fromkeys(wanted)).collect()
+        keep = ~narrow.get_column(BAD) if rejects is not None else pl.repeat(True, narrow.height, eager=True)
+
+        def rows(indices: pl.Series) -> pl.Series:
+            return core.select(pl.col(ROW)).collect().get_column(ROW).gather(indices)
+
+        keep = _kept_by_key(narrow, plan.key, on_duplicate, source, keep, rows)
+        side = pl.DataFrame([rank_values(narrow, key, keep), keep.alias("__keep")])
+        del narrow
+        joined = store.beside(side)
+        if not keep.all():  # a filter copies every column, so only when some row goes
+            joined = joined.filter(pl.col("__keep"))
+        results = joined.select([pl.col(name) for name, _ in output])
+        return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def evaluate(ruleset, data, *, as_of: dt.date | None = None, **options) -> pl.DataFrame:
+    """Evaluate records with ``ruleset`` and return the results as a polars DataFrame.
+
+    ``data`` is a path (csv, json, ndjson, parquet, xlsx), a polars DataFrame or LazyFrame, a
+    pandas DataFrame, or a list of dicts. Options: ``on_error`` ("error" or "skip"),
+    ``on_duplicate`` ("error", "first", "last"), ``with_input``, ``encoding``, ``input_format``.
+    """
+    return evaluate_full(ruleset, data, as_of=as_of, **options).results
