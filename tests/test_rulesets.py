@@ -1045,6 +1045,29 @@ def test_schema_is_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(ruleset_schema())
 
 
+def test_the_shipped_schema_file_is_the_sections_schema():
+    """Editors read schemas/ruleset.schema.json; it must be what the sections declare."""
+    from importlib.resources import files
+
+    from salesrules.loader.schema import schema_text
+
+    shipped = files("salesrules.schemas").joinpath("ruleset.schema.json").read_text("utf-8")
+    assert shipped == schema_text(), "regenerate it: salesrules schema > src/salesrules/schemas/ruleset.schema.json"
+
+
+def test_every_top_level_key_belongs_to_one_section_or_the_header():
+    from salesrules.compiler.sections import SECTIONS
+
+    owners: dict[str, str] = {}
+    for section in SECTIONS:
+        for key in section.schema:
+            assert key not in owners, f"{key} is declared by {owners[key]} and {section.name}"
+            owners[key] = section.name
+    assert set(ruleset_schema()["properties"]) == set(owners) | {
+        "salesrules", "name", "version", "description", "extends", "requires", "as_of", "tests"
+    }
+
+
 def test_copies_of_the_shipped_rulesets_load_from_anywhere(tmp_path):
     for path in SHIPPED:
         copy = tmp_path / path.name

@@ -66,8 +66,8 @@ def backtest_evaluation(evaluation, outcome: str, won, lost, stage_field: str | 
     is_won = pl.any_horizontal([_lower(c).is_in(list(won_keys)) for c in columns]).fill_null(False)
     is_lost = pl.any_horizontal([_lower(c).is_in(list(lost_keys)) for c in columns]).fill_null(False)
     frame = results.select(
-        pl.col(f"__score:{ranking}").alias("score"),
-        pl.col(f"__band:{ranking}").fill_null(UNKNOWN).alias("band"),
+        pl.col(plan.manifest.scores[ranking].total).alias("score"),
+        pl.col(plan.manifest.scores[ranking].band).fill_null(UNKNOWN).alias("band"),
         pl.col("tier").fill_null(UNKNOWN).alias("tier"),
         is_won.alias("won"),
         is_lost.alias("lost"),

@@ -77,8 +77,8 @@ def _side(results: pl.DataFrame, plan, prefix: str) -> pl.DataFrame:
         pl.col(key).cast(pl.String).alias(f"{prefix}key"),
         pl.col("tier").fill_null(UNKNOWN).alias(f"{prefix}tier"),
         pl.col("stage").fill_null(UNKNOWN).alias(f"{prefix}stage"),
-        pl.col(f"__band:{ranking}").fill_null(NONE).alias(f"{prefix}band"),
-        pl.col(f"__score:{ranking}").alias(f"{prefix}score"),
+        pl.col(plan.manifest.scores[ranking].band).fill_null(NONE).alias(f"{prefix}band"),
+        pl.col(plan.manifest.scores[ranking].total).alias(f"{prefix}score"),
     )
 
 

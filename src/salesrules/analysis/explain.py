@@ -72,8 +72,8 @@ def explain_row(row: pl.DataFrame, plan) -> dict:
     key = values[_key_column(plan)]
     receipt: dict[str, Any] = {
         "id": key,
-        "score": values[f"__score:{ranking}"],
-        "band": values[f"__band:{ranking}"],
+        "score": values[plan.manifest.scores[ranking].total],
+        "band": values[plan.manifest.scores[ranking].band],
         "tier": values.get("tier") or UNKNOWN,
         "stage": values.get("stage") or UNKNOWN,
         "contributions": _contributions(row, plan, ranking, reader),
@@ -82,7 +82,7 @@ def explain_row(row: pl.DataFrame, plan) -> dict:
             {"name": a["name"], "text": a["text"], "due": a["due"].isoformat() if a["due"] else None}
             for a in values.get("actions") or []
         ],
-        "bands": _bands(rs.scores[ranking], values[f"__band:{ranking}"]),
+        "bands": _bands(rs.scores[ranking], values[plan.manifest.scores[ranking].band]),
         "next_band": None,
         "gaps": _gaps(values, plan, reader),
         "stage_source": values.get("stage_source"),
@@ -96,8 +96,8 @@ def explain_row(row: pl.DataFrame, plan) -> dict:
     if len(rs.scores) > 1:
         receipt["scores"] = {
             name: {
-                "score": values[f"__score:{name}"],
-                "band": values[f"__band:{name}"],
+                "score": values[plan.manifest.scores[name].total],
+                "band": values[plan.manifest.scores[name].band],
                 "contributions": _contributions(row, plan, name, reader),
             }
             for name in rs.scores
@@ -255,7 +255,7 @@ def _describe_part(part: Part, name: str, values: dict, reader: _Reader) -> dict
         return {"reason": "points of parts this receipt does not know", "inputs": {}}
     score = part.source
     limit = score.max if name == "max" else score.min
-    raw = values[f"__raw:{score.name}"]
+    raw = values[reader.plan.manifest.scores[score.name].raw]
     word = "maximum" if name == "max" else "minimum"
     return {"reason": f"the sum {display(raw)} is held to the {word} {display(limit)}",
             "inputs": {"sum": raw, name: limit}}
@@ -301,7 +301,7 @@ def _not_fired(row: pl.DataFrame, plan, reader: _Reader) -> list[dict]:
     first = next(iter(plan.ruleset.scores))
     out = []
     for factor in plan.ruleset.factors:
-        column = f"__factor:{factor.name}"
+        column = plan.manifest.factors[factor.name]
         if column not in values or values[column]:
             continue
         parts = condition_parts(factor.when.text)

@@ -15,15 +15,16 @@ def receipt_frame(results: pl.DataFrame, plan, scores: list[str] | None = None) 
 
     Columns: ``__row``, ``key`` (as text), ``score`` (the score's name), ``line`` (its place in
     the receipt), ``kind``, ``item``, ``name`` and ``points`` (Float64 when any part or the score
-    is fractional, else Int64). The lines of a record and score add up to ``__score:SCORE``.
+    is fractional, else Int64). The lines of a record and score add up to the score.
     """
     from ..model.columns import ROW
 
     key = _key_column(plan)
     parts = score_parts(plan, results.columns)
     wanted = scores or list(parts)
-    integer = all(results.schema[f"__score:{s}"] == pl.Int64 for s in wanted) and all(
-        results.schema[c] in (pl.Int64, pl.Int32) for s in wanted for c in _point_columns(parts[s])
+    manifest = plan.manifest
+    integer = all(results.schema[manifest.scores[s].total] == pl.Int64 for s in wanted) and all(
+        results.schema[e.points] in (pl.Int64, pl.Int32) for s in wanted for e in manifest.parts_of(s)
     )
     dtype = pl.Int64 if integer else pl.Float64
     frames = []
@@ -43,10 +44,6 @@ def receipt_frame(results: pl.DataFrame, plan, scores: list[str] | None = None) 
         return pl.DataFrame(schema={ROW: pl.UInt32, "key": pl.String, "score": pl.String, "line": pl.Int32,
                                     "kind": pl.String, "item": pl.String, "name": pl.String, "points": dtype})
     return pl.concat(frames).sort(ROW, "score", "line").collect()
-
-
-def _point_columns(parts: list[Part]) -> list[str]:
-    return [p.points.meta.output_name() for p in parts if p.kind not in ("clamp", "other")]
 
 
 def receipts(ruleset, data, as_of=None, **options) -> pl.DataFrame:

@@ -280,7 +280,7 @@ def evaluate_records(ruleset, records: list[dict], as_of: dt.date | None = None)
         return None
     if collected.height != len(records) or collected[BAD].any():
         return None
-    factor_columns = [(f.name, f"__factor:{f.name}") for f in ruleset.factors]
+    factor_columns = list(plan.manifest.factors.items())
     return [
         (record_result(plan, row), [name for name, column in factor_columns if row.get(column)])
         for row in unpack(collected).iter_rows(named=True)

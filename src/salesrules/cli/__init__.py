@@ -432,9 +432,9 @@ def validate(rulesets):
 @cli.command()
 def schema():
     """Print the JSON Schema of the ruleset format."""
-    from ..loader.schema import _schema_text
+    from ..loader.schema import schema_text
 
-    click.echo(_schema_text(), nl=False)
+    click.echo(schema_text(), nl=False)
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..compiler.sections.classifications import TIER
 from ..model.sections import (
     Action,
     Classification,
@@ -17,10 +18,6 @@ from ..model.sections import (
     Stage,
     TestCase,
 )
-
-TIER = "tier"
-
-
 
 
 @dataclass

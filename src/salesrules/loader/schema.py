@@ -14,16 +14,52 @@ from .yamlsource import YDict, YList, load_yaml
 FORMAT_VERSION = 1
 
 
+# The document around the sections' schemas (see salesrules.compiler.sections): the
+# ruleset's header keys come first, its tests last.
+_DOCUMENT = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
+ '$id': 'https://salesrules.dev/schema/ruleset-1.json',
+ 'title': 'salesrules ruleset',
+ 'description': 'A sales methodology as rules: fields, tiers, stages, factors, scores, actions and tests.',
+ 'type': 'object',
+ 'additionalProperties': False,
+ 'required': ['salesrules', 'name']}
+_HEADER = {'salesrules': {'const': 1, 'description': 'Format version'},
+ 'name': {'type': 'string', 'minLength': 1},
+ 'version': {'type': ['string', 'number']},
+ 'description': {'type': 'string'},
+ 'extends': {'oneOf': [{'type': 'string'}, {'type': 'array', 'items': {'type': 'string'}}],
+             'description': 'Rulesets merged under this one: paths relative to this file, or builtin:NAME'},
+ 'requires': {'type': 'array',
+              'items': {'type': 'string'},
+              'description': 'Plugin packages this ruleset needs, e.g. salesrules-saas>=1.0'},
+ 'as_of': {'type': 'string', 'format': 'date'}}
+_TESTS = {'type': 'array',
+ 'items': {'type': 'object',
+           'additionalProperties': False,
+           'required': ['name'],
+           'properties': {'name': {'type': 'string'},
+                          'as_of': {'type': 'string', 'format': 'date'},
+                          'record': {'type': 'object'},
+                          'expect': {'type': 'object'},
+                          'error': {'type': 'string',
+                                    'description': 'Expect evaluation to fail with a message containing '
+                                                   'this'}}}}
+
+
 def schema() -> dict:
-    """The JSON Schema (draft 2020-12) of the ruleset format."""
-    return json.loads(_schema_text())
+    """The JSON Schema (draft 2020-12) of the ruleset format: the header, every section's keys, the tests."""
+    from ..compiler.sections import SECTIONS
+
+    properties = dict(_HEADER)
+    for section in SECTIONS:
+        properties.update(section.schema)
+    return {**_DOCUMENT, "properties": {**properties, "tests": _TESTS}}
 
 
 @lru_cache(maxsize=1)
-def _schema_text() -> str:
-    from importlib.resources import files
-
-    return files("salesrules.schemas").joinpath("ruleset.schema.json").read_text("utf-8")
+def schema_text() -> str:
+    """:func:`schema` as the JSON text ``salesrules schema`` prints and the package ships."""
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 @lru_cache(maxsize=1)

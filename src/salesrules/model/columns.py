@@ -30,7 +30,7 @@ VALUE = "__value:"
 READ = "__read:"  # a field's values typed in Python, see read_in_python
 
 
-SHOWN = "__shown:"  # a text value as templates show it, see _Compiler.template
+SHOWN = "__shown:"  # a text value as templates show it, see Compiler.template
 
 
 UNKNOWN = "unknown"

@@ -1,0 +1,200 @@
+"""The compiler's state as each section's compile phase sees it.
+
+A :class:`Compiler` holds the plan being built: the steps (lists of polars expressions run one
+after the other), the parts of every score, the manifest of those parts, and the helpers the
+sections share: compiling an expression, a points expression, a text template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+
+import polars as pl
+
+from ..errors import ExpressionError, RulesetError, did_you_mean
+from ..io import coerce
+from ..language.expressions import Scope, compile_expression
+from ..model.columns import FIELD_SEP, RESERVED, SEP, SHOWN, UNKNOWN
+from ..model.sections import Expr, FieldSpec
+from ..model.types import INTEGER, Type
+from .fields import effective_fields
+from .manifest import Entry, Manifest
+
+
+class Compiler:
+    """A ruleset being compiled for one as-of date (see :func:`salesrules.compiler.plan.compile_ruleset`)."""
+
+    def __init__(self, ruleset, as_of: dt.date, registry):
+        self.ruleset = ruleset
+        self.as_of = as_of
+        self.registry = registry
+        self.fields = effective_fields(ruleset)
+        self.steps: list[list[pl.Expr]] = []
+        # The points of every score, summed by the scores section; the manifest says which
+        # of them a receipt shows.
+        self.score_parts: dict[str, list[tuple[pl.Expr, Type]]] = {s: [] for s in ruleset.scores}
+        self.manifest = Manifest()
+        self.scopes: dict[str, Scope] = {}
+        # The text values templates show (see template), by column; those a step computes already.
+        self.shown: dict[str, pl.Expr] = {}
+        self.shown_done: set[str] = set()
+
+    def check_names(self) -> None:
+        """Fail when a field or grade takes the name of a result, or a field's default is no valid value."""
+        rs = self.ruleset
+        computed = RESERVED | {c.name for c in rs.classifications} | set(rs.scores)
+        computed |= {f"{s}_band" for s in rs.scores}
+        for grade in rs.grades:
+            if grade.name in computed:
+                raise RulesetError(f"grade {grade.name!r} has the name of another result; rename it", grade.loc)
+            computed.add(grade.name)
+        looked_up = {n: s for lookup in rs.lookups for n, s in lookup.fields.items()}
+        for name, spec in {**looked_up, **rs.fields}.items():
+            if name in computed or name.startswith("__"):
+                raise RulesetError(f"field {name!r} has the name of a result; rename it", spec.loc)
+            if spec.default is not None:
+                self.check_default(spec)
+
+    def check_default(self, spec: FieldSpec) -> None:
+        """Fail when the default of ``spec`` does not convert to the field's type."""
+        value = spec.default
+        try:
+            frame = pl.DataFrame({"v": [value]})
+            converted = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            converted = None  # a list or mapping is no field value
+        if converted is None:
+            raise RulesetError(f"field {spec.name!r}: default {value!r} is not a valid {coerce.describe_type(spec)}", spec.loc)
+
+    def expr(self, source: Expr | None, scope: Scope, expect: str):
+        """``source`` compiled in ``scope``, checked to be of kind ``expect`` (see :func:`compile_expression`)."""
+        return compile_expression(source, scope, expect)
+
+    def points(self, source: Expr | None, scope: Scope) -> tuple[pl.Expr, Type]:
+        """A points expression (never null; 0 without one) and its type, integer or number."""
+        if source is None:
+            return pl.lit(0, pl.Int64), INTEGER
+        compiled = self.expr(source, scope, "numeric")
+        t = compiled.type if compiled.type.name != "null" else INTEGER
+        dtype = pl.Int64 if t.name == "integer" else pl.Float64
+        if re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", source.text):  # most points are a number
+            return pl.lit(int(source.text) if dtype == pl.Int64 else float(source.text), dtype), t
+        return compiled.expr.cast(dtype).fill_null(0), t
+
+    def score_of(self, name: str | None, loc) -> str:
+        """The score an item adds its points to: the one it names, else the first."""
+        target = name or self.ruleset.ranking_score
+        if name is None:
+            target = next(iter(self.ruleset.scores))
+        if target not in self.ruleset.scores:
+            raise RulesetError(f"unknown score {target!r}{did_you_mean(target, self.ruleset.scores)}", loc)
+        return target
+
+    def add_points(self, score: str, column: str, t: Type) -> None:
+        """Add the points in ``column`` to ``score``; they show on no receipt (see :meth:`add_part`)."""
+        self.score_parts[score].append((pl.col(column), t))
+
+    def add_part(self, entry: Entry, t: Type) -> None:
+        """Add a part of a score: its points go into the sum and it is a line of the receipt."""
+        self.add_points(entry.score, entry.points, t)
+        self.manifest.add(entry)
+
+    def template(self, text: str, scope: Scope, loc, only: pl.Expr) -> pl.Expr:
+        """A text with ``{name}`` placeholders, filled per record where ``only`` (a boolean
+        column) is true and null elsewhere, which saves rendering the values of every other record."""
+        pieces, masked = [], False
+        try:
+            parsed = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            raise RulesetError(f"bad template {text!r}: {exc}", loc) from None
+        for literal, name, spec, conversion in parsed:
+            if literal:
+                pieces.append(pl.lit(_unseparated(literal)))
+            if name is None:
+                continue
+            if spec or conversion or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise RulesetError(f"template placeholder {{{name}}} must be a plain name", loc)
+            if name == "as_of":
+                pieces.append(pl.lit(self.as_of.isoformat()))
+                continue
+            if name not in scope.names:
+                raise ExpressionError(f"unknown field {name!r} in text{did_you_mean(name, scope.names)}", loc)
+            t, expr = scope.names[name]
+            if t.name == "enum" and not _may_hold_separators(t, self.fields.get(name)):
+                pieces.append(pl.when(only).then(expr.fill_null(UNKNOWN)))
+            elif t.name in ("string", "enum"):
+                # Text is shown as it is, but for the separators of packed lists, which
+                # only text can hold; every template showing this value reads one column.
+                pieces.append(pl.when(only).then(pl.col(self.shown_column(name, expr)).fill_null(UNKNOWN)))
+            else:
+                pieces.append(pl.when(only).then(pl.coalesce(render(pl.when(only).then(expr), t), pl.lit(UNKNOWN))))
+            masked = True
+        text = pl.concat_str(pieces) if len(pieces) > 1 else pieces[0] if pieces else pl.lit("")
+        return text if masked else pl.when(only).then(text)  # masked: null where a piece is
+
+    def shown_column(self, name: str, expr: pl.Expr) -> str:
+        """The column holding text ``expr`` (the value of ``name``) as templates show it: its
+        separators of packed lists replaced by spaces. The column is computed by the step
+        that :meth:`shown_columns` gives next."""
+        column = SHOWN + name
+        k = 1
+        while column in self.shown and not self.shown[column].meta.eq(expr):
+            k += 1
+            column = f"{SHOWN}{name}:{k}"
+        self.shown[column] = expr
+        return column
+
+    def shown_columns(self) -> list[pl.Expr]:
+        """The shown columns (see :meth:`shown_column`) no step computes yet."""
+        separators = f"[{SEP}{FIELD_SEP}]"
+        columns = []
+        for column, expr in self.shown.items():
+            if column not in self.shown_done:
+                # The check is cheaper than the replacement, which runs only when some row
+                # of the batch needs it.
+                cleaned = pl.when(expr.str.contains(separators).any()).then(expr.str.replace_all(separators, " ")).otherwise(expr)
+                columns.append(cleaned.alias(column))
+                self.shown_done.add(column)
+        return columns
+
+
+def points_of(value: pl.Expr, parts: list[tuple[str, pl.Expr]], dtype: pl.DataType) -> pl.Expr:
+    """The points ``parts`` (name, points) give to the name in ``value``; 0 for other names and null.
+
+    Constant points are looked up (one expression, however many names), others are chosen.
+    """
+    if all(points.meta.is_literal() for _, points in parts):
+        constants = pl.select([points.cast(dtype).alias(str(i)) for i, (_, points) in enumerate(parts)]).row(0)
+        return value.replace_strict([name for name, _ in parts], list(constants), default=0, return_dtype=dtype).fill_null(0)
+    # Points are never null, so the first name that matches gives them.
+    chosen = [pl.when(value == name).then(points.cast(dtype)) for name, points in parts]
+    return pl.coalesce([*chosen, pl.lit(0, dtype)])
+
+
+def _may_hold_separators(t: Type, spec: FieldSpec | None) -> bool:
+    """Whether a value of enum type ``t`` (of field ``spec``, if it is one) can hold the
+    separators of packed lists: only if one of its names, or its default, does."""
+    possible = [*(t.values or ()), *([str(spec.default)] if spec is not None and spec.default is not None else [])]
+    return any(SEP in text or FIELD_SEP in text for text in possible)
+
+
+def has_literal(template: str) -> bool:
+    """Whether ``template`` (already checked) has text besides its placeholders, so it never renders empty."""
+    return any(literal for literal, *_ in string.Formatter().parse(template))
+
+
+def _unseparated(text: str) -> str:
+    """``text`` with the separators of packed lists replaced by spaces."""
+    return text.replace(SEP, " ").replace(FIELD_SEP, " ")
+
+
+def render(expr: pl.Expr, t: Type) -> pl.Expr:
+    """A value as display text: whole numbers without decimals, dates in ISO, booleans as yes/no."""
+    if t.name in ("number", "money"):
+        whole = expr.round(0) == expr
+        return pl.when(whole).then(expr.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr.round(2).cast(pl.String))
+    if t.name == "boolean":
+        return pl.when(expr).then(pl.lit("yes")).when(~expr).then(pl.lit("no"))
+    return expr.cast(pl.String)

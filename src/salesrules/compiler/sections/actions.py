@@ -1,0 +1,89 @@
+"""The ``actions`` section: next actions for a rep, with a condition, a text template and a due date.
+
+Actions apply to open deals unless they say ``applies_to: closed``, ``won``, ``lost`` or ``all``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...model.columns import ACTIONS, ACTIONS_FIRED, ACTIONS_TEXT, FIELD_SEP
+from ...model.sections import Action
+from ..packing import packed
+
+NAME = "actions"
+SCOPE = "actions"
+SCHEMA = {"actions": {'type': 'array',
+     'items': {'type': 'object',
+               'additionalProperties': False,
+               'required': ['name'],
+               'properties': {'name': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
+                              'when': {'type': 'string',
+                                       'minLength': 1,
+                                       'maxLength': 4000,
+                                       'description': 'An expression in the salesrules expression language'},
+                              'text': {'type': 'string', 'minLength': 1},
+                              'due': {'type': 'string',
+                                      'minLength': 1,
+                                      'maxLength': 4000,
+                                      'description': 'An expression in the salesrules expression language'},
+                              'applies_to': {'enum': ['open', 'closed', 'won', 'lost', 'all']},
+                              'description': {'type': 'string'},
+                              'remove': {'const': True,
+                                         'description': 'Delete the inherited item of this name'}}}}}
+
+
+def build(ctx) -> dict:
+    """The actions, in order."""
+    actions = [
+        Action(
+            name=str(ac["name"]),
+            text=str(ac.get("text") or ac["name"]),
+            when=ctx.expr(ac.get("when"), "actions", ac["name"], "when"),
+            due=ctx.expr(ac.get("due"), "actions", ac["name"], "due"),
+            applies_to=ac.get("applies_to", "open"),
+            loc=ctx.loc("actions", ac["name"]),
+        )
+        for ac in ctx.data.get("actions") or []
+    ]
+    return {"actions": actions}
+
+
+def expressions(ruleset):
+    """Each action's condition and due date."""
+    for action in ruleset.actions:
+        yield action.when
+        yield action.due
+
+
+def compile(compiler, scope):
+    """Each action's condition, text and due date, packed as records and as display text."""
+    applies = {
+        "open": ~pl.col("__closed"),
+        "closed": pl.col("__closed"),
+        "won": pl.col("__won"),
+        "lost": pl.col("__lost"),
+        "all": pl.lit(True),
+    }
+    conditions, parts, items, displays = [], [], [], []
+    for i, action in enumerate(compiler.ruleset.actions):
+        cond = applies[action.applies_to]
+        if action.when is not None:
+            cond = cond & compiler.expr(action.when, scope, "boolean").expr.fill_null(False)
+        due = compiler.expr(action.due, scope, "date").expr.cast(pl.Date) if action.due is not None else pl.lit(None, pl.Date)
+        # The condition, text and due date are columns of their own, computed once for
+        # both the packed records and the display text.
+        fired, text, due_text = f"__action:{i}", f"__action_text:{i}", f"__action_due:{i}"
+        conditions.append(cond.alias(fired))
+        parts += [compiler.template(action.text, scope, action.loc, only=pl.col(fired)).alias(text), due.cast(pl.String).alias(due_text)]
+        text, due_text = pl.col(text), pl.col(due_text)
+        # Both are null where the action did not fire, as its text is.
+        items.append(pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")]))
+        # As people read it: "text (due 2026-11-24)", or the text alone without a due date.
+        displays.append(pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text))
+    if parts:
+        compiler.steps.append(conditions + compiler.shown_columns())
+        compiler.steps.append(parts)
+    fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(compiler.ruleset.actions))]) if parts else pl.lit(False)
+    compiler.steps.append([packed(items).alias(ACTIONS), packed(displays).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
+    return scope

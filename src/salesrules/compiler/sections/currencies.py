@@ -1,0 +1,31 @@
+"""The ``currencies`` section: the base currency and the rates money is converted with."""
+
+from __future__ import annotations
+
+from ...errors import RulesetError
+from ...model.sections import Currencies
+
+NAME = "currencies"
+SCHEMA = {"currencies": {'type': 'object',
+     'additionalProperties': False,
+     'description': 'Money in several currencies: values are converted to the base currency before the rules run',
+     'properties': {'base': {'type': 'string',
+                             'pattern': '^[A-Z]{3}$',
+                             'description': 'an ISO 4217 currency code such as USD'},
+                    'rates': {'type': 'object',
+                              'propertyNames': {'type': 'string',
+                                                'pattern': '^[A-Z]{3}$',
+                                                'description': 'an ISO 4217 currency code such as USD'},
+                              'additionalProperties': {'type': 'number', 'exclusiveMinimum': 0},
+                              'description': 'Units of the base currency per unit of each other currency'}}}}
+
+
+def build(ctx) -> dict:
+    """The base currency and the rates, if the ruleset has them."""
+    spec = ctx.data.get("currencies")
+    if not spec:
+        return {"currencies": None}
+    if not spec.get("base"):
+        raise RulesetError("currencies needs base: the currency every money value is converted to", ctx.loc("currencies"))
+    rates = {str(k): float(v) for k, v in (spec.get("rates") or {}).items()}
+    return {"currencies": Currencies(str(spec["base"]), rates, ctx.loc("currencies"))}

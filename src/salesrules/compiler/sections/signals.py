@@ -1,0 +1,45 @@
+"""Signals: values plugins compute from fields, available to every rule as if they were fields.
+
+A signal is computed when the ruleset declares its input fields with fitting types; otherwise
+an expression using its name gets a hint saying what it needs.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...errors import PluginError
+from ...model.types import accepts, named
+from ...model.types import polars_dtype as polars_type
+from ..fields import field_type
+
+NAME = "signals"
+
+
+def compile(compiler, scope):
+    """Compute the plugins' signals whose input fields the ruleset declares with fitting types."""
+    exprs, extra, hints = [], {}, dict(scope.hints)
+    for signal in compiler.registry.signals.values():
+        if signal.name in compiler.fields:
+            continue
+        unmet = []
+        for name, wanted in signal.inputs.items():
+            spec = compiler.fields.get(name)
+            if spec is None:
+                unmet.append(f"a field {name!r} ({wanted})")
+            elif not accepts(wanted, field_type(spec)):
+                unmet.append(f"field {name!r} to be {wanted}, not {spec.type}")
+        if unmet:
+            hints[signal.name] = f"is a signal of plugin {signal.plugin!r} that needs {', '.join(unmet)}"
+            continue
+        try:
+            expr = signal.impl({n: pl.col(n) for n in signal.inputs})
+        except Exception as exc:
+            raise PluginError(f"plugin {signal.plugin!r} failed in signal {signal.name!r}: {type(exc).__name__}: {exc}") from exc
+        exprs.append(expr.cast(polars_type(named(signal.returns))).alias(signal.name))
+        extra[signal.name] = (named(signal.returns), pl.col(signal.name))
+    if exprs:
+        compiler.steps.append(exprs)
+    result = scope.child(extra)
+    result.hints = hints
+    return result

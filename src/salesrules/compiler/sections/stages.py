@@ -1,0 +1,232 @@
+"""The ``stages`` section: the stages of the sales cycle, their entry evidence, probability,
+points and time limits, and ``stage_entered``, the field recording when a deal entered its stage.
+
+Without a recorded stage, a record's stage is the latest one whose entry holds; with one, its
+unmet entry conditions are the record's gaps.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ...errors import RulesetError, did_you_mean
+from ...model.columns import GAPS, STAGE
+from ...model.sections import Stage
+from ...model.types import BOOLEAN, INTEGER, NUMBER, Type
+from ..context import points_of
+from ..manifest import Entry
+from ..packing import packed
+
+NAME = "stages"
+SCOPE = "fields"
+OUTPUT_PLACE = 20
+SCHEMA = {"stage_entered": {'type': 'string',
+     'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
+     'maxLength': 64,
+     'description': 'The date field recording when a deal entered its current stage (default: a field named '
+                    'stage_entered)'}, "stages": {'type': 'array',
+     'items': {'type': 'object',
+               'additionalProperties': False,
+               'required': ['name'],
+               'properties': {'name': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                              'probability': {'type': 'number', 'minimum': 0, 'maximum': 1},
+                              'points': {'description': 'Points: a number or an expression',
+                                         'oneOf': [{'type': 'number'},
+                                                   {'type': 'string',
+                                                    'minLength': 1,
+                                                    'maxLength': 4000,
+                                                    'description': 'An expression in the salesrules expression '
+                                                                   'language'}]},
+                              'score': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
+                              'aliases': {'type': 'array',
+                                          'items': {'type': 'string', 'minLength': 1},
+                                          'description': 'Other spellings: column names or values a CRM export '
+                                                         'uses'},
+                              'entry': {'type': 'object',
+                                        'additionalProperties': {'oneOf': [{'type': 'string',
+                                                                            'minLength': 1,
+                                                                            'maxLength': 4000,
+                                                                            'description': 'An expression in the '
+                                                                                           'salesrules '
+                                                                                           'expression language'},
+                                                                           {'type': 'null'}]},
+                                        'description': 'Named conditions: the evidence the stage needs'},
+                              'closed': {'enum': ['won', 'lost']},
+                              'max_days': {'type': 'integer',
+                                           'minimum': 0,
+                                           'description': 'Days a deal may stay in this open stage; longer is a '
+                                                          'gap and makes stage_overdue true'},
+                              'description': {'type': 'string'},
+                              'remove': {'const': True,
+                                         'description': 'Delete the inherited item of this name'}}}}}
+
+
+def build(ctx) -> dict:
+    """The stages, in order; a closed stage has no time limit."""
+    stages = [
+        Stage(
+            name=str(st["name"]),
+            probability=st.get("probability"),
+            points=ctx.expr(st.get("points"), "stages", st["name"], "points"),
+            score=st.get("score"),
+            aliases=tuple(str(a) for a in st.get("aliases") or ()),
+            entry={
+                str(k): ctx.expr(v, "stages", st["name"], "entry", k)
+                for k, v in (st.get("entry") or {}).items()
+                if v is not None
+            },
+            closed=st.get("closed"),
+            max_days=st.get("max_days"),
+            loc=ctx.loc("stages", st["name"]),
+        )
+        for st in ctx.data.get("stages") or []
+    ]
+    for stage in stages:
+        if stage.closed and stage.max_days is not None:
+            raise RulesetError(
+                f"stage {stage.name!r} is closed; max_days applies to open stages only", ctx.loc("stages", stage.name, "max_days")
+            )
+    return {
+        "stages": stages,
+        "stage_entered": ctx.data.get("stage_entered"),
+        "locs": {"stage_entered": ctx.loc("stage_entered")},
+    }
+
+
+def expressions(ruleset):
+    """Each stage's points and entry conditions."""
+    for stage in ruleset.stages:
+        yield stage.points
+        yield from stage.entry.values()
+
+
+def outputs(ruleset) -> list[str]:
+    """The stage, where it comes from, whether its evidence is missing, and its probability."""
+    return ["stage", "stage_source", "stage_conflict", "stage_probability"]
+
+
+def compile(compiler, scope):
+    """The stage (recorded, else inferred), its gaps, probability, points and days in stage."""
+    rs = compiler.ruleset
+    if not rs.stages:
+        compiler.steps.append([
+            pl.lit(None, pl.String).alias("stage"),
+            pl.lit(None, pl.String).alias("stage_source"),
+            pl.lit(False).alias("stage_conflict"),
+            pl.lit(None, pl.Float64).alias("stage_probability"),
+            pl.lit("").alias(GAPS),
+            pl.lit(False).alias("__closed"),
+            pl.lit(False).alias("__won"),
+            pl.lit(False).alias("__lost"),
+            pl.lit(0, pl.Int64).alias("__stage_points"),
+        ])
+        compiler.add_points(compiler.score_of(None, None), "__stage_points", INTEGER)
+        return scope.child({"stage": (Type("enum", ()), pl.col("stage"))})
+    recorded = pl.col(STAGE)
+    conditions = {}
+    for stage in rs.stages:
+        for cname, cexpr in stage.entry.items():
+            conditions[(stage.name, cname)] = compiler.expr(cexpr, scope, "boolean").expr.fill_null(False)
+    inferred = pl.lit(None, pl.String)
+    for stage in rs.stages:  # later stages win: build the chain so the last one is checked first
+        if stage.entry:
+            holds = pl.all_horizontal([conditions[(stage.name, c)] for c in stage.entry])
+            inferred = pl.when(holds).then(pl.lit(stage.name)).otherwise(inferred)
+    gaps = [
+        pl.when((recorded == stage.name) & ~conditions[(stage.name, c)]).then(pl.lit(c))
+        for stage in rs.stages
+        for c in stage.entry
+    ]
+    compiler.steps.append([pl.coalesce([recorded, inferred]).alias("__stage"), packed(gaps).alias(GAPS)])
+    stage_col = pl.col("__stage")
+    probabilities = {s.name: s.probability for s in rs.stages if s.probability is not None}
+    closed = [s.name for s in rs.stages if s.closed]
+    won = [s.name for s in rs.stages if s.closed == "won"]
+    lost = [s.name for s in rs.stages if s.closed == "lost"]
+    stage_type = Type("enum", tuple(s.name for s in rs.stages))
+    point_scope = scope.child({"stage": (stage_type, stage_col)})
+    per_score: dict[str, list] = {}
+    types: dict[str, list] = {}
+    for stage in rs.stages:
+        if stage.points is None:
+            continue
+        target = compiler.score_of(stage.score, stage.loc)
+        pts, t = compiler.points(stage.points, point_scope)
+        per_score.setdefault(target, []).append((stage.name, pts))
+        types.setdefault(target, []).append(t)
+    step = [
+        stage_col.alias("stage"),
+        # Not recorded, the stage is inferred where there is one.
+        pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
+        .when(stage_col.is_not_null()).then(pl.lit("inferred")).alias("stage_source"),
+        (pl.col(GAPS) != "").alias("stage_conflict"),
+        stage_col.replace_strict(list(probabilities), list(probabilities.values()), default=None, return_dtype=pl.Float64).alias("stage_probability")
+        if probabilities else pl.lit(None, pl.Float64).alias("stage_probability"),
+        stage_col.is_in(closed).fill_null(False).alias("__closed"),
+        stage_col.is_in(won).fill_null(False).alias("__won"),
+        stage_col.is_in(lost).fill_null(False).alias("__lost"),
+    ]
+    for target, parts in per_score.items():
+        t = INTEGER if all(x.name == "integer" for x in types[target]) else NUMBER
+        dtype = pl.Int64 if t == INTEGER else pl.Float64
+        column = f"__stage_points:{target}"
+        step.append(points_of(stage_col, parts, dtype).alias(column))
+        compiler.add_part(Entry("stage", "stage", target, column, name="stage"), t)
+    compiler.steps.append(step)
+    names = {
+        "stage": (stage_type, pl.col("stage")),
+        "stage_probability": (NUMBER, pl.col("stage_probability")),
+        "stage_conflict": (BOOLEAN, pl.col("stage_conflict")),
+    }
+    entered = stage_entered_field(compiler)
+    if entered is None:
+        why = "needs a date field recording when a deal entered its stage: declare stage_entered or name one with stage_entered: FIELD"
+        result = scope.child(names)
+        result.hints = {**scope.hints, "days_in_stage": why, "stage_overdue": why}
+        return result
+    # Gaps so far are the unmet entry conditions, which stage_conflict is about; a deal
+    # over its stage's max_days adds a gap of its own afterwards.
+    days = (pl.lit(compiler.as_of, pl.Date) - pl.col(entered)).dt.total_days()
+    limited = [stage for stage in rs.stages if stage.max_days is not None]
+    names_limited = [stage.name for stage in limited]
+    # Each stage's limit and gap looked up by name: null for the stages without one.
+    limit = stage_col.replace_strict(names_limited, [s.max_days for s in limited], default=None, return_dtype=pl.Int64)
+    text = stage_col.replace_strict(names_limited, [f"{s.name}: over {s.max_days} days in stage" for s in limited],
+                                    default=None, return_dtype=pl.String)
+    overdue = (days > limit).fill_null(False) if limited else pl.lit(False)
+    compiler.steps.append([days.alias("days_in_stage"), overdue.alias("stage_overdue")])
+    if limited:
+        compiler.steps.append([
+            pl.when(pl.col("stage_overdue"))
+            .then(packed([pl.when(pl.col(GAPS) != "").then(pl.col(GAPS)), text]))
+            .otherwise(pl.col(GAPS)).alias(GAPS),
+        ])
+    names["days_in_stage"] = (INTEGER, pl.col("days_in_stage"))
+    names["stage_overdue"] = (BOOLEAN, pl.col("stage_overdue"))
+    return scope.child(names)
+
+
+def stage_entered_field(compiler) -> str | None:
+    """The date field recording when a deal entered its stage: ``stage_entered: FIELD``, else a field of that name."""
+    rs = compiler.ruleset
+    name = rs.stage_entered
+    if name is None:
+        name = "stage_entered" if "stage_entered" in compiler.fields else None
+    limited = next((s for s in rs.stages if s.max_days is not None), None)
+    if name is None:
+        if limited is not None:
+            raise RulesetError(
+                f"stage {limited.name!r} has max_days, but no field records when a deal entered its stage; "
+                "declare a date field stage_entered or name one with stage_entered: FIELD",
+                limited.loc,
+            )
+        return None
+    loc = rs.locs.get("stage_entered")
+    spec = compiler.fields.get(name)
+    if spec is None:
+        raise RulesetError(f"stage_entered: {name!r} is not a field{did_you_mean(name, compiler.fields)}", loc)
+    if spec.type != "date":
+        if rs.stage_entered is None and limited is None:
+            return None  # a field that happens to be called stage_entered, not a date: no timing
+        raise RulesetError(f"stage_entered: field {name!r} must be a date, not {spec.type}", loc if rs.stage_entered else spec.loc)
+    return name
