@@ -132,12 +132,12 @@ def compact_reasons(results: pl.DataFrame, plan) -> pl.Expr:
     """The receipt of the ranking score in one line per record, e.g.
     ``+50 high tier; +15 presentation stage; −20 merger; +5 clamp to min 0``.
 
-    ``results`` is (or has the columns of) an internal evaluation; the expression uses only
+    ``results`` is an internal evaluation (a frame, a lazy frame or its schema); the expression uses only
     polars string operations, so it runs columnar over any number of rows. Parts worth 0 are
     left out; a record without any is an empty string.
     """
     pieces = []
-    for part in score_parts(plan, results.columns)[plan.ruleset.ranking_score]:
+    for part in score_parts(plan, _column_names(results))[plan.ruleset.ranking_score]:
         label = _compact_label(part)
         points = part.points.fill_null(0)
         text = pl.concat_str([_signed(points), pl.lit(" "), label])
@@ -145,6 +145,15 @@ def compact_reasons(results: pl.DataFrame, plan) -> pl.Expr:
     if not pieces:
         return pl.lit("", pl.String)
     return pl.concat_str(pieces, separator="; ", ignore_nulls=True).fill_null("")
+
+
+def _column_names(results) -> list[str]:
+    """The column names of a frame, a lazy frame or a schema."""
+    if isinstance(results, pl.Schema):
+        return results.names()
+    if isinstance(results, pl.LazyFrame):
+        return results.collect_schema().names()
+    return list(results.columns)
 
 
 def _compact_label(part: Part) -> pl.Expr:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..compiler.packing import packed_text, unpack, unpacked, unpacked_actions
+from ..compiler.packing import packed_text, unpacked, unpacked_actions
 from ..compiler.plan import Plan
-from ..errors import InputError, Loc, UsageError
+from ..errors import InputError, Loc
 from ..model.columns import (
     ACTIONS_FIRED,
     ACTIONS_TEXT,
@@ -51,17 +51,6 @@ def rank_values(frame: pl.DataFrame, key: str, keep: pl.Series | None = None) ->
     return rank
 
 
-def finish(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame-level pass: the actions as lists of records, and the rank of open deals."""
-    # Without a key field the key is the row number, held in the ``__row`` column.
-    return rank(unpack(frame), ROW if plan.key == "row" else plan.key)
-
-
-def rank(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """``frame`` with the ``rank`` column (see :func:`rank_values`)."""
-    return frame.with_columns(rank_values(frame, key))
-
-
 @dataclass
 class Evaluation:
     """The results of one evaluation, and the rows rejected with ``on_error='skip'``."""
@@ -69,13 +58,6 @@ class Evaluation:
     results: pl.DataFrame
     rejects: pl.DataFrame | None
     plan: Plan
-
-
-def _check_modes(on_error: str, on_duplicate: str) -> None:
-    if on_error not in ("error", "skip"):
-        raise UsageError(f"on_error must be 'error' or 'skip', not {on_error!r}")
-    if on_duplicate not in ("error", "first", "last"):
-        raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {on_duplicate!r}")
 
 
 def _result_columns(plan: Plan, lists_as_text: str | None, explain: bool, input_columns: list[str]) -> list[tuple[str, pl.Expr]]:
@@ -105,13 +87,6 @@ def _result_columns(plan: Plan, lists_as_text: str | None, explain: bool, input_
         name = c if c not in taken else f"input.{c}"
         columns.append((name, pl.col(IN + c).alias(name)))
     return columns
-
-
-def _deduplicate(frame: pl.DataFrame, key: str, mode: str, source: str) -> pl.DataFrame:
-    """``frame`` without the records whose key repeats an earlier (``first``) or later (``last``) one."""
-    if key == "row" or frame.height == 0:
-        return frame
-    return frame.filter(_kept_by_key(frame, key, mode, source, pl.repeat(True, frame.height, eager=True)))
 
 
 def _may_repeat(keys: pl.Series) -> bool:

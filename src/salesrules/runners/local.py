@@ -3,75 +3,42 @@ results kept in memory up to a size and spilled to temporary Arrow files beyond 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ..compiler.manifest import compact_reasons
+from ..compiler.packing import unpack
 from ..compiler.plan import Plan, compile_ruleset
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, _rejects, describe_bad_rows
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, ROW
+from .options import EvaluateOptions
 from .common import (
     Evaluation,
-    _check_modes,
-    _deduplicate,
     _kept_by_key,
     _result_columns,
-    finish,
     rank_values,
 )
 
 
-def evaluate_full(
-    ruleset,
-    data,
-    *,
-    as_of: dt.date | None = None,
-    on_error: str = "error",
-    on_duplicate: str = "error",
-    with_input: bool = False,
-    encoding: str | None = None,
-    input_format: str | None = None,
-    internal: bool = False,
-    explain: bool = False,
-) -> Evaluation:
+def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywords) -> Evaluation:
     """Evaluate ``data`` and return the results with the rejected rows (see :func:`evaluate`).
 
-    With ``internal`` the results keep every column the plan computed (the parts of each
-    score, the fired factors...), for the tools that explain and compare evaluations.
+    The results are kept in memory. With ``internal`` they keep every column the plan computed
+    (the parts of each score, the fired factors...), for the tools that explain and compare
+    evaluations; the plan's manifest says which column holds what.
     """
-    options = dict(as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
-    if internal:
-        return _evaluate_internal(ruleset, data, **options)
-    with run(ruleset, data, with_input=with_input, explain=explain, spill="never", **options) as outcome:
+    options = EvaluateOptions.of(options, **keywords)
+    with run(ruleset, data, replace(options, spill="never")) as outcome:
         return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
-
-
-def _evaluate_internal(ruleset, data, *, as_of, on_error, on_duplicate, encoding, input_format) -> Evaluation:
-    _check_modes(on_error, on_duplicate)
-    plan = compile_ruleset(ruleset, as_of)
-    frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
-    prepared = plan.prepare(join_lookups(plan, frame, source), source)
-    try:
-        collected = plan.apply(prepared.frame).collect(engine="streaming")
-    except pl.exceptions.PolarsError as exc:
-        raise _read_error(exc, data, source, encoding, input_format) from None
-    rejects = None
-    if collected.height and collected[BAD].any():
-        if on_error == "error":
-            raise describe_bad_rows(prepared, plan.fields, source)[0]
-        rejects = _rejects(collected.filter(pl.col(BAD)), prepared, plan.fields, source)
-        collected = collected.filter(~pl.col(BAD))
-    collected = _deduplicate(collected, plan.key, on_duplicate, source)
-    return Evaluation(finish(plan, collected), rejects, plan)
 
 
 # Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
@@ -213,21 +180,7 @@ def spill_mode(value: str | None = None) -> str:
     return mode
 
 
-def run(
-    ruleset,
-    data,
-    *,
-    as_of: dt.date | None = None,
-    on_error: str = "error",
-    on_duplicate: str = "error",
-    with_input: bool = False,
-    encoding: str | None = None,
-    input_format: str | None = None,
-    explain: bool = False,
-    lists_as_text: str | None = None,
-    spill: str | None = None,
-    progress=None,
-) -> Outcome:
+def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None, **keywords) -> Outcome:
     """Evaluate ``data`` batch by batch and return an :class:`Outcome` to write from.
 
     The records are read, typed and evaluated :data:`BATCH_ROWS` at a time; a value that cannot be read stops
@@ -237,34 +190,33 @@ def run(
     bounded however many records there are. A second, narrow pass over the key, score and
     stage columns finds duplicate keys and ranks the open deals. With ``lists_as_text`` the
     reasons, gaps and actions are display text joined by that separator, as
-    :func:`salesrules.outputs.text_frame` renders them, instead of lists.
+    :func:`salesrules.io.outputs.text_frame` renders them, instead of lists. ``options`` (an
+    :class:`~salesrules.runners.options.EvaluateOptions`, or its fields as keywords) say how.
     """
     from ..io.progress import NULL
 
     progress = progress or NULL
-    _check_modes(on_error, on_duplicate)
-    plan = compile_ruleset(ruleset, as_of)
-    frame, source = to_lazy(data, {"encoding": encoding, "input_format": input_format})
+    options = EvaluateOptions.of(options, **keywords)
+    on_error, on_duplicate = options.on_error, options.on_duplicate
+    plan = compile_ruleset(ruleset, options.as_of)
+    frame, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format})
     frame = join_lookups(plan, frame, source).with_row_index(ROW, offset=1)
     whole = plan.prepare(frame, source)  # checks the columns before any row is read
-    input_columns = whole.input_columns if with_input else []
-    output = _result_columns(plan, lists_as_text, explain, input_columns)
+    input_columns = whole.input_columns if options.with_input else []
+    output = _result_columns(plan, options.lists_as_text, options.explain, input_columns)
     columns = [e for name, e in output if name != "rank"]
 
     def evaluated(prepared: Prepared) -> pl.LazyFrame:
         lazy = plan.apply(prepared.frame)
-        if explain:
-            from types import SimpleNamespace
-
-            from ..compiler.manifest import compact_reasons
-
-            parts = SimpleNamespace(columns=lazy.collect_schema().names())
-            lazy = lazy.with_columns(compact_reasons(parts, plan).alias("__explain"))
+        if options.internal:
+            return lazy
+        if options.explain:
+            lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
         return lazy.select(pl.col(ROW), pl.col(BAD), pl.col("__closed"), *columns)
 
-    store = _Store(spill_mode(spill), evaluated(whole).collect_schema())
+    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema())
     try:
-        progress.phase("Evaluating", total=_known_rows(data, frame, input_format))
+        progress.phase("Evaluating", total=_known_rows(data, frame, options.input_format))
         seen: dict[str, Any] = {"failure": None, "rejects": []}
         # Batches are evaluated on worker threads (polars releases the GIL), a few at a
         # time, and settled in their order.
@@ -301,7 +253,7 @@ def run(
                 # on Ctrl-C instead of ending early as if the input were complete.
                 frame.sink_batches(take, chunk_size=BATCH_ROWS)
             except pl.exceptions.PolarsError as exc:
-                raise _read_error(exc, data, source, encoding, input_format) from None
+                raise _read_error(exc, data, source, options.encoding, options.input_format) from None
             while pending and seen["failure"] is None:
                 settle(*pending.popleft())
         finally:
@@ -327,18 +279,22 @@ def run(
         joined = store.beside(side)
         if not keep.all():  # a filter copies every column, so only when some row goes
             joined = joined.filter(pl.col("__keep"))
-        results = joined.select([pl.col(name) for name, _ in output])
+        if options.internal:  # every column, the packed lists as lists, the rank last
+            results = unpack(joined.drop("__keep")).select(pl.exclude("rank"), pl.col("rank"))
+        else:
+            results = joined.select([pl.col(name) for name, _ in output])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
     except BaseException:
         store.close()
         raise
 
 
-def evaluate(ruleset, data, *, as_of: dt.date | None = None, **options) -> pl.DataFrame:
+def evaluate(ruleset, data, options: EvaluateOptions | None = None, **keywords) -> pl.DataFrame:
     """Evaluate records with ``ruleset`` and return the results as a polars DataFrame.
 
     ``data`` is a path (csv, json, ndjson, parquet, xlsx), a polars DataFrame or LazyFrame, a
-    pandas DataFrame, or a list of dicts. Options: ``on_error`` ("error" or "skip"),
-    ``on_duplicate`` ("error", "first", "last"), ``with_input``, ``encoding``, ``input_format``.
+    pandas DataFrame, or a list of dicts. Options (see :class:`~salesrules.runners.options.EvaluateOptions`):
+    ``as_of``, ``on_error`` ("error" or "skip"), ``on_duplicate`` ("error", "first", "last"),
+    ``with_input``, ``encoding``, ``input_format``.
     """
-    return evaluate_full(ruleset, data, as_of=as_of, **options).results
+    return evaluate_full(ruleset, data, options, **keywords).results

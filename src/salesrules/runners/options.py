@@ -1,0 +1,57 @@
+"""The options of an evaluation, in one object every runner and tool takes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+
+from ..errors import UsageError
+
+ON_ERROR = ("error", "skip")
+ON_DUPLICATE = ("error", "first", "last")
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    """How to evaluate records.
+
+    - ``as_of``: the date rules are evaluated as of (default: the ruleset's, else today).
+    - ``on_error``: ``error`` stops at the first value that cannot be read; ``skip`` sets its
+      row aside as a reject.
+    - ``on_duplicate``: ``error`` on a repeated key, or keep the ``first`` or ``last`` record.
+    - ``with_input``: carry the input columns through to the results.
+    - ``encoding``, ``input_format``: how to read a file (default: UTF-8, by its extension).
+    - ``explain``: add the compact receipt as the ``explain`` column.
+    - ``internal``: keep every column the plan computed (the parts of each score, the fired
+      factors...), for the tools that explain and compare evaluations (see the plan's manifest).
+    - ``lists_as_text``: reasons, gaps and actions as display text joined by this separator,
+      as :func:`salesrules.io.outputs.text_frame` renders them, instead of lists.
+    - ``spill``: ``auto``, ``always`` or ``never`` keep results in temporary files beyond a
+      size (default from SALESRULES_SPILL, else auto).
+    """
+
+    as_of: dt.date | str | None = None
+    on_error: str = "error"
+    on_duplicate: str = "error"
+    with_input: bool = False
+    encoding: str | None = None
+    input_format: str | None = None
+    explain: bool = False
+    internal: bool = False
+    lists_as_text: str | None = None
+    spill: str | None = None
+
+    def __post_init__(self):
+        if self.on_error not in ON_ERROR:
+            raise UsageError(f"on_error must be 'error' or 'skip', not {self.on_error!r}")
+        if self.on_duplicate not in ON_DUPLICATE:
+            raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {self.on_duplicate!r}")
+
+    @classmethod
+    def of(cls, options: "EvaluateOptions | None" = None, **keywords) -> "EvaluateOptions":
+        """``options`` (default: all defaults) with ``keywords`` set; an unknown keyword is a TypeError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(keywords) - known)
+        if unknown:
+            raise TypeError(f"unknown evaluate option {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        return replace(options or cls(), **keywords)
