@@ -16,7 +16,7 @@ The cases of one ruleset that share an as-of date are evaluated together, as one
 the same plan that :meth:`Ruleset.evaluate_one` uses; a case whose record cannot be evaluated
 is then run on its own so that its error is exactly the one ``evaluate_one`` reports.
 
-``salesrules test`` (:data:`test_command`) runs them with pytest-like output, JSON or JUnit
+``salesrules test`` (:mod:`salesrules.cli.test`) runs them with pytest-like output, JSON or JUnit
 XML reports and rule coverage; :mod:`salesrules.pytest_plugin` runs them under pytest.
 """
 
@@ -30,8 +30,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import click
 
 from ..errors import (
     ErrorList,
@@ -890,79 +888,3 @@ def junit_report(result: Run) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
-
-# ---------------------------------------------------------------- the command
-
-
-def _emit(text: str, output: str | None, inputs) -> None:
-    if output in (None, "-"):
-        click.echo(text, nl=False)
-        return
-    from ..io.outputs import atomic_write_text
-
-    atomic_write_text(output, text, inputs=inputs)
-
-
-@click.command("test", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, required=True, metavar="RULESET|DIR...")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
-              help="Report format.")
-@click.option("-o", "--output", help="Write the report to this file (the text report still goes to the terminal).")
-@click.option("--coverage", "with_coverage", is_flag=True,
-              help="Report the levels, stages, factors, bands and actions that no test exercised.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
-              help="Exit 1 when coverage is below PERCENT (implies --coverage).")
-@click.option("-k", "name_filter", metavar="TEXT", help="Only run the cases whose name contains TEXT.")
-@click.option("-v", "--verbose", is_flag=True, help="One line per case instead of a dot.")
-def test_command(paths, fmt, output, with_coverage, fail_under, name_filter, verbose):
-    """Run the tests of rulesets and of *.test.yaml files (folders are searched recursively).
-
-    Prints a dot per passing case and F per failure, then each failure field by field and the
-    summary; exits 1 when a case fails or a ruleset is invalid, 2 when a path or a test file
-    cannot be read.
-
-    Example:
-
-        salesrules test rulesets/ --coverage
-    """
-    try:
-        result = run(paths, name_filter)
-    except SalesrulesError as exc:
-        for line in _error_lines(exc):
-            click.echo(f"error: {line}", err=True)
-        click.get_current_context().exit(exc.exit_code)
-    if not any(results for _, results in result.runs) and not result.errors:
-        click.echo("error: no tests found" + (f" matching {name_filter!r}" if name_filter else "")
-                   + f" in {', '.join(paths)}", err=True)
-        click.get_current_context().exit(2)
-    coverages = coverage(result.runs) if with_coverage or fail_under is not None else None
-    if fmt != "text" and output in (None, "-"):
-        # The report on standard output is for machines; the errors are also said to people.
-        for error in result.errors:
-            for line in _error_lines(error):
-                click.echo(f"error: {line}", err=True)
-    text = text_report(result, verbose, coverages)
-    inputs = [s.path for s, _ in result.runs if not _is_reference(s.path)]
-    try:
-        if fmt == "text":
-            _emit(text, output, inputs)
-        else:
-            report = json_report(result, coverages) if fmt == "json" else junit_report(result)
-            _emit(report, output, inputs)
-        if output not in (None, "-") and fmt != "text":
-            click.echo(text, nl=False)
-    except SalesrulesError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.get_current_context().exit(exc.exit_code)
-    code = 0
-    if result.failed:
-        code = 1
-    if coverages is not None and fail_under is not None and total_percent(coverages) < fail_under:
-        click.echo(f"coverage {_percent(total_percent(coverages))} is below --fail-under {fail_under:g}%", err=True)
-        code = max(code, 1)
-    for error in result.errors:
-        code = max(code, error.exit_code)
-    click.get_current_context().exit(code)
-
-
-test_command.__test__ = False  # a click command named test_*: not for pytest to collect
