@@ -22,6 +22,7 @@ XML reports and rule coverage; :mod:`salesrules.pytest_plugin` runs them under p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -42,6 +43,7 @@ from ..errors import (
 )
 from ..loader.schema import describe_value
 from ..model.dates import parse_date
+from ..model.sections import TestCase
 
 TEST_FILE_SUFFIX = ".test.yaml"
 FACTORS = "factors"
@@ -59,18 +61,7 @@ class TestFileError(InputError):
 # ---------------------------------------------------------------- the model
 
 
-@dataclass
-class Case:
-    """One test case, from a ruleset's ``tests:`` or from a test file."""
-
-    __test__ = False
-
-    name: str
-    record: dict
-    expect: dict
-    as_of: dt.date | None = None
-    error: str | None = None
-    loc: Loc | None = None
+Case = TestCase  # one test case, from a ruleset's ``tests:`` or from a test file
 
 
 @dataclass
@@ -363,13 +354,14 @@ def _run_batch(ruleset, cases: list[Case], batch: list[int], as_of, results: lis
     return True
 
 
-def _case(test) -> Case:
-    return Case(test.name, _plain(test.record), _plain(test.expect), test.as_of, test.error, test.loc)
+def _case(test: Case) -> Case:
+    """The case with its record and expectations as plain Python values."""
+    return dataclasses.replace(test, record=_plain(test.record), expect=_plain(test.expect))
 
 
-def run_case(ruleset, case) -> CaseResult:
-    """Evaluate one test case (a ruleset's :class:`~salesrules.model.sections.TestCase` or a :class:`Case`)."""
-    return run_cases(ruleset, [case if isinstance(case, Case) else _case(case)])[0]
+def run_case(ruleset, case: Case) -> CaseResult:
+    """Evaluate one test case: one of the ruleset's ``tests:`` or any :class:`Case`."""
+    return run_cases(ruleset, [_case(case)])[0]
 
 
 def run_tests(ruleset) -> list[CaseResult]:
