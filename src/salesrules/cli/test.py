@@ -39,17 +39,15 @@ def test_command(paths, fmt, output, with_coverage, fail_under, name_filter, ver
 
         salesrules test rulesets/ --coverage
     """
-    from ..analysis.testing import (
+    from ..analysis.testing.cases import _is_reference
+    from ..analysis.testing.coverage import _percent, coverage, total_percent
+    from ..analysis.testing.reports import (
         _error_lines,
-        _is_reference,
-        _percent,
-        coverage,
         json_report,
         junit_report,
-        run,
         text_report,
-        total_percent,
     )
+    from ..analysis.testing.runner import run
 
     try:
         result = run(paths, name_filter)
