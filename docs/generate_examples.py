@@ -75,9 +75,9 @@ EXAMPLES: dict[str, str | Python | File] = {
 
 def _commands():
     sys.path.insert(0, str(ROOT / "src"))
-    from salesrules.analysis.backtest import backtest_command
-    from salesrules.analysis.diff import diff_command
-    from salesrules.analysis.explain import explain_command
+    from salesrules.cli.backtest import backtest_command
+    from salesrules.cli.diff import diff_command
+    from salesrules.cli.explain import explain_command
 
     return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command}
 

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules.analysis.backtest import auc, backtest, backtest_command
+from salesrules.analysis.backtest import auc, backtest
+from salesrules.cli.backtest import backtest_command
 
 ROOT = Path(__file__).parent.parent
 MAVEN = ROOT / "tests" / "data" / "maven"

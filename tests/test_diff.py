@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import salesrules
-from salesrules.analysis.diff import compare_frame, diff, diff_command, field_column
+from salesrules.analysis.diff import compare_frame, diff, field_column
+from salesrules.cli.diff import diff_command
 from salesrules.runners.local import evaluate_full
 
 ROOT = Path(__file__).parent.parent

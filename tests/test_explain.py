@@ -14,12 +14,12 @@ import salesrules
 from salesrules.analysis.explain import (
     condition_parts,
     explain,
-    explain_command,
     explain_row,
     find_record,
     referenced_names,
 )
 from salesrules.analysis.receipts import receipt_frame, receipts
+from salesrules.cli.explain import explain_command
 from salesrules.compiler.manifest import compact_reasons
 from salesrules.errors import InputError
 from salesrules.runners.local import evaluate_full

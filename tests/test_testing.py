@@ -19,11 +19,12 @@ from salesrules.analysis.testing import (
     load_suite,
     run_tests,
 )
+from salesrules.cli import test as cli_test
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).parent.parent
-command = testing.test_command  # (not named test_*: pytest would try to collect it)
+command = cli_test.test_command  # (not named test_*: pytest would try to collect it)
 
 SMALL = """\
 salesrules: 1

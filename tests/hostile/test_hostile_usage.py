@@ -114,12 +114,12 @@ def test_an_installed_plugin_that_fails_to_load(ws):
 
 
 def test_an_unforeseen_failure_is_one_line_and_debug_shows_the_traceback(ws, monkeypatch):
-    import salesrules.cli
+    import salesrules.cli.evaluate
 
     def boom(fmt):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(salesrules.cli, "_check_format", boom)
+    monkeypatch.setattr(salesrules.cli.evaluate, "_check_format", boom)
     fails(2, "evaluate", ws.data, "-r", ws.ruleset, "-o", ws.out,
           where="internal error: RuntimeError: boom (run with --debug for details)",
           protect=ws.protected(), dirs=[ws.root])

@@ -11,16 +11,14 @@ probability the ruleset gives that stage. All figures are polars aggregations.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import click
 import polars as pl
 
 from ..errors import InputError, Loc, UsageError, did_you_mean
 from ..model.columns import UNKNOWN
 from .diff import field_candidates, field_column
-from .explain import _input_column, as_of_option, load_ruleset, ruleset_label
+from .explain import _input_column, ruleset_label
 
 ROW = "__row"
 DIGITS = 4
@@ -251,34 +249,3 @@ def render_table(result: dict) -> str:
         if result.get("unmapped_stages"):
             lines.append(f"({result['unmapped_stages']} closed deals have no recognised last stage)")
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------- command line
-
-
-@click.command("backtest")
-@click.argument("file")
-@click.option("-r", "--ruleset", "ruleset_ref", required=True, help="Ruleset file, or builtin:NAME.")
-@click.option("--outcome", required=True, help="Field or input column holding the outcome of each deal.")
-@click.option("--won", multiple=True, required=True, help="Outcome value of a won deal (repeatable; case is ignored).")
-@click.option("--lost", multiple=True, required=True, help="Outcome value of a lost deal (repeatable; case is ignored).")
-@click.option("--stage-field", help="Field or input column with the last stage each closed deal reached.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--as-of", callback=as_of_option, help="Evaluate as of this date (YYYY-MM-DD).")
-@click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
-@click.option("--input-format", help="Input format when the extension does not tell (csv, json, parquet...).")
-def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as_of, encoding, input_format):
-    """Backtest a ruleset on the closed deals in FILE: win rate per band and tier, lift of the top
-    band, AUC of the score for won against lost deals, and (with --stage-field) the stage
-    probabilities against the observed win rates."""
-    from ..runners.local import evaluate_full
-
-    ruleset = load_ruleset(ruleset_ref)
-    evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
-    result = backtest_evaluation(evaluation, outcome, won, lost, stage_field, file)
-    if fmt == "json":
-        from ..io.outputs import json_value
-
-        click.echo(json.dumps(json_value(result), indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_table(result), nl=False)

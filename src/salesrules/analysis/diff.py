@@ -15,13 +15,12 @@ import json
 import re
 from typing import Any
 
-import click
 import polars as pl
 
 from ..compiler.manifest import MINUS
 from ..errors import UsageError, did_you_mean
 from ..model.columns import UNKNOWN
-from .explain import as_of_option, load_ruleset, ruleset_label
+from .explain import ruleset_label
 from .receipts import display, receipt_frame, signed
 
 ROW = "__row"
@@ -345,46 +344,26 @@ def render_csv(frame: pl.DataFrame, by: str | None) -> str:
     return out.getvalue()
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- the report
 
 
-@click.command("diff")
-@click.argument("file")
-@click.option("-r", "--ruleset", "rulesets", multiple=True, required=True,
-              help="The old ruleset, then the new one: -r OLD -r NEW (files or builtin:NAME).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="table: a summary; json: the summary as JSON; csv: one line per changed record.")
-@click.option("--as-of", callback=as_of_option, help="Evaluate as of this date (YYYY-MM-DD).")
-@click.option("--by", "by", default=None, help="Field or input column for the impact per group (default: owner, when there is one).")
-@click.option("--top", default=10, show_default=True, type=click.IntRange(min=0), help="How many of the biggest movers to show.")
-@click.option("-o", "--output", help="Write to this file instead of standard output.")
-@click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
-@click.option("--input-format", help="Input format when the extension does not tell (csv, json, parquet...).")
-def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_format):
-    """Compare two rulesets on the records in FILE: how many records change tier, stage, band and
-    score, the band transitions, the biggest movers with the difference of their receipts, and
-    the impact per owner (--by)."""
+def diff_report(old_ruleset, new_ruleset, data, *, fmt: str = "table", as_of=None, by: str | None = None,
+                top: int = 10, **options) -> str:
+    """Evaluate ``data`` with both rulesets: the comparison as ``table``, ``json`` or ``csv`` text.
+
+    Without ``by`` the records are grouped by owner when they have one; a ``by`` given must name
+    a field or an input column.
+    """
     from ..runners.local import evaluate_full
 
-    if len(rulesets) != 2:
-        raise UsageError(f"diff needs two rulesets, -r OLD -r NEW; got {len(rulesets)}")
-    old_rs, new_rs = load_ruleset(rulesets[0]), load_ruleset(rulesets[1])
-    options = {"encoding": encoding, "input_format": input_format}
-    old = evaluate_full(old_rs, file, as_of=as_of, internal=True, **options)
-    new = evaluate_full(new_rs, file, as_of=as_of, internal=True, **options)
+    old = evaluate_full(old_ruleset, data, as_of=as_of, internal=True, **options)
+    new = evaluate_full(new_ruleset, data, as_of=as_of, internal=True, **options)
     group = by or "owner"
     if fmt == "csv":
         frame, grouped = _compare(old, new, group, by is not None)
-        text = render_csv(frame, group if grouped else None)
-    else:
-        result = diff_evaluations(old, new, by=group, by_required=by is not None, top=top)
-        text = json.dumps(_json_ready(result), indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render_table(result)
-    if output in (None, "-"):
-        click.echo(text, nl=False)
-    else:
-        from ..io.outputs import atomic_write_text
-
-        atomic_write_text(output, text, inputs=[file, *rulesets])
+        return render_csv(frame, group if grouped else None)
+    result = diff_evaluations(old, new, by=group, by_required=by is not None, top=top)
+    return json.dumps(_json_ready(result), indent=2, ensure_ascii=False) + "\n" if fmt == "json" else render_table(result)
 
 
 def _json_ready(value):

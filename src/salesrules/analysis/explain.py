@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import json
 import string
 import warnings
 from typing import Any
 
-import click
 import polars as pl
 
 from ..compiler.manifest import Part, _number_text, score_parts
@@ -471,44 +469,4 @@ def to_json(receipt: dict) -> str:
     return json.dumps(json_value(receipt), indent=2, ensure_ascii=False) + "\n"
 
 
-def as_of_option(ctx, param, value):
-    """Click callback: an ISO date, or a usage error."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def load_ruleset(ref: str):
-    from ..loader.load import load
-
-    return load(ref)
-
-
-@click.command("explain")
-@click.argument("file")
-@click.option("-r", "--ruleset", "ruleset_ref", required=True, help="Ruleset file, or builtin:NAME.")
-@click.option("--id", "record_id", required=True, help="The key of the record to explain (the row number without a key field).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--as-of", callback=as_of_option, help="Evaluate as of this date (YYYY-MM-DD).")
-@click.option("--encoding", help="Text encoding of a CSV input, e.g. latin-1 (default utf-8).")
-@click.option("--input-format", help="Input format when the extension does not tell (csv, json, parquet...).")
-def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_format):
-    """The score receipt of one record: every tier, stage, factor and clamp with its points,
-    reason and the values it read (they add up to the score), the factors that did not fire
-    and why, the bands, gaps and actions."""
-    from ..runners.local import evaluate_full
-
-    ruleset = load_ruleset(ruleset_ref)
-    evaluation = evaluate_full(ruleset, file, as_of=as_of, internal=True, encoding=encoding, input_format=input_format)
-    row = find_record(evaluation.results, evaluation.plan, record_id, file)
-    receipt = explain_row(row, evaluation.plan)
-    click.echo(to_json(receipt) if fmt == "json" else render_text(receipt), nl=False)
-
-
-__all__ = [
-    "Part", "compact_reasons", "condition_parts", "explain", "explain_command", "explain_row", "find_record",
-    "receipt_frame", "receipts", "referenced_names", "render_text", "score_parts",
-]
+__all__ = ["condition_parts", "explain", "explain_row", "find_record", "referenced_names", "render_text", "to_json"]

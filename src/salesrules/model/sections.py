@@ -199,7 +199,10 @@ class Action:
 
 @dataclass(frozen=True)
 class TestCase:
-    """A ruleset test: a partial record, an optional as-of date and the expected results."""
+    """A test case, from a ruleset's ``tests:`` or from a ``*.test.yaml`` file: a partial record,
+    an optional as-of date and the expected results, or a fragment of the expected error."""
+
+    __test__ = False  # not a pytest test class
 
     name: str
     record: dict

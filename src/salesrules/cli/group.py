@@ -1,0 +1,269 @@
+"""How the command line ends: errors as one ``error:`` line and an exit code, and signals.
+
+Exit codes: 0 success, 1 rule failures, 2 usage or input errors, 130 interrupted (SIGINT,
+Ctrl-C), 143 terminated (SIGTERM). SIGTERM stops a run as cleanly as Ctrl-C: temporary files
+are removed and no half-written output is left.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from ..errors import ErrorList, SalesrulesError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so a terminated run cleans up like an interrupted one.
+
+    It is a KeyboardInterrupt so that every ``except KeyboardInterrupt`` or ``except
+    BaseException`` clean-up (temporary files, half-written outputs) runs for it too.
+    """
+
+
+class _Interrupts:
+    """What the signal handlers saw during this run."""
+
+    terminated = False
+    reported = False
+
+
+def _on_sigterm(signum, frame):
+    """SIGTERM: raise :class:`Terminated`, unless an interruption is already being handled
+    (then only record it, so the clean-up under way, such as removing a temporary file, finishes)."""
+    _Interrupts.terminated = True
+    if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return
+    raise Terminated()
+
+
+def _relay_sigterm(read_fd: int) -> None:
+    """Runs in a thread: on SIGTERM, send the process a SIGINT.
+
+    Python runs signal handlers only between bytecodes of the main thread, so while polars
+    executes a query the SIGTERM handler would wait for the whole query; polars stops a
+    running query on SIGINT (when SIGINT has Python's default handler, which is why
+    salesrules leaves SIGINT alone), so a SIGTERM is relayed as a SIGINT. The signal
+    numbers arrive through :func:`signal.set_wakeup_fd`.
+    """
+    import os
+
+    while True:
+        try:
+            data = os.read(read_fd, 64)
+        except OSError:
+            return
+        if not data or 0 in data:  # closed, or the sentinel: the run is over
+            return
+        if signal.SIGTERM in data:
+            _Interrupts.terminated = True
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+            except OSError:
+                pass
+            return
+
+
+def _install_signal_handlers():
+    """Make SIGTERM stop a run as cleanly as SIGINT; returns a function that restores the old state."""
+    import os
+    import threading
+
+    _Interrupts.terminated = _Interrupts.reported = False
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int = signal.getsignal(signal.SIGINT)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM here
+        return lambda: None
+    read_fd = write_fd = thread = None
+    old_wakeup = -1
+    try:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        thread = threading.Thread(target=_relay_sigterm, args=(read_fd,), name="salesrules-sigterm", daemon=True)
+        thread.start()
+    except (ValueError, OSError):
+        pass
+
+    def restore():
+        try:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            signal.signal(signal.SIGINT, previous_int if previous_int is not None else signal.default_int_handler)
+        except (ValueError, OSError):
+            pass
+        if write_fd is None:
+            return
+        try:
+            signal.set_wakeup_fd(old_wakeup)
+        except (ValueError, OSError):
+            pass
+        try:
+            os.write(write_fd, b"\0")
+        except OSError:
+            pass
+        if thread is not None:
+            thread.join(1)
+        for fd in (read_fd, write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    return restore
+
+
+MAX_ERROR_LINES = 100
+
+
+def _error_lines(exc: SalesrulesError) -> list[str]:
+    """The ``error:`` lines for an error: one per error (at most ``MAX_ERROR_LINES``), each on one line."""
+    errors = exc.errors if isinstance(exc, ErrorList) and exc.errors else [exc]
+    lines = [f"error: {' '.join(str(e).split()) or type(e).__name__}" for e in errors[:MAX_ERROR_LINES]]
+    if len(errors) > MAX_ERROR_LINES:
+        lines.append(f"error: ... and {len(errors) - MAX_ERROR_LINES:,} more errors in the same file")
+    return lines
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Report an interruption on one line (once); the exit code is 143 for SIGTERM, else 130.
+
+    Call it outside the ``except`` block, in a loop that catches KeyboardInterrupt: when
+    polars stops a query on Ctrl-C, Python raises the same Ctrl-C a second time at the
+    next function call, and a relayed SIGTERM can follow; the loop absorbs those.
+    """
+    _pending_signals_run_here()
+    # From here on more signals only count: the run is stopping, and a Ctrl-C raised in
+    # the middle of the message would print it twice or not at all.
+    try:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, _only_record)
+    except (ValueError, OSError):  # not the main thread
+        pass
+    terminated = _Interrupts.terminated or isinstance(exc, Terminated)
+    if not _Interrupts.reported:
+        _Interrupts.reported = True
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        click.echo(f"error: {what}; no output was written", err=True)
+    return EXIT_TERMINATED if terminated or _Interrupts.terminated else EXIT_INTERRUPTED
+
+
+def _only_record(signum, frame):
+    """A handler for signals that arrive while a stop is reported: a SIGTERM sets the exit code."""
+    if signum == signal.SIGTERM:
+        _Interrupts.terminated = True
+
+
+def _pending_signals_run_here() -> None:
+    """Does nothing: calling it lets Python run the signal handlers still pending, before the
+    message is printed rather than in the middle of printing it."""
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """Click's usage error (normally three lines) as one ``error:`` line with a pointer to --help."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return f"error: {message}"
+
+
+class _Group(click.Group):
+    """A group that turns salesrules errors into one line on stderr and an exit code."""
+
+    # A plugin that fails while loading is reported as one error line when a command runs.
+    startup_error: SalesrulesError | None = None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command line: every error, usage error and interruption is one ``error:`` line."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = sys.argv[1:] if args is None else list(args)
+        debug = "--debug" in argv
+        restore = _install_signal_handlers()
+        interrupt = None
+        try:
+            if self.startup_error is not None and not debug:
+                raise self.startup_error
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) else 0
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                interrupt = exc.__cause__
+            else:
+                click.echo("error: aborted", err=True)
+                code = 1
+        except click.ClickException as exc:
+            if debug:
+                raise
+            click.echo(_usage_line(exc), err=True)
+            code = exc.exit_code
+        except SalesrulesError as exc:  # raised outside a command, e.g. by --plugins-dir
+            if debug:
+                raise
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt as exc:
+            interrupt = exc
+        finally:
+            while True:  # a late Ctrl-C or SIGTERM must not skip restoring the handlers
+                try:
+                    if interrupt is not None:
+                        code = _interrupted(interrupt)
+                    restore()
+                    break
+                except KeyboardInterrupt as again:
+                    interrupt = interrupt or again
+        sys.exit(code)
+
+    def invoke(self, ctx):
+        """Run a command: a salesrules error or an unexpected failure is one ``error:`` line."""
+        debug = "--debug" in sys.argv[1:]
+        interrupt = None
+        try:
+            return super().invoke(ctx)
+        except SalesrulesError as exc:
+            if debug:
+                raise
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt as exc:
+            interrupt = exc
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(0)
+        except Exception as exc:  # an unexpected failure is still one line, unless --debug
+            if debug:
+                raise
+            detail = " ".join(str(exc).split())
+            click.echo(f"error: internal error: {type(exc).__name__}: {detail} (run with --debug for details)", err=True)
+            ctx.exit(2)
+        # Interrupted: report it outside the except block, absorbing the repeats of the same signal.
+        while True:
+            try:
+                code = _interrupted(interrupt)
+                break
+            except KeyboardInterrupt:
+                continue
+        ctx.exit(code)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (``| head``), point stdout at /dev/null so the final flush stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,64 @@
+"""The options several commands share, and loading the ruleset a command names.
+
+Each ``*_option`` function returns a click decorator; where commands word an option's help
+differently, they pass their own text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+ENCODING_HELP = "Text encoding of a CSV input, e.g. latin-1 (default utf-8)."
+INPUT_FORMAT_HELP = "Input format when the extension does not tell (csv, json, parquet...)."
+
+
+def parse_as_of(ctx, param, value):
+    """Click callback: an ISO date, or a usage error."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def as_of_option():
+    """``--as-of DATE``: the date to evaluate as of, a :class:`datetime.date` or None."""
+    return click.option("--as-of", callback=parse_as_of, help="Evaluate as of this date (YYYY-MM-DD).")
+
+
+def ruleset_option():
+    """``-r/--ruleset``: the one ruleset a command uses, passed as ``ruleset_ref``."""
+    return click.option("-r", "--ruleset", "ruleset_ref", required=True, help="Ruleset file, or builtin:NAME.")
+
+
+def encoding_option(help: str = ENCODING_HELP):
+    """``--encoding``: the text encoding of a CSV input."""
+    return click.option("--encoding", help=help)
+
+
+def input_format_option(help: str = INPUT_FORMAT_HELP):
+    """``--input-format``: the input format when the file's extension does not tell."""
+    return click.option("--input-format", help=help)
+
+
+def format_option(choices: list[str] | None = None, default: str | None = None, help: str | None = None):
+    """``-f/--format``, passed as ``fmt``: one of ``choices`` (shown with its default), or any name."""
+    if choices is None:
+        return click.option("-f", "--format", "fmt", help=help)
+    return click.option("-f", "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+                        help=help)
+
+
+def output_option(help: str):
+    """``-o/--output``: where the command writes; ``-`` or nothing is standard output."""
+    return click.option("-o", "--output", help=help)
+
+
+def load_ruleset(ref: str, as_of: dt.date | None = None):
+    """Load the ruleset ``ref`` names (a path or ``builtin:NAME``)."""
+    from ..loader.load import load
+
+    return load(ref, as_of)

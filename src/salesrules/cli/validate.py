@@ -1,0 +1,40 @@
+"""``salesrules validate`` and ``salesrules schema``: checking rulesets and the format they follow."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import InputError, SalesrulesError
+from .group import _error_lines
+from .options import load_ruleset
+
+
+@click.command()
+@click.argument("rulesets", nargs=-1, required=True)
+def validate(rulesets):
+    """Check RULESETS (files or builtin:NAME): schema, extends, names and expression types."""
+    failed = False
+    worst = 0
+    for ref in rulesets:
+        try:
+            ruleset = load_ruleset(ref)
+        except SalesrulesError as exc:
+            if "--debug" in sys.argv[1:]:
+                raise
+            for line in _error_lines(exc):
+                click.echo(line, err=True)
+            failed, worst = True, max(worst, 2 if isinstance(exc, InputError) else exc.exit_code)
+        else:
+            click.echo(f"{ref}: valid ({ruleset.name} {ruleset.version}, hash {ruleset.hash})")
+    if failed:
+        sys.exit(worst or 1)
+
+
+@click.command()
+def schema():
+    """Print the JSON Schema of the ruleset format."""
+    from ..loader.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
