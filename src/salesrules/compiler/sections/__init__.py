@@ -13,7 +13,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import actions, classifications, currencies, factors, fields, grades, lookups, scores, signals, stages
+from . import (
+    actions,
+    classifications,
+    currencies,
+    factors,
+    fields,
+    grades,
+    lookups,
+    scores,
+    signals,
+    stages,
+)
 
 
 @dataclass(frozen=True)

@@ -10,27 +10,23 @@ import polars as pl
 from ...model.columns import ACTIONS, ACTIONS_FIRED, ACTIONS_TEXT, FIELD_SEP
 from ...model.sections import Action
 from ..packing import packed
+from .schema import EXPRESSION, IDENTIFIER, REMOVE, named_list
 
 NAME = "actions"
 SCOPE = "actions"
-SCHEMA = {"actions": {'type': 'array',
-     'items': {'type': 'object',
-               'additionalProperties': False,
-               'required': ['name'],
-               'properties': {'name': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-                              'when': {'type': 'string',
-                                       'minLength': 1,
-                                       'maxLength': 4000,
-                                       'description': 'An expression in the salesrules expression language'},
-                              'text': {'type': 'string', 'minLength': 1},
-                              'due': {'type': 'string',
-                                      'minLength': 1,
-                                      'maxLength': 4000,
-                                      'description': 'An expression in the salesrules expression language'},
-                              'applies_to': {'enum': ['open', 'closed', 'won', 'lost', 'all']},
-                              'description': {'type': 'string'},
-                              'remove': {'const': True,
-                                         'description': 'Delete the inherited item of this name'}}}}}
+SCHEMA = {
+    "actions": named_list(
+        {
+            "name": IDENTIFIER,
+            "when": EXPRESSION,
+            "text": {"type": "string", "minLength": 1},
+            "due": EXPRESSION,
+            "applies_to": {"enum": ["open", "closed", "won", "lost", "all"]},
+            "description": {"type": "string"},
+            "remove": REMOVE,
+        }
+    )
+}
 
 
 def build(ctx) -> dict:

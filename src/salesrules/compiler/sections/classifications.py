@@ -14,68 +14,20 @@ from ...model.sections import Classification, Level
 from ...model.types import INTEGER, NUMBER, Type
 from ..context import points_of
 from ..manifest import Entry
+from .schema import IDENTIFIER, LEVELS
 
 NAME = "classifications"
 SCOPE = "rules"
 OUTPUT_PLACE = 10
 TIER = "tier"
-SCHEMA = {"tiers": {'type': 'array',
-     'items': {'type': 'object',
-               'additionalProperties': False,
-               'required': ['name'],
-               'properties': {'name': {'type': 'string', 'minLength': 1, 'maxLength': 64},
-                              'when': {'type': 'string',
-                                       'minLength': 1,
-                                       'maxLength': 4000,
-                                       'description': 'An expression in the salesrules expression language'},
-                              'points': {'description': 'Points: a number or an expression',
-                                         'oneOf': [{'type': 'number'},
-                                                   {'type': 'string',
-                                                    'minLength': 1,
-                                                    'maxLength': 4000,
-                                                    'description': 'An expression in the salesrules expression '
-                                                                   'language'}]},
-                              'score': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-                              'reason': {'type': 'string'},
-                              'description': {'type': 'string'},
-                              'remove': {'const': True,
-                                         'description': 'Delete the inherited item of this name'}}}}, "classifications": {'type': 'object',
-     'propertyNames': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-     'additionalProperties': {'oneOf': [{'type': 'array',
-                                         'items': {'type': 'object',
-                                                   'additionalProperties': False,
-                                                   'required': ['name'],
-                                                   'properties': {'name': {'type': 'string',
-                                                                           'minLength': 1,
-                                                                           'maxLength': 64},
-                                                                  'when': {'type': 'string',
-                                                                           'minLength': 1,
-                                                                           'maxLength': 4000,
-                                                                           'description': 'An expression in the '
-                                                                                          'salesrules expression '
-                                                                                          'language'},
-                                                                  'points': {'description': 'Points: a number or '
-                                                                                            'an expression',
-                                                                             'oneOf': [{'type': 'number'},
-                                                                                       {'type': 'string',
-                                                                                        'minLength': 1,
-                                                                                        'maxLength': 4000,
-                                                                                        'description': 'An '
-                                                                                                       'expression '
-                                                                                                       'in the '
-                                                                                                       'salesrules '
-                                                                                                       'expression '
-                                                                                                       'language'}]},
-                                                                  'score': {'type': 'string',
-                                                                            'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                                            'maxLength': 64},
-                                                                  'reason': {'type': 'string'},
-                                                                  'description': {'type': 'string'},
-                                                                  'remove': {'const': True,
-                                                                             'description': 'Delete the '
-                                                                                            'inherited item of '
-                                                                                            'this name'}}}},
-                                        {'type': 'null'}]}}}
+SCHEMA = {
+    "tiers": LEVELS,
+    "classifications": {
+        "type": "object",
+        "propertyNames": IDENTIFIER,
+        "additionalProperties": {"oneOf": [LEVELS, {"type": "null"}]},
+    },
+}
 
 
 def build(ctx) -> dict:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from ...errors import RulesetError
 from ...model.sections import Currencies
+from .schema import CURRENCY_CODE
 
 NAME = "currencies"
-SCHEMA = {"currencies": {'type': 'object',
-     'additionalProperties': False,
-     'description': 'Money in several currencies: values are converted to the base currency before the rules run',
-     'properties': {'base': {'type': 'string',
-                             'pattern': '^[A-Z]{3}$',
-                             'description': 'an ISO 4217 currency code such as USD'},
-                    'rates': {'type': 'object',
-                              'propertyNames': {'type': 'string',
-                                                'pattern': '^[A-Z]{3}$',
-                                                'description': 'an ISO 4217 currency code such as USD'},
-                              'additionalProperties': {'type': 'number', 'exclusiveMinimum': 0},
-                              'description': 'Units of the base currency per unit of each other currency'}}}}
+SCHEMA = {
+    "currencies": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Money in several currencies: values are converted to the base currency before the rules run",
+        "properties": {
+            "base": CURRENCY_CODE,
+            "rates": {
+                "type": "object",
+                "propertyNames": CURRENCY_CODE,
+                "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+                "description": "Units of the base currency per unit of each other currency",
+            },
+        },
+    }
+}
 
 
 def build(ctx) -> dict:

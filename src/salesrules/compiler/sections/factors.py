@@ -12,70 +12,62 @@ from ...model.types import INTEGER, NUMBER, Type
 from ..context import has_literal
 from ..manifest import Entry
 from ..packing import packed_steps
+from .schema import EXPRESSION, IDENTIFIER, POINTS, REMOVE, named_list
 
 NAME = "factors"
 SCOPE = "factors"
-SCHEMA = {"factors": {'type': 'array',
-     'items': {'type': 'object',
-               'additionalProperties': False,
-               'required': ['name'],
-               'properties': {'name': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-                              'when': {'type': 'string',
-                                       'minLength': 1,
-                                       'maxLength': 4000,
-                                       'description': 'An expression in the salesrules expression language'},
-                              'points': {'description': 'Points: a number or an expression',
-                                         'oneOf': [{'type': 'number'},
-                                                   {'type': 'string',
-                                                    'minLength': 1,
-                                                    'maxLength': 4000,
-                                                    'description': 'An expression in the salesrules expression '
-                                                                   'language'}]},
-                              'decay': {'type': 'object',
-                                        'description': 'Recency decay of the points, by the days since a date: a '
-                                                       'half_life, or steps added after some days (one of the '
-                                                       'two)',
-                                        'additionalProperties': False,
-                                        'required': ['since'],
-                                        'properties': {'since': {'type': 'string',
-                                                                 'minLength': 1,
-                                                                 'maxLength': 4000,
-                                                                 'description': 'A date: a field or a date '
-                                                                                'expression'},
-                                                       'half_life': {'type': 'number',
-                                                                     'exclusiveMinimum': 0,
-                                                                     'description': 'Days after which the points '
-                                                                                    'are halved'},
-                                                       'steps': {'type': 'array',
-                                                                 'minItems': 1,
-                                                                 'items': {'type': 'object',
-                                                                           'additionalProperties': False,
-                                                                           'required': ['after', 'points'],
-                                                                           'properties': {'after': {'type': 'integer',
-                                                                                                    'minimum': 0,
-                                                                                                    'description': 'Days '
-                                                                                                                   'since '
-                                                                                                                   'the '
-                                                                                                                   'date '
-                                                                                                                   'after '
-                                                                                                                   'which '
-                                                                                                                   'this '
-                                                                                                                   'step '
-                                                                                                                   'applies'},
-                                                                                          'points': {'type': 'number',
-                                                                                                     'description': 'Points '
-                                                                                                                    'added '
-                                                                                                                    'to '
-                                                                                                                    'the '
-                                                                                                                    "factor's "
-                                                                                                                    'points '
-                                                                                                                    '(usually '
-                                                                                                                    'negative)'}}}}}},
-                              'score': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-                              'reason': {'type': 'string'},
-                              'description': {'type': 'string'},
-                              'remove': {'const': True,
-                                         'description': 'Delete the inherited item of this name'}}}}}
+SCHEMA = {
+    "factors": named_list(
+        {
+            "name": IDENTIFIER,
+            "when": EXPRESSION,
+            "points": POINTS,
+            "decay": {
+                "type": "object",
+                "description": "Recency decay of the points, by the days since a date: a half_life, or steps added after some days (one of the two)",
+                "additionalProperties": False,
+                "required": ["since"],
+                "properties": {
+                    "since": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 4000,
+                        "description": "A date: a field or a date expression",
+                    },
+                    "half_life": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": "Days after which the points are halved",
+                    },
+                    "steps": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["after", "points"],
+                            "properties": {
+                                "after": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "Days since the date after which this step applies",
+                                },
+                                "points": {
+                                    "type": "number",
+                                    "description": "Points added to the factor's points (usually negative)",
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "score": IDENTIFIER,
+            "reason": {"type": "string"},
+            "description": {"type": "string"},
+            "remove": REMOVE,
+        }
+    )
+}
 
 
 def build(ctx) -> dict:

@@ -4,73 +4,22 @@ from __future__ import annotations
 
 from ...errors import RulesetError
 from ...model.sections import FieldSpec
+from .schema import field_map
 
 NAME = "fields"
-SCHEMA = {"fields": {'type': 'object',
-     'propertyNames': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-     'additionalProperties': {'oneOf': [{'enum': ['string',
-                                                  'integer',
-                                                  'number',
-                                                  'money',
-                                                  'boolean',
-                                                  'date',
-                                                  'enum']},
-                                        {'type': 'object',
-                                         'additionalProperties': False,
-                                         'properties': {'type': {'enum': ['string',
-                                                                          'integer',
-                                                                          'number',
-                                                                          'money',
-                                                                          'boolean',
-                                                                          'date',
-                                                                          'enum']},
-                                                        'aliases': {'type': 'array',
-                                                                    'items': {'type': 'string', 'minLength': 1},
-                                                                    'description': 'Other spellings: column '
-                                                                                   'names or values a CRM export '
-                                                                                   'uses'},
-                                                        'default': {'description': 'The value used when the '
-                                                                                   'input has none'},
-                                                        'required': {'type': 'boolean'},
-                                                        'key': {'type': 'boolean',
-                                                                'description': 'The field identifies the record'},
-                                                        'values': {'description': 'Enum values: a list, or '
-                                                                                  'canonical values mapped to '
-                                                                                  'the source spellings that '
-                                                                                  'mean them',
-                                                                   'oneOf': [{'type': 'array',
-                                                                              'items': {'type': 'string',
-                                                                                        'minLength': 1},
-                                                                              'minItems': 1},
-                                                                             {'type': 'object',
-                                                                              'minProperties': 1,
-                                                                              'additionalProperties': {'oneOf': [{'type': 'array',
-                                                                                                                  'items': {'type': 'string'}},
-                                                                                                                 {'type': 'null'}]}}]},
-                                                        'format': {'type': 'string',
-                                                                   'description': 'strftime pattern of a date '
-                                                                                  'field, e.g. %d/%m/%Y'},
-                                                        'decimal': {'enum': ['.', ','],
-                                                                    'description': 'Decimal separator of money '
-                                                                                   'and numbers written as text'},
-                                                        'currency': {'type': 'string',
-                                                                     'pattern': '^[A-Z]{3}$',
-                                                                     'description': 'an ISO 4217 currency code '
-                                                                                    'such as USD'},
-                                                        'currency_field': {'type': 'string',
-                                                                           'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                                           'maxLength': 64,
-                                                                           'description': 'A field holding each '
-                                                                                          "record's ISO currency "
-                                                                                          'code; values are '
-                                                                                          'converted to the base '
-                                                                                          'currency of '
-                                                                                          '`currencies`'},
-                                                        'description': {'type': 'string'},
-                                                        'remove': {'const': True,
-                                                                   'description': 'Delete the inherited item of '
-                                                                                  'this name'}},
-                                         'required': []}]}}}
+SCHEMA = {
+    "fields": field_map(
+        "Other spellings: column names or values a CRM export uses",
+        required={"type": "boolean"},
+        key={"type": "boolean", "description": "The field identifies the record"},
+        currency_field={
+            "type": "string",
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+            "maxLength": 64,
+            "description": "A field holding each record's ISO currency code; values are converted to the base currency of `currencies`",
+        },
+    )
+}
 
 
 def build(ctx) -> dict:

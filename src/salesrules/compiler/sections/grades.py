@@ -8,26 +8,37 @@ import polars as pl
 from ...errors import RulesetError, did_you_mean
 from ...model.sections import Grade
 from ...model.types import Type
+from .schema import IDENTIFIER, REMOVE
 
 NAME = "grades"
 OUTPUT_PLACE = 40
-SCHEMA = {"grades": {'type': 'object',
-     'description': 'Two-dimensional grades: the band of one score followed by the band of another (A1...C3)',
-     'propertyNames': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-     'additionalProperties': {'type': 'object',
-                              'additionalProperties': False,
-                              'properties': {'rows': {'type': 'string',
-                                                      'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                      'maxLength': 64,
-                                                      'description': 'The score whose band comes first'},
-                                             'columns': {'type': 'string',
-                                                         'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                         'maxLength': 64,
-                                                         'description': 'The score whose band comes second'},
-                                             'description': {'type': 'string'},
-                                             'remove': {'const': True,
-                                                        'description': 'Delete the inherited item of this '
-                                                                       'name'}}}}}
+SCHEMA = {
+    "grades": {
+        "type": "object",
+        "description": "Two-dimensional grades: the band of one score followed by the band of another (A1...C3)",
+        "propertyNames": IDENTIFIER,
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "rows": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                    "maxLength": 64,
+                    "description": "The score whose band comes first",
+                },
+                "columns": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                    "maxLength": 64,
+                    "description": "The score whose band comes second",
+                },
+                "description": {"type": "string"},
+                "remove": REMOVE,
+            },
+        },
+    }
+}
 
 
 def build(ctx) -> dict:

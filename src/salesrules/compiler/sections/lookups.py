@@ -10,142 +10,48 @@ from pathlib import Path
 from ...errors import RulesetError
 from ...model.sections import Lookup
 from .fields import field_spec, value_map
+from .schema import IDENTIFIER, REMOVE, field_map
 
 NAME = "lookups"
-SCHEMA = {"lookups": {'type': 'object',
-     'description': 'Typed left joins of the prospects with other files, by key',
-     'propertyNames': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-     'additionalProperties': {'type': 'object',
-                              'additionalProperties': False,
-                              'properties': {'file': {'type': 'string',
-                                                      'minLength': 1,
-                                                      'description': 'The lookup file, relative to this ruleset'},
-                                             'key': {'type': 'string',
-                                                     'minLength': 1,
-                                                     'description': 'The column of the lookup file holding the '
-                                                                    'join value'},
-                                             'on': {'type': 'string',
-                                                    'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                    'maxLength': 64,
-                                                    'description': 'The prospect field joined on the key'},
-                                             'values': {'type': 'object',
-                                                        'minProperties': 1,
-                                                        'additionalProperties': {'oneOf': [{'type': 'array',
-                                                                                            'items': {'type': 'string'}},
-                                                                                           {'type': 'null'}]},
-                                                        'description': 'Keys of the lookup file mapped to the '
-                                                                       'spellings the prospects use for them'},
-                                             'fields': {'type': 'object',
-                                                        'propertyNames': {'type': 'string',
-                                                                          'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                                          'maxLength': 64},
-                                                        'additionalProperties': {'oneOf': [{'enum': ['string',
-                                                                                                     'integer',
-                                                                                                     'number',
-                                                                                                     'money',
-                                                                                                     'boolean',
-                                                                                                     'date',
-                                                                                                     'enum']},
-                                                                                           {'type': 'object',
-                                                                                            'additionalProperties': False,
-                                                                                            'properties': {'type': {'enum': ['string',
-                                                                                                                             'integer',
-                                                                                                                             'number',
-                                                                                                                             'money',
-                                                                                                                             'boolean',
-                                                                                                                             'date',
-                                                                                                                             'enum']},
-                                                                                                           'aliases': {'type': 'array',
-                                                                                                                       'items': {'type': 'string',
-                                                                                                                                 'minLength': 1},
-                                                                                                                       'description': 'Other '
-                                                                                                                                      'names '
-                                                                                                                                      'of '
-                                                                                                                                      'the '
-                                                                                                                                      'column '
-                                                                                                                                      'in '
-                                                                                                                                      'the '
-                                                                                                                                      'lookup '
-                                                                                                                                      'file'},
-                                                                                                           'default': {'description': 'The '
-                                                                                                                                      'value '
-                                                                                                                                      'used '
-                                                                                                                                      'when '
-                                                                                                                                      'the '
-                                                                                                                                      'input '
-                                                                                                                                      'has '
-                                                                                                                                      'none'},
-                                                                                                           'values': {'description': 'Enum '
-                                                                                                                                     'values: '
-                                                                                                                                     'a '
-                                                                                                                                     'list, '
-                                                                                                                                     'or '
-                                                                                                                                     'canonical '
-                                                                                                                                     'values '
-                                                                                                                                     'mapped '
-                                                                                                                                     'to '
-                                                                                                                                     'the '
-                                                                                                                                     'source '
-                                                                                                                                     'spellings '
-                                                                                                                                     'that '
-                                                                                                                                     'mean '
-                                                                                                                                     'them',
-                                                                                                                      'oneOf': [{'type': 'array',
-                                                                                                                                 'items': {'type': 'string',
-                                                                                                                                           'minLength': 1},
-                                                                                                                                 'minItems': 1},
-                                                                                                                                {'type': 'object',
-                                                                                                                                 'minProperties': 1,
-                                                                                                                                 'additionalProperties': {'oneOf': [{'type': 'array',
-                                                                                                                                                                     'items': {'type': 'string'}},
-                                                                                                                                                                    {'type': 'null'}]}}]},
-                                                                                                           'format': {'type': 'string',
-                                                                                                                      'description': 'strftime '
-                                                                                                                                     'pattern '
-                                                                                                                                     'of '
-                                                                                                                                     'a '
-                                                                                                                                     'date '
-                                                                                                                                     'field, '
-                                                                                                                                     'e.g. '
-                                                                                                                                     '%d/%m/%Y'},
-                                                                                                           'decimal': {'enum': ['.',
-                                                                                                                                ','],
-                                                                                                                       'description': 'Decimal '
-                                                                                                                                      'separator '
-                                                                                                                                      'of '
-                                                                                                                                      'money '
-                                                                                                                                      'and '
-                                                                                                                                      'numbers '
-                                                                                                                                      'written '
-                                                                                                                                      'as '
-                                                                                                                                      'text'},
-                                                                                                           'currency': {'type': 'string',
-                                                                                                                        'pattern': '^[A-Z]{3}$',
-                                                                                                                        'description': 'an '
-                                                                                                                                       'ISO '
-                                                                                                                                       '4217 '
-                                                                                                                                       'currency '
-                                                                                                                                       'code '
-                                                                                                                                       'such '
-                                                                                                                                       'as '
-                                                                                                                                       'USD'},
-                                                                                                           'description': {'type': 'string'},
-                                                                                                           'remove': {'const': True,
-                                                                                                                      'description': 'Delete '
-                                                                                                                                     'the '
-                                                                                                                                     'inherited '
-                                                                                                                                     'item '
-                                                                                                                                     'of '
-                                                                                                                                     'this '
-                                                                                                                                     'name'}},
-                                                                                            'required': []}]},
-                                                        'description': 'The looked-up fields, named as the rules '
-                                                                       'see them; each matches a column of the '
-                                                                       'file by name or alias'},
-                                             'description': {'type': 'string'},
-                                             'remove': {'const': True,
-                                                        'description': 'Delete the inherited item of this '
-                                                                       'name'}}}}}
+SCHEMA = {
+    "lookups": {
+        "type": "object",
+        "description": "Typed left joins of the prospects with other files, by key",
+        "propertyNames": IDENTIFIER,
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "file": {"type": "string", "minLength": 1, "description": "The lookup file, relative to this ruleset"},
+                "key": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The column of the lookup file holding the join value",
+                },
+                "on": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                    "maxLength": 64,
+                    "description": "The prospect field joined on the key",
+                },
+                "values": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {
+                        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
+                    },
+                    "description": "Keys of the lookup file mapped to the spellings the prospects use for them",
+                },
+                "fields": {
+                    **field_map("Other names of the column in the lookup file"),
+                    "description": "The looked-up fields, named as the rules see them; each matches a column of the file by name or alias",
+                },
+                "description": {"type": "string"},
+                "remove": REMOVE,
+            },
+        },
+    }
+}
 
 
 def build(ctx) -> dict:

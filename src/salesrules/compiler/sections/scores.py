@@ -10,39 +10,35 @@ from ...model.columns import INT64_MAX, INT64_MIN
 from ...model.sections import Band, Score
 from ...model.types import INTEGER, NUMBER, Type
 from ..manifest import ScoreColumns
+from .schema import IDENTIFIER, REMOVE, named_list
 
 NAME = "scores"
 OUTPUT_PLACE = 30
 DEFAULT_SCORE = "priority"
-SCHEMA = {"scores": {'type': 'object',
-     'propertyNames': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-     'additionalProperties': {'type': 'object',
-                              'additionalProperties': False,
-                              'properties': {'min': {'type': 'number'},
-                                             'max': {'type': 'number'},
-                                             'bands': {'type': 'array',
-                                                       'items': {'type': 'object',
-                                                                 'additionalProperties': False,
-                                                                 'required': ['name'],
-                                                                 'properties': {'name': {'type': 'string',
-                                                                                         'minLength': 1,
-                                                                                         'maxLength': 64},
-                                                                                'min': {'type': 'number'},
-                                                                                'remove': {'const': True,
-                                                                                           'description': 'Delete '
-                                                                                                          'the '
-                                                                                                          'inherited '
-                                                                                                          'item '
-                                                                                                          'of '
-                                                                                                          'this '
-                                                                                                          'name'}}}},
-                                             'by': {'type': 'string',
-                                                    'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-                                                    'maxLength': 64},
-                                             'description': {'type': 'string'},
-                                             'remove': {'const': True,
-                                                        'description': 'Delete the inherited item of this '
-                                                                       'name'}}}}}
+SCHEMA = {
+    "scores": {
+        "type": "object",
+        "propertyNames": IDENTIFIER,
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+                "bands": named_list(
+                    {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "min": {"type": "number"},
+                        "remove": REMOVE,
+                    }
+                ),
+                "by": IDENTIFIER,
+                "description": {"type": "string"},
+                "remove": REMOVE,
+            },
+        },
+    }
+}
 
 
 def build(ctx) -> dict:

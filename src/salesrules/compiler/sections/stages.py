@@ -16,49 +16,45 @@ from ...model.types import BOOLEAN, INTEGER, NUMBER, Type
 from ..context import points_of
 from ..manifest import Entry
 from ..packing import packed
+from .schema import EXPRESSION, IDENTIFIER, POINTS, REMOVE, named_list
 
 NAME = "stages"
 SCOPE = "fields"
 OUTPUT_PLACE = 20
-SCHEMA = {"stage_entered": {'type': 'string',
-     'pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
-     'maxLength': 64,
-     'description': 'The date field recording when a deal entered its current stage (default: a field named '
-                    'stage_entered)'}, "stages": {'type': 'array',
-     'items': {'type': 'object',
-               'additionalProperties': False,
-               'required': ['name'],
-               'properties': {'name': {'type': 'string', 'minLength': 1, 'maxLength': 64},
-                              'probability': {'type': 'number', 'minimum': 0, 'maximum': 1},
-                              'points': {'description': 'Points: a number or an expression',
-                                         'oneOf': [{'type': 'number'},
-                                                   {'type': 'string',
-                                                    'minLength': 1,
-                                                    'maxLength': 4000,
-                                                    'description': 'An expression in the salesrules expression '
-                                                                   'language'}]},
-                              'score': {'type': 'string', 'pattern': '^[A-Za-z_][A-Za-z0-9_]*$', 'maxLength': 64},
-                              'aliases': {'type': 'array',
-                                          'items': {'type': 'string', 'minLength': 1},
-                                          'description': 'Other spellings: column names or values a CRM export '
-                                                         'uses'},
-                              'entry': {'type': 'object',
-                                        'additionalProperties': {'oneOf': [{'type': 'string',
-                                                                            'minLength': 1,
-                                                                            'maxLength': 4000,
-                                                                            'description': 'An expression in the '
-                                                                                           'salesrules '
-                                                                                           'expression language'},
-                                                                           {'type': 'null'}]},
-                                        'description': 'Named conditions: the evidence the stage needs'},
-                              'closed': {'enum': ['won', 'lost']},
-                              'max_days': {'type': 'integer',
-                                           'minimum': 0,
-                                           'description': 'Days a deal may stay in this open stage; longer is a '
-                                                          'gap and makes stage_overdue true'},
-                              'description': {'type': 'string'},
-                              'remove': {'const': True,
-                                         'description': 'Delete the inherited item of this name'}}}}}
+SCHEMA = {
+    "stage_entered": {
+        "type": "string",
+        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+        "maxLength": 64,
+        "description": "The date field recording when a deal entered its current stage (default: a field named stage_entered)",
+    },
+    "stages": named_list(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            "points": POINTS,
+            "score": IDENTIFIER,
+            "aliases": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Other spellings: column names or values a CRM export uses",
+            },
+            "entry": {
+                "type": "object",
+                "additionalProperties": {"oneOf": [EXPRESSION, {"type": "null"}]},
+                "description": "Named conditions: the evidence the stage needs",
+            },
+            "closed": {"enum": ["won", "lost"]},
+            "max_days": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Days a deal may stay in this open stage; longer is a gap and makes stage_overdue true",
+            },
+            "description": {"type": "string"},
+            "remove": REMOVE,
+        }
+    ),
+}
 
 
 def build(ctx) -> dict:
