@@ -105,3 +105,23 @@ def test_an_interrupted_write_removes_the_temporary_output(big, tmp_path, sig):
     assert stderr.strip().splitlines() == [EXPECTED[sig][1]]
     assert sorted(os.listdir(tmp_path)) == ["tmp"], "an output or a temporary file was left behind"
     assert leftovers == []
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("callback failed"), None], ids=["unexpected", "salesrules-error"])
+def test_an_error_after_a_swallowed_ctrl_c_is_reported_as_the_interruption(failure):
+    """polars prints and drops a KeyboardInterrupt raised in a Python callback it runs, and the
+    callback's failure surfaces as another error; the run must still end as interrupted."""
+    import click
+    from click.testing import CliRunner
+
+    from salesrules.cli import group
+    from salesrules.errors import RulesetError
+
+    @click.command()
+    def run():
+        group._Interrupts.interrupted = True  # what the relay thread records on SIGINT
+        raise failure or RulesetError("field 'x': default False is not a valid boolean")
+
+    result = CliRunner().invoke(group._Group("salesrules", commands=[run]), ["run"])
+    assert result.exit_code == 130
+    assert result.output.strip() == "error: interrupted; no output was written"

@@ -30,6 +30,7 @@ class _Interrupts:
     """What the signal handlers saw during this run."""
 
     terminated = False
+    interrupted = False
     reported = False
 
 
@@ -60,6 +61,8 @@ def _relay_sigterm(read_fd: int) -> None:
             return
         if not data or 0 in data:  # closed, or the sentinel: the run is over
             return
+        if signal.SIGINT in data:
+            _Interrupts.interrupted = True
         if signal.SIGTERM in data:
             _Interrupts.terminated = True
             try:
@@ -74,7 +77,7 @@ def _install_signal_handlers():
     import os
     import threading
 
-    _Interrupts.terminated = _Interrupts.reported = False
+    _Interrupts.terminated = _Interrupts.interrupted = _Interrupts.reported = False
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         previous_int = signal.getsignal(signal.SIGINT)
@@ -151,6 +154,19 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
         what = "terminated (SIGTERM)" if terminated else "interrupted"
         click.echo(f"error: {what}; no output was written", err=True)
     return EXIT_TERMINATED if terminated or _Interrupts.terminated else EXIT_INTERRUPTED
+
+
+def _signalled() -> bool:
+    """Whether a SIGINT or SIGTERM arrived during the run.
+
+    A Ctrl-C that lands inside a callback polars runs is printed and dropped there, and the
+    callback's failure then surfaces as some other error; that error is the interruption.
+    The relay thread sees every signal; a short sleep lets it record one that just arrived.
+    """
+    import time
+
+    time.sleep(0.001)
+    return _Interrupts.interrupted or _Interrupts.terminated
 
 
 def _only_record(signum, frame):
@@ -231,9 +247,11 @@ class _Group(click.Group):
         except SalesrulesError as exc:
             if debug:
                 raise
-            for line in _error_lines(exc):
-                click.echo(line, err=True)
-            ctx.exit(exc.exit_code)
+            if not _signalled():
+                for line in _error_lines(exc):
+                    click.echo(line, err=True)
+                ctx.exit(exc.exit_code)
+            interrupt = KeyboardInterrupt()
         except KeyboardInterrupt as exc:
             interrupt = exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -244,9 +262,11 @@ class _Group(click.Group):
         except Exception as exc:  # an unexpected failure is still one line, unless --debug
             if debug:
                 raise
-            detail = " ".join(str(exc).split())
-            click.echo(f"error: internal error: {type(exc).__name__}: {detail} (run with --debug for details)", err=True)
-            ctx.exit(2)
+            if not _signalled():
+                detail = " ".join(str(exc).split())
+                click.echo(f"error: internal error: {type(exc).__name__}: {detail} (run with --debug for details)", err=True)
+                ctx.exit(2)
+            interrupt = KeyboardInterrupt()
         # Interrupted: report it outside the except block, absorbing the repeats of the same signal.
         while True:
             try:
