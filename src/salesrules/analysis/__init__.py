@@ -1,0 +1,1 @@
+"""Tools over evaluations: receipts and explain, diff, backtest, lint and the ruleset tests."""
