@@ -29,12 +29,13 @@ import datetime as dt
 import json
 import math
 import string
-import warnings as _warnings
 from dataclasses import dataclass
 
 import click
 
-from ..errors import ErrorList, Loc, SalesrulesError
+from ..errors import ErrorList, ExpressionError, Loc, SalesrulesError
+from ..language.functions import NO_LITERAL
+from ..language.syntax import CONSTANTS, Parsed, literal, parse
 from ..model.sections import Expr
 
 __all__ = ["LintWarning", "Warning", "lint", "lint_command"]
@@ -270,21 +271,7 @@ def _expand(const, universe) -> _Pred:
     return _Pred("", nothing, nothing)
 
 
-_NO = object()
-_CONSTANTS = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
 _FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
-
-
-def _literal(node):
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _CONSTANTS:
-        return _CONSTANTS[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(node.operand, ast.Constant):
-        value = node.operand.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value
-    return _NO
 
 
 class _Analyzer:
@@ -297,7 +284,7 @@ class _Analyzer:
     def subject(self, node):
         """(key, type) of a field or a function of fields, else None."""
         if isinstance(node, ast.Name):
-            if node.id in _CONSTANTS or node.id == "as_of":
+            if node.id in CONSTANTS or node.id == "as_of":
                 return None
             t = self.types.get(node.id)
             return (node.id, t) if t is not None else None
@@ -307,7 +294,7 @@ class _Analyzer:
             if not isinstance(returns, str):
                 return None
             for arg in node.args:
-                if not (isinstance(arg, ast.Name) or _literal(arg) is not _NO):
+                if not (isinstance(arg, ast.Name) or literal(arg) is not NO_LITERAL):
                     return None
             from ..model.types import named
 
@@ -315,8 +302,8 @@ class _Analyzer:
         return None
 
     def pred(self, node):
-        value = _literal(node)
-        if value is not _NO:
+        value = literal(node)
+        if value is not NO_LITERAL:
             return _Pred(None, const=value) if value is None or isinstance(value, bool) else None
         if isinstance(node, (ast.Name, ast.Call)):
             found = self.subject(node)
@@ -375,7 +362,7 @@ class _Analyzer:
     def comparison(self, left, op, right):
         if isinstance(op, (ast.Is, ast.IsNot)):
             found = self.subject(left)
-            if found is None or _literal(right) is not None:
+            if found is None or literal(right) is not None:
                 return None
             universe = _universe(found[1])
             if universe is None:
@@ -392,18 +379,18 @@ class _Analyzer:
                 return None
             values = universe.complement()
             for element in right.elts:
-                part = self.values_of(found[1], ast.Eq(), _literal(element))
+                part = self.values_of(found[1], ast.Eq(), literal(element))
                 if part is None:
                     return None
                 values = values.union(part)
             if isinstance(op, ast.NotIn):
                 values = values.complement()
             return _Pred(found[0], _Values(values), _Values(values.complement()))
-        found, constant = self.subject(left), _literal(right)
+        found, constant = self.subject(left), literal(right)
         if found is None:
-            found, constant = self.subject(right), _literal(left)
+            found, constant = self.subject(right), literal(left)
             op = _FLIP[type(op)]()
-        if found is None or constant is _NO or constant is None:
+        if found is None or constant is NO_LITERAL or constant is None:
             return None
         values = self.values_of(found[1], op, constant)
         if values is None:
@@ -480,44 +467,14 @@ class _Analyzer:
 # ---------------------------------------------------------------- the checks
 
 
-@dataclass
-class _Parsed:
-    source: Expr
-    tree: ast.Expression
-    flat: str
-    stripped: str
-    lead: int
-
-    def loc(self, node=None) -> Loc | None:
-        """The file location of ``node`` (exact on the expression's first line), else of the expression."""
-        loc = self.source.loc
-        if loc is None or node is None:
-            return loc
-        col = len(self.flat.encode()[: getattr(node, "col_offset", 0)].decode("utf-8", "replace"))
-        first_line = len(self.stripped.split("\n", 1)[0])
-        if self.source.exact and loc.col is not None and col <= first_line:
-            return Loc(loc.file, loc.line, loc.col + self.lead + col)
-        return loc
-
-    def text(self, node) -> str:
-        return ast.get_source_segment(self.flat, node) or ast.unparse(node)
-
-
-def _parse(source: Expr | None) -> _Parsed | None:
+def _parse(source: Expr | None) -> Parsed | None:
+    """The parsed expression, None when there is none or it does not parse."""
     if source is None:
         return None
-    text = source.text
-    stripped = text.strip()
-    if not stripped:
-        return None
-    flat = stripped.replace("\r", " ").replace("\n", " ")
     try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            tree = ast.parse(flat, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return parse(source, limits=False)
+    except ExpressionError:
         return None
-    return _Parsed(source, tree, flat, stripped, len(text) - len(text.lstrip()))
 
 
 def _num(value) -> str:
@@ -602,7 +559,7 @@ class _Linter:
 
     # -- conditions that can never hold
 
-    def never_holds(self, parsed: _Parsed, node) -> None:
+    def never_holds(self, parsed: Parsed, node) -> None:
         if isinstance(node, (ast.BoolOp, ast.Compare, ast.UnaryOp)):
             subject = self.impossible(node)
             if subject is not None:
