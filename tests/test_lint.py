@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 import salesrules
 from salesrules.analysis import lint as lint_module
-from salesrules.analysis.lint import LintWarning, Warning, lint, lint_command
+from salesrules.analysis.lint import LintWarning, Warning, lint
+from salesrules.cli.lint import lint_command
 from salesrules.errors import Loc
 from salesrules.loader.load import load_unchecked
 

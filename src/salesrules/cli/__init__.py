@@ -502,7 +502,7 @@ def _register_commands():
     from ..analysis.backtest import backtest_command
     from ..analysis.diff import diff_command
     from ..analysis.explain import explain_command
-    from ..analysis.lint import lint_command
+    from .lint import lint_command
     from ..analysis.testing import test_command
     from ..plugins import load_plugins, pm
 
