@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import string
 from typing import Any
@@ -14,6 +13,7 @@ from ..compiler.manifest import Part, _number_text, score_parts
 from ..errors import InputError, Loc
 from ..language.syntax import condition_parts, flat, referenced_names
 from ..model.columns import UNKNOWN
+from ..model.dates import parse_date
 from ..model.sections import Expr
 from .receipts import _key_column, display, receipt_frame, signed
 
@@ -411,9 +411,9 @@ def as_of_option(ctx, param, value):
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def load_ruleset(ref: str):

@@ -275,12 +275,14 @@ def _silence_stdout() -> None:
 
 
 def _as_of(ctx, param, value):
+    from ..model.dates import parse_date
+
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _plugins_dir(ctx, param, value):

@@ -9,9 +9,9 @@ them (tests/test_coerce_python.py compares them on generated text); anything els
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
+from ..model.dates import parse_date
 from ..model.sections import FieldSpec
 from .coerce import _FALSE, _TRUE_SPELLINGS, _enum_key, _spellings, enum_mapping
 from .coerce_numbers import _WHITESPACE
@@ -42,7 +42,7 @@ def read_text_value(text: str | None, field: FieldSpec, mapping: dict[str, str] 
         if field.format or not _PY_DATE.fullmatch(text):
             return NOT_READ
         try:
-            return dt.date.fromisoformat(text)
+            return parse_date(text)
         except ValueError:
             return NOT_READ
     if kind == "integer":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from ..errors import ExpressionError, did_you_mean
+from ..model.dates import parse_date
 from ..model.sections import Expr
 from ..model.types import (
     BOOLEAN,
@@ -356,9 +357,9 @@ class _Compiler:
 
     def date_literal(self, node: ast.Constant) -> dt.date:
         try:
-            return dt.date.fromisoformat(node.value)
-        except ValueError:
-            raise self.error(node, f"{node.value!r} is not a date (YYYY-MM-DD)") from None
+            return parse_date(node.value)
+        except ValueError as exc:
+            raise self.error(node, str(exc)) from None
 
     def check_enum_literal(self, node: ast.AST, value: str, t: Type) -> None:
         if value not in t.values:

@@ -12,7 +12,6 @@ exhaust memory or the stack. Mappings and sequences come back as
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import yaml
@@ -21,6 +20,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..errors import Loc, RulesetError
+from ..model.dates import parse_date
 
 MAX_NODES = 200_000
 MAX_BYTES = 10_000_000
@@ -150,7 +150,7 @@ def _construct_date(loader, node):
     """An ISO date (YYYY-MM-DD); an impossible one such as 2026-02-30 is an error."""
     text = _scalar_text(loader, node, "tag:yaml.org,2002:timestamp", "a date (YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise RulesetError(f"{text!r} is not a valid date", _loc(loader, node)) from None
 

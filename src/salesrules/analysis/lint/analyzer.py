@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import math
 
 from ...language.functions import NO_LITERAL
 from ...language.syntax import CONSTANTS, literal
+from ...model.dates import parse_date
 from .domains import INF, _Finite, _Intervals, _Pred, _Values, _expand, _universe
 
 _FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
@@ -144,7 +144,7 @@ class _Analyzer:
                 if not isinstance(constant, str):
                     return None
                 try:
-                    constant = dt.date.fromisoformat(constant).toordinal()
+                    constant = parse_date(constant).toordinal()
                 except ValueError:
                     return None
             elif isinstance(constant, bool) or not isinstance(constant, (int, float)):
