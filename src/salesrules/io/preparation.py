@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..errors import InputError, Loc, did_you_mean
-from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, _normal
+from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, normal_name
 from ..model.sections import FieldSpec
 from . import coerce
 
@@ -19,13 +19,13 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
     """Which input column feeds each field: its name or an alias, exactly, else ignoring case and separators."""
     normal: dict[str, list[str]] = {}
     for column in columns:
-        normal.setdefault(_normal(column), []).append(column)
+        normal.setdefault(normal_name(column), []).append(column)
     mapping = {}
     for name, spec in fields.items():
         candidates = (name, *spec.aliases)
         found = next((c for c in candidates if c in columns), None)
         if found is None:
-            matches = sorted({col for c in candidates for col in normal.get(_normal(c), [])})
+            matches = sorted({col for c in candidates for col in normal.get(normal_name(c), [])})
             if len(matches) > 1:
                 raise InputError(f"columns {matches} all match field {name!r}; rename one or set aliases", Loc(source))
             found = matches[0] if matches else None
