@@ -72,17 +72,9 @@ class _Loader(yaml.SafeLoader):
         self.composed += 1
         try:
             if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise RulesetError(
-                    f"YAML is nested more than {MAX_DEPTH} levels deep",
-                    Loc(self.source_name, mark.line + 1, mark.column + 1),
-                )
+                raise RulesetError(f"YAML is nested more than {MAX_DEPTH} levels deep", _loc(self, self.peek_event()))
             if self.composed > MAX_NODES:
-                mark = self.peek_event().start_mark
-                raise RulesetError(
-                    f"document has more than {MAX_NODES:,} values",
-                    Loc(self.source_name, mark.line + 1, mark.column + 1),
-                )
+                raise RulesetError(f"document has more than {MAX_NODES:,} values", _loc(self, self.peek_event()))
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -114,6 +106,7 @@ _resolver("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "01234
 
 
 def _loc(loader, node) -> Loc:
+    """Where a node (or an event) starts in the file the loader reads."""
     mark = node.start_mark
     return Loc(loader.source_name, mark.line + 1, mark.column + 1)
 
