@@ -35,6 +35,7 @@ class LintWarning:
         return f"{where}warning: {self.message} ({self.code})"
 
     def to_dict(self) -> dict:
+        """The warning as JSON data: file, line, col, code and message."""
         return {
             "file": self.loc.file if self.loc else None,
             "line": self.loc.line if self.loc else None,
