@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesrules.io import coerce
+from salesrules.io import coerce_numbers
 from salesrules.io.coerce import coerce_expr, describe_type, polars_dtype
 from salesrules.model.sections import FieldSpec
 
@@ -642,17 +642,17 @@ def test_arbitrary_text_never_raises(texts):
 # --- the fast number readers agree with the general reader ------------------------------
 #
 # coerce reads most number text with cheaper readers (a plain cast, then "simple" values
-# such as "$1,250,000.00") and leaves the rest to coerce._read_general, which implements the
+# such as "$1,250,000.00") and leaves the rest to coerce_numbers._read_general, which implements the
 # rules in full. These tests check that the cheap readers never change a result.
 
 
 def reference(values, field):
-    """What coerce._read_general alone makes of ``values`` (text) for ``field``."""
+    """What coerce_numbers._read_general alone makes of ``values`` (text) for ``field``."""
     mode = field.decimal if field.decimal in (".", ",") else None
     if field.type == "integer":
-        expr = coerce._read_general(pl.col("x"), mode, whole=True)
+        expr = coerce_numbers._read_general(pl.col("x"), mode, whole=True)
     else:
-        value = coerce._read_general(pl.col("x"), mode, whole=False)
+        value = coerce_numbers._read_general(pl.col("x"), mode, whole=False)
         expr = pl.when(value.is_finite()).then(value)
     return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr)["x"].to_list()
 
@@ -790,5 +790,5 @@ def test_character_sets_match_polars_regex_classes():
     # The simple reader trims these characters off the values its regex accepts, and the
     # regex writes them as \s and as a class of currency signs.
     texts = pl.Series([chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000])  # all White_Space is in the BMP
-    assert set(texts.filter(texts.str.contains(r"^\s$")).to_list()) == set(coerce._WHITESPACE)
-    assert pl.Series(list(coerce._CURRENCY_SIGNS)).str.contains(r"^\p{Sc}$").all()
+    assert set(texts.filter(texts.str.contains(r"^\s$")).to_list()) == set(coerce_numbers._WHITESPACE)
+    assert pl.Series(list(coerce_numbers._CURRENCY_SIGNS)).str.contains(r"^\p{Sc}$").all()

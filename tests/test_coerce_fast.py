@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesrules.io import coerce
+from salesrules.io import coerce, coerce_numbers
 from salesrules.io.coerce import coerce_expr
 from salesrules.model.sections import FieldSpec
 
@@ -300,8 +300,8 @@ NUMBER_FIELDS = [spec(t, decimal=d) for t in ("money", "integer") for d in (None
 def general_number(field):
     mode = field.decimal if field.decimal in (".", ",") else None
     if field.type == "integer":
-        return coerce._read_general(pl.col("x"), mode, whole=True)
-    value = coerce._read_general(pl.col("x"), mode, whole=False)
+        return coerce_numbers._read_general(pl.col("x"), mode, whole=True)
+    value = coerce_numbers._read_general(pl.col("x"), mode, whole=False)
     return pl.when(value.is_finite()).then(value)
 
 

@@ -1,4 +1,4 @@
-"""coerce.read_text_value, the Python reader of a few records' values, agrees with the polars readers.
+"""coerce_python.read_text_value, the Python reader of a few records' values, agrees with the polars readers.
 
 It must give exactly what coerce_expr gives for every text it reads, and leave the rest
 (NOT_READ) to polars. The texts are generated near the shapes it takes, so that both sides
@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesrules.io import coerce
-from salesrules.io.coerce import NOT_READ, coerce_expr, read_text_value
+from salesrules.io.coerce import coerce_expr
+from salesrules.io.coerce_python import NOT_READ, read_text_value
 from salesrules.model.sections import FieldSpec
 
 ENUM_VALUES = {"Financial services": ("Banking", "FinServ"), "Public sector": ("Government", "gov"), "Retail": ()}

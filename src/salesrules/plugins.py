@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, UsageError, did_you_mean
 
 ENTRY_POINT_GROUP = "salesrules"
 
@@ -232,6 +232,13 @@ def plugin_list(show_all: bool = False, hook: str | None = None) -> list[dict]:
             entry["package"], entry["version"] = versions[name]
         result.append(entry)
     return sorted(result, key=lambda e: e["name"])
+
+
+def named_format(formats: dict, name: str, kind: str):
+    """The format ``name`` of ``formats`` (``kind`` "input" or "output"); a UsageError naming the known ones otherwise."""
+    if name not in formats:
+        raise UsageError(f"unknown {kind} format {name!r}{did_you_mean(name, formats)}; known: {', '.join(sorted(formats))}")
+    return formats[name]
 
 
 def by_extension(formats) -> dict[str, str]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from typing import Any
 
 import polars as pl
 
 from ..compiler.manifest import MINUS
 from ..errors import UsageError, did_you_mean
-from ..model.columns import UNKNOWN
+from ..model.columns import UNKNOWN, normal_name
 from .explain import ruleset_label
 from .receipts import display, receipt_frame, signed
 
@@ -28,10 +27,6 @@ NONE = "(none)"
 
 
 # ---------------------------------------------------------------- fields by name
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[\s\-_.]+", "", str(name).strip().lower())
 
 
 def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] | None:
@@ -46,7 +41,7 @@ def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] 
     if name in fields and name in results.columns:
         return pl.col(name), f"field {name!r}"
     inputs = [c[len(IN):] for c in results.columns if c.startswith(IN)]
-    for matcher in (lambda a, b: a == b, lambda a, b: _normal(a) == _normal(b)):
+    for matcher in (lambda a, b: a == b, lambda a, b: normal_name(a) == normal_name(b)):
         for fname, spec in fields.items():
             if fname in results.columns and any(matcher(alias, name) for alias in (fname, *spec.aliases)):
                 return pl.col(fname), f"field {fname!r}"

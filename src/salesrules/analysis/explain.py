@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import string
-import warnings
 from typing import Any
 
 import polars as pl
 
 from ..compiler.manifest import Part, _number_text, score_parts
 from ..errors import InputError, Loc
+from ..language.syntax import condition_parts, flat, referenced_names
 from ..model.columns import UNKNOWN
 from ..model.sections import Expr
 from .receipts import _key_column, display, receipt_frame, signed
-
-_CONSTANTS = {"true", "false", "True", "False", "null", "None"}
 
 
 def explain(ruleset, data, key, as_of=None, **options) -> dict:
@@ -147,68 +144,6 @@ class _Reader:
         return "".join(out)
 
 
-def referenced_names(text: str) -> list[str]:
-    """The names an expression reads, in order of appearance (not functions nor constants)."""
-    tree = _parse(text)
-    if tree is None:
-        return []
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called and n.id not in _CONSTANTS]
-    names.sort(key=lambda n: (n.lineno, n.col_offset))
-    seen: list[str] = []
-    for n in names:
-        if n.id not in seen:
-            seen.append(n.id)
-    return seen
-
-
-def _flat(text: str) -> str:
-    return text.strip().replace("\r", " ").replace("\n", " ")
-
-
-def _parse(text: str):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(_flat(text), mode="eval")
-    except (SyntaxError, ValueError, RecursionError):
-        return None
-
-
-def condition_parts(text: str) -> list[str]:
-    """A condition split on its top-level ``and``: the texts of the parts that must all hold."""
-    flat = _flat(text)
-    tree = _parse(flat)
-    if tree is None or not (isinstance(tree.body, ast.BoolOp) and isinstance(tree.body.op, ast.And)):
-        return [flat]
-    # Split the text at the ``and`` keywords outside brackets, so every part keeps its own
-    # parentheses (ast positions leave out the brackets around an operand).
-    import io
-    import tokenize
-
-    parts, depth, start = [], 0, 0
-    lines = [0]
-    for line in io.StringIO(flat).readlines():
-        lines.append(lines[-1] + len(line))
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(flat).readline):
-            if token.type == tokenize.OP and token.string in "([{":
-                depth += 1
-            elif token.type == tokenize.OP and token.string in ")]}":
-                depth -= 1
-            elif token.type == tokenize.NAME and token.string == "and" and depth == 0:
-                offset = lines[token.start[0] - 1] + token.start[1]
-                parts.append(flat[start:offset].strip())
-                start = lines[token.end[0] - 1] + token.end[1]
-    except (tokenize.TokenError, IndentationError):
-        parts = None
-    if parts is not None:
-        parts.append(flat[start:].strip())
-        if len(parts) == len(tree.body.values) and all(parts):
-            return parts
-    return [ast.get_source_segment(flat, node) or ast.unparse(node) for node in tree.body.values]
-
-
 def _contributions(row: pl.DataFrame, plan, score: str, reader: _Reader) -> list[dict]:
     lines = receipt_frame(row, plan, [score])
     parts = score_parts(plan, row.columns)[score]
@@ -232,7 +167,7 @@ def _describe_part(part: Part, name: str, values: dict, reader: _Reader) -> dict
                     "inputs": reader.inputs(*(lv.when for lv in levels))}
         reason = level.reason and reader.template(level.reason)
         if not reason:
-            reason = _flat(level.when.text) if level.when is not None else f"the catch-all {part.source.name} level"
+            reason = flat(level.when.text) if level.when is not None else f"the catch-all {part.source.name} level"
         # A level matches because the ones before it did not: a catch-all reads what they read.
         earlier = [lv.when for lv in levels[: levels.index(level)]] if level.when is None else []
         return {"reason": reason, **extra, "inputs": reader.inputs(*earlier, level.when, level.points)}
@@ -247,7 +182,7 @@ def _describe_part(part: Part, name: str, values: dict, reader: _Reader) -> dict
         since = reader.evaluate(decay.since)
         days = max((reader.plan.as_of - since).days, 0) if since is not None else None
         how = f"half-life {_number_text(decay.half_life)} days" if decay.half_life is not None else "steps"
-        return {"reason": f"{part.source.name} fades with {display(days)} days since {_flat(decay.since.text)} ({how})",
+        return {"reason": f"{part.source.name} fades with {display(days)} days since {flat(decay.since.text)} ({how})",
                 "inputs": reader.inputs(decay.since)}
     if part.kind == "other":
         return {"reason": "points of parts this receipt does not know", "inputs": {}}
@@ -309,12 +244,12 @@ def _not_fired(row: pl.DataFrame, plan, reader: _Reader) -> list[dict]:
             if value is not True:
                 false_parts.append((text, value))
         if not false_parts:  # cannot happen for a well-formed plan; keep the whole condition
-            false_parts = [(_flat(factor.when.text), reader.evaluate(factor.when))]
+            false_parts = [(flat(factor.when.text), reader.evaluate(factor.when))]
         text, value = false_parts[0]
         points = _constant_points(factor.points, reader)
         entry = {
             "name": factor.name,
-            "condition": _flat(factor.when.text),
+            "condition": flat(factor.when.text),
             "false_part": text,
             "value": value,
             "inputs": reader.inputs(text),
@@ -332,11 +267,11 @@ def _constant_points(points: Expr, reader: _Reader):
     """The points a factor would add: a number when they are constant, else the expression's text
     (points that depend on the record, evaluated where the factor does not hold, would mislead)."""
     if referenced_names(points.text):
-        return _flat(points.text)
+        return flat(points.text)
     try:
         return reader.evaluate(points)
     except Exception:
-        return _flat(points.text)
+        return flat(points.text)
 
 
 def _bands(score, band) -> list[dict]:
@@ -359,7 +294,7 @@ def _gaps(values: dict, plan, reader: _Reader) -> list[dict]:
         condition = stage.entry.get(name) if stage else None
         entry = {"name": name, "stage": values.get("stage")}
         if condition is not None:
-            entry["condition"] = _flat(condition.text)
+            entry["condition"] = flat(condition.text)
             entry["inputs"] = reader.inputs(condition)
         out.append(entry)
     return out

@@ -10,6 +10,8 @@ import datetime as dt
 
 import click
 
+from ..model.dates import parse_date
+
 ENCODING_HELP = "Text encoding of a CSV input, e.g. latin-1 (default utf-8)."
 INPUT_FORMAT_HELP = "Input format when the extension does not tell (csv, json, parquet...)."
 
@@ -19,9 +21,9 @@ def parse_as_of(ctx, param, value):
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def as_of_option():

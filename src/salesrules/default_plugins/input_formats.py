@@ -55,24 +55,12 @@ def read_tsv(path: str, options: ReadOptions) -> pl.LazyFrame:
 
 def read_json(path: str, options: ReadOptions) -> pl.LazyFrame:
     """Read a JSON array of objects, one record per object."""
-    source = _utf8_source(path, options.encoding)
-    _expect_json_array(source, path)
-    try:
-        frame = pl.read_json(source, infer_schema_length=None)
-    except pl.exceptions.PolarsError as exc:
-        raise _json_error(source, path, exc) from None
-    return frame.lazy()
+    return _read_json_text(path, options, _expect_json_array, pl.read_json, _json_error)
 
 
 def read_ndjson(path: str, options: ReadOptions) -> pl.LazyFrame:
     """Read newline-delimited JSON: one object per line."""
-    source = _utf8_source(path, options.encoding)
-    _expect_json_data(source, path)
-    try:
-        frame = pl.read_ndjson(source, infer_schema_length=None)
-    except pl.exceptions.PolarsError as exc:
-        raise _ndjson_error(source, path, exc) from None
-    return frame.lazy()
+    return _read_json_text(path, options, _expect_json_data, pl.read_ndjson, _ndjson_error)
 
 
 def read_parquet(path: str, options: ReadOptions) -> pl.LazyFrame:
@@ -288,6 +276,20 @@ def _decode_error(path: str, encoding: str) -> InputError:
 
 
 # --- JSON -----------------------------------------------------------------------------------
+
+
+def _read_json_text(path: str, options: ReadOptions, expect, read, locate) -> pl.LazyFrame:
+    """Read with the polars reader ``read`` once ``expect`` has checked how the text starts.
+
+    Where polars fails, ``locate`` parses the text again with Python to say where and why.
+    """
+    source = _utf8_source(path, options.encoding)
+    expect(source, path)
+    try:
+        frame = read(source, infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise locate(source, path, exc) from None
+    return frame.lazy()
 
 
 def _expect_json_data(source: str, path: str) -> bytes:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..errors import InputError, Loc, SalesrulesError, UsageError, did_you_mean
+from ..errors import InputError, Loc, SalesrulesError, UsageError
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -144,14 +144,9 @@ def _relabel(error: SalesrulesError, path: str, label: str) -> SalesrulesError:
 
 
 def _input_format(name: str):
-    from ..plugins import get_registry
+    from ..plugins import get_registry, named_format
 
-    formats = get_registry().input_formats
-    if name not in formats:
-        raise UsageError(
-            f"unknown input format {name!r}{did_you_mean(name, formats)}; known: {', '.join(sorted(formats))}"
-        )
-    return formats[name]
+    return named_format(get_registry().input_formats, name, "input")
 
 
 def _run_reader(name: str, path: str, options: ReadOptions) -> pl.LazyFrame:

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import polars as pl
 
-from ..errors import Loc, PluginError, SalesrulesError, UsageError, did_you_mean
+from ..errors import Loc, PluginError, SalesrulesError, UsageError
 
 PROVENANCE_KEYS = ("ruleset", "ruleset_version", "ruleset_hash", "as_of")
 STDOUT = "-"
@@ -211,12 +211,9 @@ def _formats_by_extension() -> dict[str, str]:
 
 
 def _output_format(name: str):
-    formats = _formats()
-    if name not in formats:
-        raise UsageError(
-            f"unknown output format {name!r}{did_you_mean(name, formats)}; known: {', '.join(sorted(formats))}"
-        )
-    return formats[name]
+    from ..plugins import named_format
+
+    return named_format(_formats(), name, "output")
 
 
 # --- Writing ---------------------------------------------------------------------------------

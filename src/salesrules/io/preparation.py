@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..errors import InputError, Loc, did_you_mean
-from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, _normal
+from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, normal_name
 from ..model.sections import FieldSpec
 from . import coerce
 
@@ -19,13 +19,13 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
     """Which input column feeds each field: its name or an alias, exactly, else ignoring case and separators."""
     normal: dict[str, list[str]] = {}
     for column in columns:
-        normal.setdefault(_normal(column), []).append(column)
+        normal.setdefault(normal_name(column), []).append(column)
     mapping = {}
     for name, spec in fields.items():
         candidates = (name, *spec.aliases)
         found = next((c for c in candidates if c in columns), None)
         if found is None:
-            matches = sorted({col for c in candidates for col in normal.get(_normal(c), [])})
+            matches = sorted({col for c in candidates for col in normal.get(normal_name(c), [])})
             if len(matches) > 1:
                 raise InputError(f"columns {matches} all match field {name!r}; rename one or set aliases", Loc(source))
             found = matches[0] if matches else None
@@ -177,11 +177,19 @@ def _rate(spec: FieldSpec, fields: dict[str, FieldSpec], read) -> pl.Expr:
 
 def describe_bad_rows(prepared: Prepared, fields: dict[str, FieldSpec], source: str, rows: pl.DataFrame | None = None, limit: int = 1) -> list[InputError]:
     """One error per bad row (the first ``limit`` of them), naming the row, column and value."""
-    flagged = prepared.frame.filter(pl.col(BAD)).head(limit)
-    checks = [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
-    found = flagged.with_columns(checks).collect()
+    found = prepared.frame.filter(pl.col(BAD)).head(limit).with_columns(_flag_columns(prepared)).collect()
+    return _row_errors(found, prepared, fields, source)
+
+
+def _flag_columns(prepared: Prepared) -> list[pl.Expr]:
+    """A ``__flag:NAME`` column per flag: whether the row's value of field NAME is bad."""
+    return [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
+
+
+def _row_errors(flagged: pl.DataFrame, prepared: Prepared, fields: dict[str, FieldSpec], source: str) -> list[InputError]:
+    """For each row of ``flagged`` (with :func:`_flag_columns`), the error of its first bad field."""
     errors = []
-    for row in found.iter_rows(named=True):
+    for row in flagged.iter_rows(named=True):
         for name in prepared.flags:
             if row[f"__flag:{name}"]:
                 errors.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source))
@@ -209,15 +217,9 @@ def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, s
 
 
 def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFrame:
-    checks = [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
     # The flags read the input columns, which ``bad`` still holds under their in: names.
-    flagged = bad.with_columns(checks)
-    reasons = []
-    for row in flagged.iter_rows(named=True):
-        for name in prepared.flags:
-            if row[f"__flag:{name}"]:
-                reasons.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source).message)
-                break
+    flagged = bad.with_columns(_flag_columns(prepared))
+    reasons = [error.message for error in _row_errors(flagged, prepared, fields, source)]
     return flagged.select(
         pl.col(ROW).alias("row"),
         pl.Series("reason", reasons, dtype=pl.String),

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
-from ..errors import ExpressionError, Loc, did_you_mean
+from ..errors import ExpressionError, did_you_mean
+from ..model.dates import parse_date
 from ..model.sections import Expr
 from ..model.types import (
     BOOLEAN,
@@ -34,18 +33,14 @@ from ..model.types import (
     unify,
 )
 from .functions import NO_LITERAL, Call
+from .syntax import CONSTANTS, Parsed, literal, parse
 
-MAX_LENGTH = 4000
-MAX_NODES = 1000
-MAX_DEPTH = 60
 MAX_LIST = 1000
 MAX_INT = 2**53
 # Text joined with + may hold at most this many values read from records (literals do not
 # count): each value can be as long as the longest cell, so this bounds how much larger than
 # its input an expression's result can be.
 MAX_TEXT_PARTS = 32
-
-_CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
 
 _NOT_ALLOWED = {
     ast.Attribute: "attribute access (.)",
@@ -66,25 +61,9 @@ _NOT_ALLOWED = {
     ast.Slice: "a slice",
 }
 
-_NO_LITERAL = object()
-
-
-def _literal(node: ast.AST) -> Any:
-    """The Python value of a literal (``'a'``, ``-3``, ``true``, ``null``...), else ``_NO_LITERAL``."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in _CONSTANT_NAMES:
-        return _CONSTANT_NAMES[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(node.operand, ast.Constant):
-        value = node.operand.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if isinstance(node.op, ast.USub) else value
-    return _NO_LITERAL
-
-
 def _is_none(node: ast.AST) -> bool:
     """True for the literal ``None``/``null``."""
-    return _literal(node) is None
+    return literal(node) is None
 
 
 def _typed(compiled: Compiled, dtype) -> pl.Expr:
@@ -149,31 +128,8 @@ class Compiled:
 def compile_expression(source: Expr, scope: Scope, expect: str | None = None) -> Compiled:
     """Compile ``source`` in ``scope``; ``expect`` ("boolean", "numeric", "date") checks the result type."""
     text = source.text
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters", source.loc)
-    stripped = text.strip()
-    if not stripped:
-        raise ExpressionError("empty expression", source.loc)
-    lead = len(text) - len(text.lstrip())
-    # A condition may span lines (a YAML block scalar): joined with spaces, it parses without
-    # parentheses and every column keeps its place.
-    flat = stripped.replace("\r", " ").replace("\n", " ")
-    try:
-        # Python's warnings (e.g. the invalid escape in '\\d+') are no concern of a ruleset, and
-        # under -W error they would turn a valid expression into a syntax error.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(flat, mode="eval")
-    except SyntaxError as exc:
-        # Python reports some errors at the end of the input with offset 0: point at the end.
-        col = exc.offset - 1 if exc.offset and (exc.lineno or 1) == 1 else len(flat)
-        raise ExpressionError(f"syntax error in expression: {exc.msg}", _place(source, stripped, lead, col)) from None
-    except (RecursionError, MemoryError):
-        raise ExpressionError("expression is nested too deeply", source.loc) from None
-    except ValueError as exc:
-        raise ExpressionError(f"syntax error in expression: {exc}", source.loc) from None
-    _check_size(tree, source)
-    compiled = _Compiler(source, scope, lead, stripped).visit(tree.body)
+    parsed = parse(source)
+    compiled = _Compiler(parsed, scope).visit(parsed.tree.body)
     if expect == "boolean" and compiled.type.name not in ("boolean", "null"):
         raise ExpressionError(f"a condition must be true or false, this is {_describe(compiled.type)}: {text!r}", source.loc)
     if expect == "numeric" and not (compiled.type.numeric or compiled.type.name == "null"):
@@ -188,44 +144,14 @@ def _describe(t: Type) -> str:
     return {"null": "null", "integer": "an integer", "enum": "text", "string": "text", "money": "money"}.get(t.name, f"a {t.name}")
 
 
-def _place(source: Expr, stripped: str, lead: int, col: int) -> Loc | None:
-    """The file location of character ``col`` of the stripped text: exact on its first line only."""
-    return _at(source, 1 if col <= len(stripped.split("\n", 1)[0]) else 2, col + lead)
-
-
-def _at(source: Expr, lineno: int, col_offset: int) -> Loc | None:
-    """The file location of a position inside the expression text."""
-    if source.loc is None:
-        return None
-    if source.exact and lineno == 1 and source.loc.col is not None:
-        return Loc(source.loc.file, source.loc.line, source.loc.col + col_offset)
-    return source.loc
-
-
-def _check_size(tree: ast.AST, source: Expr) -> None:
-    count = 0
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ExpressionError(f"expression has more than {MAX_NODES} parts", source.loc)
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested more than {MAX_DEPTH} levels deep", source.loc)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-
-
 class _Compiler:
-    def __init__(self, source: Expr, scope: Scope, lead: int, text: str):
-        self.source = source
+    def __init__(self, parsed: Parsed, scope: Scope):
+        self.parsed = parsed
         self.scope = scope
-        self.lead = lead
-        self.text = text
 
     def error(self, node: ast.AST, message: str) -> ExpressionError:
-        """An error at ``node``; ast columns count UTF-8 bytes, file columns count characters."""
-        col = len(self.text.encode()[: getattr(node, "col_offset", 0)].decode("utf-8", "replace"))
-        return ExpressionError(message, _place(self.source, self.text, self.lead, col))
+        """An error at ``node``."""
+        return ExpressionError(message, self.parsed.loc(node))
 
     def visit(self, node: ast.AST) -> Compiled:
         method = getattr(self, "visit_" + type(node).__name__, None)
@@ -261,8 +187,8 @@ class _Compiler:
             return Compiled(expr, t)
         if name == "as_of":
             return Compiled(pl.lit(self.scope.as_of, pl.Date), DATE, 0)
-        if name in _CONSTANT_NAMES:
-            return self.visit_Constant(ast.Constant(_CONSTANT_NAMES[name], lineno=node.lineno, col_offset=node.col_offset))
+        if name in CONSTANTS:
+            return self.visit_Constant(ast.Constant(CONSTANTS[name], lineno=node.lineno, col_offset=node.col_offset))
         if name in self.scope.hints:
             raise self.error(node, f"{name!r} {self.scope.hints[name]}")
         if name in self.scope.functions:
@@ -406,7 +332,7 @@ class _Compiler:
     def check_enum_order(self, left_node, lt: Type, right_node, rt: Type, enum_type: Type) -> None:
         """Order compares positions in one list of values: the other side must be of that list."""
         for node, t in ((left_node, lt), (right_node, rt)):
-            if t == enum_type or t.name == "null" or (t.name == "string" and isinstance(_literal(node), str)):
+            if t == enum_type or t.name == "null" or (t.name == "string" and isinstance(literal(node), str)):
                 continue
             raise self.error(node, f"cannot order {_describe(t)} against the values {', '.join(enum_type.values[:12])}: "
                                    "< and > compare positions in the list of values, so compare with one of them")
@@ -431,9 +357,9 @@ class _Compiler:
 
     def date_literal(self, node: ast.Constant) -> dt.date:
         try:
-            return dt.date.fromisoformat(node.value)
-        except ValueError:
-            raise self.error(node, f"{node.value!r} is not a date (YYYY-MM-DD)") from None
+            return parse_date(node.value)
+        except ValueError as exc:
+            raise self.error(node, str(exc)) from None
 
     def check_enum_literal(self, node: ast.AST, value: str, t: Type) -> None:
         if value not in t.values:
@@ -449,8 +375,8 @@ class _Compiler:
         values = []
         common = left.type
         for element in right_node.elts:
-            value = _literal(element)
-            if value is _NO_LITERAL:
+            value = literal(element)
+            if value is NO_LITERAL:
                 raise self.error(element, "'in' lists may only hold literal values")
             if value is None:
                 raise self.error(element, "'in' lists cannot hold None; test 'x is None' separately")
@@ -499,8 +425,7 @@ class _Compiler:
                 raise self.error(arg_node, f"{name}() argument {i + 1} must be {_param_words(param)}, not {_describe(arg.type)}")
             args.append(_typed(arg, _PARAM_DTYPES[param]) if param in _PARAM_DTYPES else arg.expr)
             types.append(arg.type)
-            value = _literal(arg_node)
-            literals.append(NO_LITERAL if value is _NO_LITERAL else value)
+            literals.append(literal(arg_node))
         call = Call(name, tuple(args), tuple(types), tuple(literals), self.scope.as_of)
         try:
             returns = function.returns(tuple(types)) if callable(function.returns) else function.returns
@@ -513,9 +438,8 @@ class _Compiler:
         except Exception as exc:  # a plugin's bug is reported by the plugin's name, not a traceback
             from ..errors import PluginError
 
-            located = self.error(node, "")
             raise PluginError(
-                f"plugin {function.plugin!r} failed in function {name}(): {type(exc).__name__}: {exc}", located.loc
+                f"plugin {function.plugin!r} failed in function {name}(): {type(exc).__name__}: {exc}", self.parsed.loc(node)
             ) from exc
         t = returns if isinstance(returns, Type) else Type(returns)
         if "null" in (x.name for x in types) and t.name != "null":

@@ -7,14 +7,13 @@ sections before it built.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from typing import Any
 
 from ..compiler.sections import SECTIONS
-from ..errors import Loc, RulesetError
-from ..model.dates import parse_date
+from ..errors import Loc
+from ..model.dates import parse_date_at
 from ..model.sections import Expr, TestCase
 from .extends import _denormalize, _Resolved
 from .ruleset import Ruleset
@@ -66,7 +65,7 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
         version=str(raw.get("version", "")),
         description=str(raw.get("description", "")),
         path=source,
-        as_of=_as_date(as_of, ctx.loc("as_of")) if as_of is not None else None,
+        as_of=parse_date_at(as_of, ctx.loc("as_of")) if as_of is not None else None,
         tests=_tests(raw),
         requires=[str(r) for r in data.get("requires") or ()],
         hash=digest[:12],
@@ -84,18 +83,11 @@ def _tests(raw: YDict) -> list[TestCase]:
             name=str(t["name"]),
             record=dict(t.get("record") or {}),
             expect=dict(t.get("expect") or {}),
-            as_of=_as_date(as_of, t.loc_of("as_of")) if as_of is not None else None,
+            as_of=parse_date_at(as_of, t.loc_of("as_of")) if as_of is not None else None,
             error=t.get("error"),
             loc=raw["tests"].item_locs[i],
         ))
     return tests
-
-
-def _as_date(value, loc: Loc | None) -> dt.date:
-    try:
-        return parse_date(value)
-    except ValueError:
-        raise RulesetError(f"{value!r} is not a date (YYYY-MM-DD)", loc) from None
 
 
 def _text_start(value: YStr) -> Loc:

@@ -12,7 +12,6 @@ exhaust memory or the stack. Mappings and sequences come back as
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import yaml
@@ -21,6 +20,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..errors import Loc, RulesetError
+from ..model.dates import parse_date
 
 MAX_NODES = 200_000
 MAX_BYTES = 10_000_000
@@ -72,17 +72,9 @@ class _Loader(yaml.SafeLoader):
         self.composed += 1
         try:
             if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise RulesetError(
-                    f"YAML is nested more than {MAX_DEPTH} levels deep",
-                    Loc(self.source_name, mark.line + 1, mark.column + 1),
-                )
+                raise RulesetError(f"YAML is nested more than {MAX_DEPTH} levels deep", _loc(self, self.peek_event()))
             if self.composed > MAX_NODES:
-                mark = self.peek_event().start_mark
-                raise RulesetError(
-                    f"document has more than {MAX_NODES:,} values",
-                    Loc(self.source_name, mark.line + 1, mark.column + 1),
-                )
+                raise RulesetError(f"document has more than {MAX_NODES:,} values", _loc(self, self.peek_event()))
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -114,6 +106,7 @@ _resolver("tag:yaml.org,2002:timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "01234
 
 
 def _loc(loader, node) -> Loc:
+    """Where a node (or an event) starts in the file the loader reads."""
     mark = node.start_mark
     return Loc(loader.source_name, mark.line + 1, mark.column + 1)
 
@@ -150,7 +143,7 @@ def _construct_date(loader, node):
     """An ISO date (YYYY-MM-DD); an impossible one such as 2026-02-30 is an error."""
     text = _scalar_text(loader, node, "tag:yaml.org,2002:timestamp", "a date (YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
         raise RulesetError(f"{text!r} is not a valid date", _loc(loader, node)) from None
 

@@ -68,7 +68,7 @@ RESERVED = {
 }
 
 
-def _normal(name: str) -> str:
+def normal_name(name: str) -> str:
     """A column name compared ignoring case, spaces, ``-``, ``.`` and ``_``, as the docs promise:
     ``Deal Value``, ``deal_value``, ``DealValue`` and ``dealvalue`` (HubSpot's internal name
     style) all match. Separators are dropped, not just unified."""

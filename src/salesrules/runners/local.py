@@ -20,13 +20,13 @@ from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, _rejects, describe_bad_rows
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, ROW
-from .options import EvaluateOptions
 from .common import (
     Evaluation,
     _kept_by_key,
     _result_columns,
     rank_values,
 )
+from .options import EvaluateOptions
 
 
 def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywords) -> Evaluation:

@@ -9,7 +9,7 @@ import polars as pl
 from ..compiler.packing import unpack_row
 from ..compiler.plan import Plan, compile_ruleset
 from ..errors import UsageError
-from ..io import coerce
+from ..io import coerce, coerce_python
 from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, describe_bad_rows, match_columns
 from ..io.sources import records_frame
@@ -43,7 +43,7 @@ def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, p
 
 def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """``frame`` with a ``__read:NAME`` column of typed values for each text column of a field
-    whose every value :func:`salesrules.io.coerce.read_text_value` reads.
+    whose every value :func:`salesrules.io.coerce_python.read_text_value` reads.
 
     The preparation then takes those values as they are: for a few records, reading them in
     Python costs microseconds where planning the polars readers costs milliseconds. The
@@ -63,8 +63,8 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
             if name not in plan.enum_mappings:
                 plan.enum_mappings[name] = coerce.enum_mapping(spec.values or {})
             mapping = plan.enum_mappings[name]
-        read = [coerce.read_text_value(text, spec, mapping) for text in frame.get_column(column).to_list()]
-        if not any(v is coerce.NOT_READ for v in read):
+        read = [coerce_python.read_text_value(text, spec, mapping) for text in frame.get_column(column).to_list()]
+        if not any(v is coerce_python.NOT_READ for v in read):
             values[READ + name], dtypes[READ + name] = read, coerce.polars_dtype(spec)
     if not values:
         return frame

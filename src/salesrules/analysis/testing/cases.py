@@ -30,7 +30,7 @@ from ...errors import (
     did_you_mean,
 )
 from ...loader.schema import describe_value
-from ...model.dates import parse_date
+from ...model.dates import parse_date_at
 from ...model.sections import TestCase
 
 TEST_FILE_SUFFIX = ".test.yaml"
@@ -112,13 +112,6 @@ def has_tests(path) -> bool:
     return isinstance(data, dict) and "salesrules" in data and bool(data.get("tests"))
 
 
-def _date(value, loc, what: str) -> dt.date:
-    try:
-        return parse_date(value)
-    except ValueError:
-        raise TestFileError(f"{what}: {value!r} is not a date (YYYY-MM-DD)", loc) from None
-
-
 def _unknown_keys(mapping, allowed, where: str) -> None:
     for key in mapping:
         if key not in allowed:
@@ -153,7 +146,7 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
     ref = data["ruleset"]
     if not isinstance(ref, str) or not ref.strip():
         raise TestFileError(f"ruleset: should be a path or builtin:NAME, not {describe_value(ref)}", data.loc_of("ruleset"))
-    as_of = _date(data["as_of"], data.loc_of("as_of"), "as_of") if data.get("as_of") is not None else None
+    as_of = parse_date_at(data["as_of"], data.loc_of("as_of"), TestFileError, "as_of") if data.get("as_of") is not None else None
     if "tests" not in data:
         raise TestFileError("'tests' is required: a list of test cases", data.loc)
     tests = data["tests"]
@@ -191,7 +184,7 @@ def read_test_file(path) -> tuple[str, Loc, dt.date | None, list[Case]]:
         if error is not None and expect:
             raise TestFileError(f"{where}a test case expects either results (expect) or an error (error), not both",
                                 item.key_locs["error"])
-        case_as_of = _date(item["as_of"], item.loc_of("as_of"), f"{where}as_of") if item.get("as_of") is not None else None
+        case_as_of = parse_date_at(item["as_of"], item.loc_of("as_of"), TestFileError, f"{where}as_of") if item.get("as_of") is not None else None
         cases.append(Case(str(name), _plain(record), _plain(expect), case_as_of, None if error is None else str(error), loc))
     return str(ref), data.loc_of("ruleset"), as_of, cases
 
