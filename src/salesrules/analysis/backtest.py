@@ -20,7 +20,6 @@ from ..model.columns import UNKNOWN
 from .diff import field_candidates, field_column
 from .explain import _input_column, ruleset_label
 
-ROW = "__row"
 DIGITS = 4
 
 

@@ -18,11 +18,10 @@ import polars as pl
 
 from ..compiler.manifest import MINUS
 from ..errors import UsageError, did_you_mean
-from ..model.columns import UNKNOWN, normal_name
+from ..model.columns import ROW, UNKNOWN, normal_name
 from .explain import ruleset_label
 from .receipts import display, receipt_frame, signed
 
-ROW = "__row"
 NONE = "(none)"
 
 

@@ -16,11 +16,7 @@ from .schema import read_source
 from .yamlsource import YDict, YList
 
 BUILTIN_PREFIX = "builtin:"
-
-
 MAX_EXTENDS_DEPTH = 64
-
-
 _NOT_INHERITED = {"tests", "extends", "name", "version", "description", "salesrules"}
 
 

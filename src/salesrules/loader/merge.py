@@ -14,8 +14,6 @@ from ..errors import RulesetError, did_you_mean
 
 # Which containers merge by item name: a path of keys, "*" for any name.
 _NAMED_LISTS = {("tiers",), ("stages",), ("factors",), ("actions",), ("classifications", "*"), ("scores", "*", "bands")}
-
-
 _NAMED_MAPS = {
     ("fields",), ("scores",), ("classifications",), ("stages", "*", "entry"), ("grades",),
     ("lookups",), ("lookups", "*", "fields"), ("currencies",), ("currencies", "rates"),
@@ -121,8 +119,6 @@ class _Resolved:
 # Lists that accumulate across parents and child instead of being replaced: the plugins a
 # ruleset needs are the union of what every ruleset it is made of needs.
 _ACCUMULATED = {("requires",)}
-
-
 # The kind of each named container's path pattern; a "*" (any name) is only ever second.
 _CONTAINER_KINDS = {pattern: "list" for pattern in _NAMED_LISTS} | {pattern: "map" for pattern in _NAMED_MAPS}
 

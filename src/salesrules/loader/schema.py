@@ -12,8 +12,6 @@ from ..errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
 from .yamlsource import YDict, YList, load_yaml
 
 FORMAT_VERSION = 1
-
-
 # The document around the sections' schemas (see salesrules.compiler.sections): the
 # ruleset's header keys come first, its tests last.
 _DOCUMENT = {'$schema': 'https://json-schema.org/draft/2020-12/schema',

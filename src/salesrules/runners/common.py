@@ -12,6 +12,7 @@ from ..errors import InputError, Loc
 from ..model.columns import (
     ACTIONS_FIRED,
     ACTIONS_TEXT,
+    CLOSED,
     GAPS,
     IN,
     REASONS,
@@ -24,7 +25,7 @@ from ..model.columns import (
 def rank_values(frame: pl.DataFrame, key: str, keep: pl.Series | None = None) -> pl.Series:
     """The rank of each row: open deals (of the rows ``keep`` marks) numbered 1..n by score
     descending, then key ascending; closed deals and rows not kept get null."""
-    ranked = ~frame.get_column("__closed")
+    ranked = ~frame.get_column(CLOSED)
     if keep is not None:
         ranked = ranked & keep
     # Keys are sorted once on their own and replaced by their place in that order (ties

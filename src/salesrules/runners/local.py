@@ -19,7 +19,7 @@ from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, _rejects, describe_bad_rows
 from ..io.sources import _known_rows, _read_error, to_lazy
-from ..model.columns import BAD, ROW
+from ..model.columns import BAD, CLOSED, ROW
 from .common import (
     Evaluation,
     _kept_by_key,
@@ -43,15 +43,9 @@ def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywo
 
 # Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
 SPILL_BYTES = 64 << 20
-
-
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
-
-
 WORKERS = 2
-
-
 SPILL_MODES = ("auto", "always", "never")
 
 
@@ -212,7 +206,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             return lazy
         if options.explain:
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
-        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col("__closed"), *columns)
+        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns)
 
     store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema())
     try:
@@ -266,7 +260,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         progress.phase(f"Ranking {store.count:,} rows", counted=False)
         # Only the columns ranking needs are read back; the row numbers only for an error.
         key = ROW if plan.key == "row" else plan.key
-        wanted = ["__closed", "score", key] + ([BAD] if rejects is not None else [])
+        wanted = [CLOSED, "score", key] + ([BAD] if rejects is not None else [])
         narrow = core.select(pl.col(c) for c in dict.fromkeys(wanted)).collect()
         keep = ~narrow.get_column(BAD) if rejects is not None else pl.repeat(True, narrow.height, eager=True)
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...model.columns import ACTIONS, ACTIONS_FIRED, ACTIONS_TEXT, FIELD_SEP
+from ...model.columns import (
+    ACTIONS,
+    ACTIONS_FIRED,
+    ACTIONS_TEXT,
+    CLOSED,
+    FIELD_SEP,
+    LOST,
+    WON,
+)
 from ...model.sections import Action
 from ..packing import packed
 from .schema import EXPRESSION, IDENTIFIER, REMOVE, named_list
@@ -55,10 +63,10 @@ def expressions(ruleset):
 def compile(compiler, scope):
     """Each action's condition, text and due date, packed as records and as display text."""
     applies = {
-        "open": ~pl.col("__closed"),
-        "closed": pl.col("__closed"),
-        "won": pl.col("__won"),
-        "lost": pl.col("__lost"),
+        "open": ~pl.col(CLOSED),
+        "closed": pl.col(CLOSED),
+        "won": pl.col(WON),
+        "lost": pl.col(LOST),
         "all": pl.lit(True),
     }
     conditions, parts, items, displays = [], [], [], []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import RulesetError, did_you_mean
-from ...model.columns import GAPS, STAGE
+from ...model.columns import CLOSED, GAPS, LOST, STAGE, WON
 from ...model.sections import Stage
 from ...model.types import BOOLEAN, INTEGER, NUMBER, Type
 from ..context import points_of
@@ -111,9 +111,9 @@ def compile(compiler, scope):
             pl.lit(False).alias("stage_conflict"),
             pl.lit(None, pl.Float64).alias("stage_probability"),
             pl.lit("").alias(GAPS),
-            pl.lit(False).alias("__closed"),
-            pl.lit(False).alias("__won"),
-            pl.lit(False).alias("__lost"),
+            pl.lit(False).alias(CLOSED),
+            pl.lit(False).alias(WON),
+            pl.lit(False).alias(LOST),
             pl.lit(0, pl.Int64).alias("__stage_points"),
         ])
         compiler.add_points(compiler.score_of(None, None), "__stage_points", INTEGER)
@@ -158,9 +158,9 @@ def compile(compiler, scope):
         (pl.col(GAPS) != "").alias("stage_conflict"),
         stage_col.replace_strict(list(probabilities), list(probabilities.values()), default=None, return_dtype=pl.Float64).alias("stage_probability")
         if probabilities else pl.lit(None, pl.Float64).alias("stage_probability"),
-        stage_col.is_in(closed).fill_null(False).alias("__closed"),
-        stage_col.is_in(won).fill_null(False).alias("__won"),
-        stage_col.is_in(lost).fill_null(False).alias("__lost"),
+        stage_col.is_in(closed).fill_null(False).alias(CLOSED),
+        stage_col.is_in(won).fill_null(False).alias(WON),
+        stage_col.is_in(lost).fill_null(False).alias(LOST),
     ]
     for target, parts in per_score.items():
         t = INTEGER if all(x.name == "integer" for x in types[target]) else NUMBER
