@@ -78,6 +78,19 @@ def register_output_formats(register: Callable) -> None:
 
 
 @hookspec
+def register_report_formats(register: Callable) -> None:
+    """Register writers of reports (``salesrules report``).
+
+    :param register: ``register(name, write, extension, binary=True)``. ``write(report, stream,
+        context)`` receives a :class:`salesrules.analysis.reports.Report` (its sections as polars
+        DataFrames, and ``to_dict()`` for the JSON document), a writable stream (bytes when
+        ``binary``, text otherwise) and a :class:`salesrules.outputs.OutputContext`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add commands to the ``salesrules`` command line.
 

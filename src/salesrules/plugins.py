@@ -159,6 +159,18 @@ class OutputFormat:
     lists_as_text: str | None = None
 
 
+@dataclass(frozen=True)
+class ReportFormat:
+    """A writer of reports; see the ``register_report_formats`` hook."""
+
+    name: str
+    write: Callable
+    extension: str = ""
+    binary: bool = True
+    plugin: str = ""
+    sink: Callable | None = None  # reports are written whole
+
+
 @dataclass
 class Registry:
     """Everything the loaded plugins registered, by kind and name."""
@@ -168,6 +180,7 @@ class Registry:
     rulesets: dict[str, ShippedRuleset] = field(default_factory=dict)
     input_formats: dict[str, InputFormat] = field(default_factory=dict)
     output_formats: dict[str, OutputFormat] = field(default_factory=dict)
+    report_formats: dict[str, ReportFormat] = field(default_factory=dict)
 
 
 def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
@@ -203,6 +216,7 @@ def get_registry() -> Registry:
         _collect("register_rulesets", "ruleset", registry.rulesets, ShippedRuleset)
         _collect("register_input_formats", "input format", registry.input_formats, InputFormat)
         _collect("register_output_formats", "output format", registry.output_formats, OutputFormat)
+        _collect("register_report_formats", "report format", registry.report_formats, ReportFormat)
         _registry = registry
     return _registry
 

@@ -1,0 +1,92 @@
+"""A pipeline report: its sections as polars DataFrames, and its JSON document.
+
+Every report format (see the ``register_report_formats`` hook) receives a :class:`Report`.
+Money columns are Float64 rounded to cents; shares (attainment, coverage, conversion) are
+Float64 fractions (0.25 is 25 %); a figure that cannot be computed (no quota, no gap, no deal
+reached a stage) is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+# The pipeline's columns per group, in order; the forecast columns follow when stages declare
+# forecast categories.
+PIPELINE_COLUMNS = [
+    "group", "open_deals", "open_value", "weighted_value", "won_deals", "won_value", "lost_deals",
+    "quota", "gap", "left_to_build", "expected", "attainment", "coverage", "slipped",
+]
+FORECAST_COLUMNS = ["forecast_commit", "forecast_best_case", "forecast_pipeline"]
+MONEY_COLUMNS = {
+    "open_value", "weighted_value", "won_value", "quota", "gap", "left_to_build", "expected", "value",
+    *FORECAST_COLUMNS,
+}
+SHARE_COLUMNS = {"attainment", "coverage", "conversion"}
+STAGE_COLUMNS = ["stage", "deals", "value", "weighted_value", "avg_days_in_stage", "reached", "conversion", "closed"]
+RECOMMENDATION_COLUMNS = ["group", "advice", "because"]
+TOTAL = "total"
+
+
+@dataclass
+class Report:
+    """A pipeline report.
+
+    - ``pipeline``: one row per group (:data:`PIPELINE_COLUMNS`, then :data:`FORECAST_COLUMNS`
+      when the stages declare forecast categories), sorted by group; ``total``: the same columns
+      over every record, one row whose ``group`` is ``"total"``.
+    - ``stages``: one row per stage in stage order (:data:`STAGE_COLUMNS`): open stages, then
+      the closed ones; ``reached`` counts the deals that got at least that far and
+      ``conversion`` is the share of them that reached the next open stage (won, after the
+      last open stage); null for closed stages.
+    - ``recommendations``: what to do next (:data:`RECOMMENDATION_COLUMNS`), per group and for
+      the ``"total"``, with the figures behind each.
+    - ``settings``: how the figures were made: ``by`` (the group field), ``value`` (the money
+      field), ``period`` (``[from, to]`` ISO dates or None), ``close_date`` (the field or
+      None), ``coverage_multiple`` and ``coverage_source`` (``"default"``, ``"ruleset"`` or
+      ``"win rate"``), ``lost_left_out`` (lost deals without the stage they reached).
+    - ``provenance``: ruleset, ruleset_version, ruleset_hash, as_of.
+    """
+
+    pipeline: pl.DataFrame
+    total: pl.DataFrame
+    stages: pl.DataFrame
+    recommendations: pl.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The as-of date of the evaluation the report aggregates."""
+        value = self.provenance.get("as_of")
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+    def sections(self) -> dict[str, pl.DataFrame]:
+        """The report's sections by name, as each format shows them."""
+        return {
+            "pipeline": pl.concat([self.pipeline, self.total], how="vertical_relaxed"),
+            "stages": self.stages,
+            "recommendations": self.recommendations,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of the report (dates as ISO text, nulls as None).
+
+        ``{"ruleset", "ruleset_version", "ruleset_hash", "as_of", "settings", "pipeline": {"by",
+        "groups": [...], "total": {...}}, "stages": [...], "recommendations": [...]}``.
+        """
+        total = self.total.to_dicts()
+        return {
+            **self.provenance,
+            "settings": self.settings,
+            "pipeline": {
+                "by": self.settings.get("by"),
+                "groups": self.pipeline.to_dicts(),
+                "total": total[0] if total else {},
+            },
+            "stages": self.stages.to_dicts(),
+            "recommendations": self.recommendations.to_dicts(),
+        }
