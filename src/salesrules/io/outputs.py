@@ -92,6 +92,16 @@ def write_output(
         _write_file(frame, path, writer, context, inputs)
 
 
+def write_document(document, path: str | None, writer, context: OutputContext, inputs: Sequence[str] = ()) -> None:
+    """Write ``document`` (a report, say) with ``writer`` (a registered format whose
+    ``write(document, stream, context)`` takes it) to ``path`` or standard output, as
+    :func:`write_output` writes results: atomically, never over one of ``inputs``."""
+    if path is None or path == STDOUT:
+        _write_stdout(document, writer, context)
+    else:
+        _write_file(document, path, writer, context, inputs)
+
+
 # --- Shared by the writers -----------------------------------------------------------------
 
 

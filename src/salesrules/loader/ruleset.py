@@ -14,6 +14,7 @@ from ..model.sections import (
     FieldSpec,
     Grade,
     Lookup,
+    ReportSettings,
     Score,
     Stage,
     TestCase,
@@ -44,6 +45,7 @@ class Ruleset:
     lookups: list[Lookup] = field(default_factory=list)
     currencies: Currencies | None = None
     stage_entered: str | None = None
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def key(self) -> str | None:

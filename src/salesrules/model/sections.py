@@ -92,6 +92,8 @@ class Stage:
     entry: dict[str, Expr] = field(default_factory=dict)
     closed: str | None = None
     max_days: int | None = None
+    # The forecast category of an open stage's deals: pipeline, best_case, commit or omitted.
+    forecast: str | None = None
     loc: Loc | None = None
 
 
@@ -209,4 +211,28 @@ class TestCase:
     expect: dict
     as_of: dt.date | None = None
     error: str | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The ``reports:`` section: how ``salesrules report`` aggregates the results.
+
+    Fields left None take their defaults when the report runs (see docs/reports.md): ``by``
+    the ``owner`` field, ``value`` the ``deal_value`` field, ``close_date`` a date field of
+    that name. The advice thresholds have documented defaults.
+    """
+
+    by: str | None = None
+    value: str | None = None
+    close_date: str | None = None
+    lost_at_stage: str | None = None
+    quotas: dict[str, float] = field(default_factory=dict)
+    coverage: float | None = None
+    late_stages: tuple[str, ...] | None = None
+    prospect_ratio: float = 1.0
+    qualify_ratio: float = 3.0
+    closing_gap: float = 0.25
+    min_deals: int = 5
+    min_closed: int = 20
     loc: Loc | None = None

@@ -199,11 +199,15 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     input_columns = whole.input_columns if options.with_input else []
     output = _result_columns(plan, options.lists_as_text, options.explain, input_columns)
     columns = [e for name, e in output if name != "rank"]
+    key = ROW if plan.key == "row" else plan.key
 
     def evaluated(prepared: Prepared) -> pl.LazyFrame:
         lazy = plan.apply(prepared.frame)
         if options.internal:
-            return lazy
+            if options.columns is None:
+                return lazy
+            kept = dict.fromkeys([ROW, BAD, CLOSED, "score", key, *options.columns])
+            return lazy.select(*kept)
         if options.explain:
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
         return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns)
@@ -259,7 +263,6 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         core = store.frame()
         progress.phase(f"Ranking {store.count:,} rows", counted=False)
         # Only the columns ranking needs are read back; the row numbers only for an error.
-        key = ROW if plan.key == "row" else plan.key
         wanted = [CLOSED, "score", key] + ([BAD] if rejects is not None else [])
         narrow = core.select(pl.col(c) for c in dict.fromkeys(wanted)).collect()
         keep = ~narrow.get_column(BAD) if rejects is not None else pl.repeat(True, narrow.height, eager=True)
@@ -274,7 +277,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         if not keep.all():  # a filter copies every column, so only when some row goes
             joined = joined.filter(pl.col("__keep"))
         if options.internal:  # every column, the packed lists as lists, the rank last
-            results = unpack(joined.drop("__keep")).select(pl.exclude("rank"), pl.col("rank"))
+            kept = joined.drop("__keep")
+            kept = unpack(kept) if options.columns is None else kept
+            results = kept.select(pl.exclude("rank"), pl.col("rank"))
         else:
             results = joined.select([pl.col(name) for name, _ in output])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)

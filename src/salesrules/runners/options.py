@@ -24,6 +24,8 @@ class EvaluateOptions:
     - ``explain``: add the compact receipt as the ``explain`` column.
     - ``internal``: keep every column the plan computed (the parts of each score, the fired
       factors...), for the tools that explain and compare evaluations (see the plan's manifest).
+    - ``columns``: with ``internal``, keep only these of the plan's columns (and the record
+      number and rank): the tools that aggregate a few columns need no more in memory.
     - ``lists_as_text``: reasons, gaps and actions as display text joined by this separator,
       as :func:`salesrules.io.outputs.text_frame` renders them, instead of lists.
     - ``spill``: ``auto``, ``always`` or ``never`` keep results in temporary files beyond a
@@ -38,6 +40,7 @@ class EvaluateOptions:
     input_format: str | None = None
     explain: bool = False
     internal: bool = False
+    columns: tuple[str, ...] | None = None
     lists_as_text: str | None = None
     spill: str | None = None
 

@@ -1,8 +1,8 @@
 """A pipeline report: its sections as polars DataFrames, and its JSON document.
 
 Every report format (see the ``register_report_formats`` hook) receives a :class:`Report`.
-Money columns are Float64 rounded to cents; shares (attainment, coverage, conversion) are
-Float64 fractions (0.25 is 25 %); a figure that cannot be computed (no quota, no gap, no deal
+Money columns are Float64 rounded to cents; shares (attainment, conversion) are Float64
+fractions (0.25 is 25 %); coverage is a multiple (3.0 is three times the gap); a figure that cannot be computed (no quota, no gap, no deal
 reached a stage) is null.
 """
 
@@ -25,7 +25,9 @@ MONEY_COLUMNS = {
     "open_value", "weighted_value", "won_value", "quota", "gap", "left_to_build", "expected", "value",
     *FORECAST_COLUMNS,
 }
-SHARE_COLUMNS = {"attainment", "coverage", "conversion"}
+SHARE_COLUMNS = {"attainment", "conversion"}
+# Multiples, shown as 3.25×: how many times the open value covers the gap to quota.
+MULTIPLE_COLUMNS = {"coverage"}
 STAGE_COLUMNS = ["stage", "deals", "value", "weighted_value", "avg_days_in_stage", "reached", "conversion", "closed"]
 RECOMMENDATION_COLUMNS = ["group", "advice", "because"]
 TOTAL = "total"
@@ -90,3 +92,32 @@ class Report:
             "stages": self.stages.to_dicts(),
             "recommendations": self.recommendations.to_dicts(),
         }
+
+
+def shown(frame: pl.DataFrame, null: str = "\u2013") -> pl.DataFrame:
+    """``frame`` as text for people: money with thousands separators and cents, shares as
+    percentages with one decimal, multiples as ``3.25×``, counts and other numbers as they are, null as an en dash."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        value = pl.col(name)
+        if name in MONEY_COLUMNS and dtype.is_numeric():
+            text = _thousands(value.cast(pl.Float64))
+        elif name in SHARE_COLUMNS and dtype.is_numeric():
+            text = pl.format("{}%", (value * 100).round(1))
+        elif name in MULTIPLE_COLUMNS and dtype.is_numeric():
+            text = pl.format("{}\u00d7", value.round(2))
+        elif name == "avg_days_in_stage" and dtype.is_numeric():
+            text = value.round(1).cast(pl.String)
+        else:
+            text = value.cast(pl.String)
+        columns.append(text.fill_null(null).alias(name))
+    return frame.select(columns)
+
+
+def _thousands(value: pl.Expr) -> pl.Expr:
+    """``1234567.5`` as ``1,234,567.50`` (a minus sign before negative amounts)."""
+    cents = (value.abs() * 100).round(0).cast(pl.Int64)
+    whole = (cents // 100).cast(pl.String)
+    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse().str.strip_chars_start(",")
+    sign = pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, grouped, pl.lit("."), (cents % 100).cast(pl.String).str.zfill(2)])

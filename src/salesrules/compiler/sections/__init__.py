@@ -21,6 +21,7 @@ from . import (
     fields,
     grades,
     lookups,
+    reports,
     scores,
     signals,
     stages,
@@ -67,7 +68,9 @@ def _section(module) -> Section:
 
 # In the order they are built and compiled: a section sees what the ones before it built.
 SECTIONS: tuple[Section, ...] = tuple(
-    _section(m) for m in (fields, lookups, currencies, signals, stages, classifications, factors, scores, grades, actions)
+    _section(m) for m in (
+        fields, lookups, currencies, signals, stages, classifications, factors, scores, grades, actions, reports
+    )
 )
 
 

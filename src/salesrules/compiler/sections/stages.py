@@ -45,6 +45,10 @@ SCHEMA = {
                 "description": "Named conditions: the evidence the stage needs",
             },
             "closed": {"enum": ["won", "lost"]},
+            "forecast": {
+                "enum": ["pipeline", "best_case", "commit", "omitted"],
+                "description": "The forecast category of the deals in this open stage, for the pipeline report",
+            },
             "max_days": {
                 "type": "integer",
                 "minimum": 0,
@@ -73,15 +77,17 @@ def build(ctx) -> dict:
             },
             closed=st.get("closed"),
             max_days=st.get("max_days"),
+            forecast=st.get("forecast"),
             loc=ctx.loc("stages", st["name"]),
         )
         for st in ctx.data.get("stages") or []
     ]
     for stage in stages:
-        if stage.closed and stage.max_days is not None:
-            raise RulesetError(
-                f"stage {stage.name!r} is closed; max_days applies to open stages only", ctx.loc("stages", stage.name, "max_days")
-            )
+        for key, value in (("max_days", stage.max_days), ("forecast", stage.forecast)):
+            if stage.closed and value is not None:
+                raise RulesetError(
+                    f"stage {stage.name!r} is closed; {key} applies to open stages only", ctx.loc("stages", stage.name, key)
+                )
     return {
         "stages": stages,
         "stage_entered": ctx.data.get("stage_entered"),

@@ -1,0 +1,69 @@
+"""``salesrules report``: the pipeline per group, the stages and their conversion, and advice."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import UsageError, did_you_mean
+from .options import (
+    as_of_option,
+    encoding_option,
+    format_option,
+    input_format_option,
+    load_ruleset,
+    output_option,
+    ruleset_option,
+)
+
+
+@click.command()
+@click.argument("file")
+@ruleset_option()
+@format_option(help="Report format (default: by -o extension; table on a terminal, else json).")
+@output_option("Report file; '-' is standard output.")
+@as_of_option()
+@click.option("--by", help="The field to group the pipeline by (default: reports.pipeline.by, else owner).")
+@click.option("--quotas", help="A file of quotas: a column named after the group field (or 'group') and 'quota'.")
+@click.option("--period", help="FROM..TO (ISO dates, both included): count won and lost deals closed in it.")
+@click.option("--on-duplicate", type=click.Choice(["error", "first", "last"]), default="error", show_default=True,
+              help="Two records with the same key: stop, or keep the first or last.")
+@encoding_option()
+@input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
+def report(file, ruleset_ref, fmt, output, as_of, by, quotas, period, on_duplicate, encoding, input_format):
+    """Report on the pipeline in FILE: per group (owner by default) what is sold, expected from
+    open deals weighted by stage probability, and left to build to reach the quota; deals,
+    value and conversion per stage; and what to do next, with the figures behind it."""
+    from ..analysis.reports import report as build_report
+    from ..io.outputs import OutputContext, check_output_path, write_document
+    from ..plugins import get_registry
+
+    ruleset = load_ruleset(ruleset_ref, as_of)
+    formats = get_registry().report_formats
+    terminal = output in (None, "-") and sys.stdout.isatty()
+    fmt = fmt or _format_for(output, formats, "table" if terminal else "json")
+    if fmt not in formats:
+        raise UsageError(f"unknown report format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
+    inputs = [file, ruleset.path] + ([quotas] if quotas else [])
+    check_output_path(output, inputs)
+    result = build_report(ruleset, file, as_of=as_of, by=by, quotas=quotas, period=period,
+                          on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
+    context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal)
+    write_document(result, output, formats[fmt], context, inputs)
+
+
+def _format_for(path: str | None, formats: dict, default: str) -> str:
+    """The report format for ``path`` by its extension; ``default`` for standard output."""
+    import os
+
+    from ..errors import Loc
+
+    if path in (None, "-"):
+        return default
+    extension = os.path.splitext(path)[1].lower()
+    by_extension = {f.extension: name for name, f in formats.items() if f.extension}
+    if extension not in by_extension:
+        known = ", ".join(sorted(by_extension))
+        raise UsageError(f"unknown report file extension {extension!r}; known: {known}; or pass --format", Loc(path))
+    return by_extension[extension]

@@ -1,0 +1,106 @@
+"""The built-in ``table`` report format: the report for people at a console, readable at 80
+columns. Amounts are compact (``12.9M``, ``547.8k``); ``json``, ``xlsx`` and ``html`` carry the
+exact figures. Control characters in the data are never sent to the terminal."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from salesrules.hookspecs import hookimpl
+from salesrules.io.outputs import OutputContext
+
+PIPELINE = [
+    ("group", "group"), ("open_deals", "open"), ("open_value", "value"), ("weighted_value", "wtd"),
+    ("won_value", "won"), ("quota", "quota"), ("left_to_build", "build"), ("attainment", "att"),
+    ("coverage", "cover"),
+]
+QUOTA_COLUMNS = {"quota", "left_to_build", "attainment", "coverage"}
+LEGEND = ("open: open deals; value: their value; wtd: weighted by stage probability; won: won value; "
+          "build: left to build from nothing; att: attainment; cover: open value over the gap")
+STAGES = [
+    ("stage", "stage"), ("deals", "deals"), ("value", "value"), ("weighted_value", "weighted"),
+    ("avg_days_in_stage", "days"), ("reached", "reached"), ("conversion", "to next"),
+]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def write_table(report, stream, context: OutputContext) -> None:
+    """Render the report as rich tables and a list of advice to a text stream."""
+    console = Console(file=stream, width=context.width or (None if context.is_terminal else 80),
+                      force_terminal=context.is_terminal, color_system="auto" if context.is_terminal else None,
+                      no_color=not context.is_terminal, highlight=False, emoji=False, markup=False)
+    p = report.provenance
+    console.print(Text(f"Pipeline report: {_clean(p.get('ruleset'))} {_clean(p.get('ruleset_version'))}, "
+                       f"as of {p.get('as_of')}", style="bold"))
+    settings = report.settings
+    console.print(Text(f"by {_clean(settings.get('by') or 'nothing')}, value {_clean(settings.get('value'))}"
+                       + (f", closed {settings['period'][0]}..{settings['period'][1]}" if settings.get("period") else "")))
+    pipeline = pl.concat([report.pipeline, report.total], how="vertical_relaxed")
+    columns = PIPELINE if pipeline["quota"].is_not_null().any() else [c for c in PIPELINE if c[0] not in QUOTA_COLUMNS]
+    console.print(_table("Pipeline", pipeline, columns))
+    console.print(Text(LEGEND, style="dim"))
+    console.print(_table("Stages", report.stages, STAGES))
+    if settings.get("lost_left_out"):
+        console.print(Text(f"{settings['lost_left_out']} lost deals without the stage they reached are left out of conversion."))
+    console.print(Text("What to do next", style="bold"))
+    if report.recommendations.is_empty():
+        console.print(Text("  Nothing stands out."))
+    for group, advice, because in report.recommendations.iter_rows():
+        line = Text("  \u2022 ")
+        line.append(f"{_clean(group)}: {_clean(advice)}", style="bold")
+        line.append(f" \u2014 {_clean(because)}")
+        console.print(line)
+
+
+def _table(title: str, frame: pl.DataFrame, columns: list[tuple[str, str]]) -> Table:
+    table = Table(title=Text(title, style="bold"), box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
+                  title_justify="left")
+    present = [(name, header) for name, header in columns if name in frame.columns]
+    for name, header in present:
+        numeric = frame.schema[name].is_numeric()
+        table.add_column(Text(header), justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=numeric, min_width=None if numeric else 10)
+    for row in frame.select([name for name, _ in present]).iter_rows(named=True):
+        bold = row.get("group") == "total"
+        table.add_row(*(Text(_figure(name, value), style="bold" if bold else "") for name, value in row.items()))
+    return table
+
+
+def _figure(name: str, value) -> str:
+    """A value as the table shows it: compact amounts, whole percentages, multiples, en dash for none."""
+    if value is None:
+        return "\u2013"
+    if name in ("attainment", "conversion"):
+        return f"{value:.0%}"
+    if name == "coverage":
+        return f"{value:.1f}\u00d7"
+    if name == "avg_days_in_stage":
+        return f"{value:.0f}"
+    if name in ("open_value", "weighted_value", "won_value", "quota", "left_to_build", "value"):
+        return _compact(value)
+    return _clean(value)
+
+
+def _compact(amount: float) -> str:
+    size = abs(amount)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{amount / limit:.1f}{suffix}"
+    return f"{amount:.0f}"
+
+
+def _clean(value) -> str:
+    """Text with every control character (escape sequences, bidi overrides) replaced by a space."""
+    return _CONTROL.sub(" ", "" if value is None else str(value))
+
+
+@hookimpl
+def register_report_formats(register):
+    """Register ``table``; no extension selects it, it is meant for a terminal."""
+    register("table", write_table, extension="", binary=False)
