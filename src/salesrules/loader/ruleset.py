@@ -75,6 +75,12 @@ class Ruleset:
 
         return evaluate_one(self, record, as_of=as_of)
 
+    def report(self, data, *, as_of: dt.date | None = None, **options):
+        """The pipeline report of records: its sections as polars DataFrames (see ``salesrules report``)."""
+        from ..analysis.reports import report
+
+        return report(self, data, as_of=as_of, **options)
+
     @property
     def provenance_date(self) -> dt.date:
         """The as-of date used when none is given."""

@@ -1,7 +1,8 @@
 """The pipeline per group and in total: sold, expected, left to build, coverage, forecast.
 
 Every figure is a column aggregation over the per-record results; see docs/reports.md for the
-definitions. Money is rounded to cents per deal before it is summed.
+definitions. Money is summed in whole cents, exactly; a weighted value is rounded to cents per
+deal before it is summed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,25 @@ FORECAST_ORDER = ("commit", "best_case", "pipeline")
 def cents(expr: pl.Expr) -> pl.Expr:
     """Money rounded to cents, halves away from zero."""
     return expr.round(2, mode="half_away_from_zero")
+
+
+def whole_cents(amount: pl.Expr) -> pl.Expr:
+    """An amount as a whole number of cents (Int128), halves away from zero."""
+    return (amount * 100).round(0, mode="half_away_from_zero").cast(pl.Int128)
+
+
+def weighted_cents(amount: pl.Expr, probability: pl.Expr) -> pl.Expr:
+    """amount × probability in whole cents, computed exactly: the amount in cents times the
+    probability in millionths, rounded half away from zero. Floating point would round
+    10.01 × 0.5 = 5.005 down to 5.00; this gives 5.01."""
+    millionths = (probability * 1_000_000).round(0, mode="half_away_from_zero").cast(pl.Int128)
+    product = whole_cents(amount) * millionths
+    return (product.abs() + 500_000) // 1_000_000 * product.sign()
+
+
+def money(total_cents: pl.Expr) -> pl.Expr:
+    """Whole cents as an amount: 301 is 3.01 exactly (dividing floats by 100 gives 3.0100000000000002)."""
+    return (total_cents.cast(pl.Decimal(38, 2)) / pl.lit(100).cast(pl.Decimal(38, 0))).cast(pl.Float64)
 
 
 def deal_columns(results: pl.DataFrame, plan, settings) -> pl.DataFrame:
@@ -40,10 +60,11 @@ def deal_columns(results: pl.DataFrame, plan, settings) -> pl.DataFrame:
         group.alias("group"),
         pl.col("stage").cast(pl.String),
         value.alias("value"),
+        whole_cents(value).alias("cents"),
         open_.alias("open"),
         (pl.col(WON) & in_period).alias("won"),
         (pl.col(LOST) & in_period).alias("lost"),
-        pl.when(open_).then(cents(value * probability)).alias("weighted"),
+        pl.when(open_).then(weighted_cents(value, probability)).alias("weighted"),
         slipped.alias("slipped"),
         pl.when(open_).then(pl.col("stage").cast(pl.String).replace_strict(forecast, default=None, return_dtype=pl.String))
         .alias("forecast") if forecast else pl.lit(None, pl.String).alias("forecast"),
@@ -52,18 +73,19 @@ def deal_columns(results: pl.DataFrame, plan, settings) -> pl.DataFrame:
 
 
 def _sums(forecast: bool) -> list[pl.Expr]:
-    value = pl.col("value").fill_null(0)
+    """Counts, and sums of money in whole cents (columns ``c:NAME``)."""
+    value = pl.col("cents").fill_null(0)
     sums = [
         pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
-        cents(value.filter(pl.col("open")).sum()).alias("open_value"),
-        cents(pl.col("weighted").fill_null(0).sum()).alias("weighted_value"),
+        value.filter(pl.col("open")).sum().alias("c:open_value"),
+        pl.col("weighted").fill_null(0).sum().alias("c:weighted_value"),
         pl.col("won").sum().cast(pl.Int64).alias("won_deals"),
-        cents(value.filter(pl.col("won")).sum()).alias("won_value"),
+        value.filter(pl.col("won")).sum().alias("c:won_value"),
         pl.col("lost").sum().cast(pl.Int64).alias("lost_deals"),
         pl.col("slipped").sum().cast(pl.Int64).alias("slipped"),
     ]
     if forecast:
-        sums += [cents(value.filter(pl.col("forecast") == f).sum()).alias(f"__open_{f}") for f in FORECAST_ORDER]
+        sums += [value.filter(pl.col("forecast") == f).sum().alias(f"c:{f}") for f in FORECAST_ORDER]
     return sums
 
 
@@ -84,33 +106,33 @@ def pipeline(deals: pl.DataFrame, quotas: dict[str, float], grouped: bool, forec
 
 
 def _figures(frame: pl.DataFrame, forecast: bool) -> pl.DataFrame:
-    """Counts and sums filled for groups with a quota but no deal, then the derived figures."""
+    """Counts and sums filled for groups with a quota but no deal, then the derived figures,
+    all computed in whole cents."""
     counts = ["open_deals", "won_deals", "lost_deals", "slipped"]
-    money = ["open_value", "weighted_value", "won_value"] + ([f"__open_{f}" for f in FORECAST_ORDER] if forecast else [])
+    sums = [c for c in frame.columns if c.startswith("c:")]
     frame = frame.with_columns(
         *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts],
-        *[pl.col(c).fill_null(0.0).cast(pl.Float64) for c in money],
-        pl.col("quota").cast(pl.Float64),
+        *[pl.col(c).fill_null(0).cast(pl.Int128) for c in sums],
+        whole_cents(pl.col("quota").cast(pl.Float64)).alias("c:quota"),
     )
-    quota, won, weighted = pl.col("quota"), pl.col("won_value"), pl.col("weighted_value")
+    quota, won, weighted, open_ = (pl.col(f"c:{n}") for n in ("quota", "won_value", "weighted_value", "open_value"))
+    zero = pl.lit(0, pl.Int128)
     # Without a quota there is no gap: max_horizontal alone would give 0 for a null.
-    known = quota.is_not_null()
     frame = frame.with_columns(
-        pl.when(known).then(cents(pl.max_horizontal(quota - won, pl.lit(0.0)))).alias("gap"),
-        pl.when(known).then(cents(pl.max_horizontal(quota - won - weighted, pl.lit(0.0)))).alias("left_to_build"),
-        cents(won + weighted).alias("expected"),
-        pl.when(quota > 0).then(won / quota).alias("attainment"),
+        pl.when(quota.is_not_null()).then(pl.max_horizontal(quota - won, zero)).alias("c:gap"),
+        pl.when(quota.is_not_null()).then(pl.max_horizontal(quota - won - weighted, zero)).alias("c:left_to_build"),
+        (won + weighted).alias("c:expected"),
+        pl.when(quota > 0).then(won.cast(pl.Float64) / quota.cast(pl.Float64)).alias("attainment"),
     ).with_columns(
-        pl.when(pl.col("gap") > 0).then(pl.col("open_value") / pl.col("gap")).alias("coverage"),
+        pl.when(pl.col("c:gap") > 0).then(open_.cast(pl.Float64) / pl.col("c:gap").cast(pl.Float64)).alias("coverage"),
     )
-    columns = list(PIPELINE_COLUMNS)
     if forecast:
-        commit = won + pl.col("__open_commit")
-        best = commit + pl.col("__open_best_case")
+        commit = won + pl.col("c:commit")
+        best = commit + pl.col("c:best_case")
         frame = frame.with_columns(
-            cents(commit).alias("forecast_commit"),
-            cents(best).alias("forecast_best_case"),
-            cents(best + pl.col("__open_pipeline")).alias("forecast_pipeline"),
+            commit.alias("c:forecast_commit"), best.alias("c:forecast_best_case"),
+            (best + pl.col("c:pipeline")).alias("c:forecast_pipeline"),
         )
-        columns += FORECAST_COLUMNS
-    return frame.select(columns)
+    columns = PIPELINE_COLUMNS + (FORECAST_COLUMNS if forecast else [])
+    money_columns = {c[2:] for c in frame.columns if c.startswith("c:")} - {"quota"}
+    return frame.with_columns(money(pl.col(f"c:{c}")).alias(c) for c in money_columns).select(columns)

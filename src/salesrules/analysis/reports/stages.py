@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from .model import STAGE_COLUMNS
-from .pipeline import cents
+from .pipeline import money
 
 UNKNOWN_STAGE = "unknown"
 
@@ -54,7 +54,7 @@ def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
         row = {
             "stage": stage.name,
             "deals": here.height,
-            "value": here.select(cents(pl.col("value").fill_null(0).sum())).item(),
+            "value": here.select(money(pl.col("cents").fill_null(0).sum())).item(),
             "weighted_value": None,
             "avg_days_in_stage": None,
             "reached": None,
@@ -63,14 +63,14 @@ def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
         }
         if not stage.closed:
             i = place[stage.name]
-            row["weighted_value"] = here.select(cents(pl.col("weighted").fill_null(0).sum())).item()
+            row["weighted_value"] = here.select(money(pl.col("weighted").fill_null(0).sum())).item()
             row["avg_days_in_stage"] = here.select(pl.col("days").mean()).item()
             row["reached"] = reached[i]
             row["conversion"] = reached[i + 1] / reached[i] if reached[i] else None
         rows.append(row)
     unknown = deals.filter(pl.col("stage").is_null())
     if unknown.height:
-        rows.append({"stage": UNKNOWN_STAGE, "deals": unknown.height, "value": unknown.select(cents(pl.col("value").fill_null(0).sum())).item(),
+        rows.append({"stage": UNKNOWN_STAGE, "deals": unknown.height, "value": unknown.select(money(pl.col("cents").fill_null(0).sum())).item(),
                      "weighted_value": None, "avg_days_in_stage": None, "reached": None, "conversion": None, "closed": None})
     schema = {"stage": pl.String, "deals": pl.Int64, "value": pl.Float64, "weighted_value": pl.Float64,
               "avg_days_in_stage": pl.Float64, "reached": pl.Int64, "conversion": pl.Float64, "closed": pl.String}
