@@ -1,4 +1,4 @@
-"""Rewrite the example outputs in docs/explain.md, docs/diff.md and docs/backtest.md from real runs.
+"""Rewrite the example outputs in docs/explain.md, diff.md, backtest.md and reports.md from real runs.
 
 Each example sits between ``<!-- output: NAME -->`` and ``<!-- end -->``; this script runs the
 command (or Python snippet) that NAME stands for, from the project root, and writes the command
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("explain.md", "diff.md", "backtest.md")
+DOCS = ("explain.md", "diff.md", "backtest.md", "reports.md")
 MARKER = re.compile(r"(<!-- output: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 
 
@@ -43,6 +43,8 @@ class File:
 
 AS_OF = "--as-of 2026-11-22"
 MAVEN = "tests/data/maven/sales_pipeline.csv -r tests/data/maven/maven.yaml"
+OFFICES = ("salesrules report tests/data/maven/sales_pipeline.csv -r tests/data/maven/company.yaml --by territory "
+           "--quotas tests/data/maven/quotas-offices.csv --period 2017-01-01..2017-12-31")
 
 EXAMPLES: dict[str, str | Python | File] = {
     "explain-text": f"salesrules explain examples/prospects.csv -r builtin:standard --id OPP-00000019 {AS_OF}",
@@ -70,6 +72,17 @@ EXAMPLES: dict[str, str | Python | File] = {
         "salesrules backtest docs/examples/closed-deals.csv -r builtin:standard --outcome Stage "
         f"--won 'Closed Won' --lost 'Closed Lost' --stage-field 'Last Stage' {AS_OF}"
     ),
+    "report-table": f"{OFFICES} -f table",
+    "report-json": f"{OFFICES} -f json | head -42",
+    "report-python": Python(
+        "import salesrules\n"
+        "\n"
+        'ruleset = salesrules.load("tests/data/maven/company.yaml")\n'
+        'report = ruleset.report("tests/data/maven/sales_pipeline.csv", by="territory",\n'
+        '                        quotas="tests/data/maven/quotas-offices.csv", period="2017-01-01..2017-12-31")\n'
+        'print(report.pipeline.select("group", "won_value", "quota", "attainment"))\n'
+        'print(report.settings["coverage_multiple"], report.settings["coverage_source"])\n'
+    ),
 }
 
 
@@ -78,8 +91,9 @@ def _commands():
     from salesrules.cli.backtest import backtest_command
     from salesrules.cli.diff import diff_command
     from salesrules.cli.explain import explain_command
+    from salesrules.cli.report import report
 
-    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command}
+    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command, "report": report}
 
 
 def run_command(line: str) -> str:

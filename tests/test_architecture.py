@@ -18,6 +18,7 @@ LAYERS = [
     {"io"},
     {"compiler"},
     {"runners"},
+    {"reports"},
     {"loader"},
     {"analysis", "scaffold"},
     {"default_plugins", "functions", "inputs", "outputs", "testing", "types", "pytest_plugin"},

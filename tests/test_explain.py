@@ -388,7 +388,7 @@ def test_explain_help_names_the_options():
 
 
 def test_docs_examples_are_up_to_date():
-    """docs/explain.md, diff.md and backtest.md show the real output of their commands."""
+    """docs/explain.md, diff.md, backtest.md and reports.md show the real output of their commands."""
     import sys
 
     spec = importlib.util.spec_from_file_location("salesrules_docs_generate_examples", ROOT / "docs" / "generate_examples.py")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesrules
-from salesrules.analysis.reports import report
+from salesrules.reports import report
 from salesrules.cli import cli
 
 DATA = Path(__file__).parent / "data" / "report"
@@ -281,3 +281,33 @@ def test_ruleset_report_method_returns_the_sections(ruleset):
     result = ruleset.report(DEALS, quotas=QUOTAS)
     assert set(result.sections()) == {"pipeline", "stages", "recommendations"}
     assert result.sections()["pipeline"]["group"].to_list()[-1] == "total"
+
+
+# ---------------------------------------------------------------- the Maven CRM data
+
+MAVEN = Path(__file__).parent / "data" / "maven"
+
+
+@pytest.mark.parametrize(("by", "quotas", "groups"), [
+    ("owner", "quotas-agents.csv", 35),
+    ("territory", "quotas-offices.csv", 3),
+])
+def test_maven_pipeline_per_agent_and_per_office_agrees_with_the_raw_data(by, quotas, groups):
+    result = report(salesrules.load(MAVEN / "company.yaml"), MAVEN / "sales_pipeline.csv", by=by,
+                    quotas=MAVEN / quotas, period="2017-01-01..2017-12-31")
+    # The same figures straight from the CSV files: won deals closed in 2017, by agent or office.
+    raw = pl.read_csv(MAVEN / "sales_pipeline.csv", try_parse_dates=True).join(
+        pl.read_csv(MAVEN / "sales_teams.csv"), on="sales_agent", how="left")
+    key = "sales_agent" if by == "owner" else "regional_office"
+    won = raw.filter((pl.col("deal_stage") == "Won") & pl.col("close_date").dt.year().eq(2017))
+    expected = dict(won.group_by(key).agg(pl.col("close_value").sum()).iter_rows())
+    lost = dict(raw.filter(pl.col("deal_stage") == "Lost").group_by(key).len().iter_rows())
+    figures = rows(result.pipeline)
+    assert len(figures) == groups
+    quota_table = dict(pl.read_csv(MAVEN / quotas).iter_rows())
+    for name, row in figures.items():
+        assert row["won_value"] == expected.get(name, 0), name
+        assert row["lost_deals"] == lost.get(name, 0), name
+        assert row["quota"] == quota_table[name]
+        assert row["attainment"] == pytest.approx(row["won_value"] / row["quota"])
+    assert result.total["open_deals"].item() == raw.filter(pl.col("deal_stage").is_in(["Prospecting", "Engaging"])).height

@@ -82,7 +82,7 @@ def register_report_formats(register: Callable) -> None:
     """Register writers of reports (``salesrules report``).
 
     :param register: ``register(name, write, extension, binary=True)``. ``write(report, stream,
-        context)`` receives a :class:`salesrules.analysis.reports.Report` (its sections as polars
+        context)`` receives a :class:`salesrules.reports.Report` (its sections as polars
         DataFrames, and ``to_dict()`` for the JSON document), a writable stream (bytes when
         ``binary``, text otherwise) and a :class:`salesrules.outputs.OutputContext`.
 

@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = (
     "salesrules.default_plugins.report_json",
     "salesrules.default_plugins.report_markdown",
     "salesrules.default_plugins.report_table",
+    "salesrules.default_plugins.report_xlsx",
     "salesrules.default_plugins.rulesets",
 )
 

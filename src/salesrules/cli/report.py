@@ -35,7 +35,7 @@ def report(file, ruleset_ref, fmt, output, as_of, by, quotas, period, on_duplica
     """Report on the pipeline in FILE: per group (owner by default) what is sold, expected from
     open deals weighted by stage probability, and left to build to reach the quota; deals,
     value and conversion per stage; and what to do next, with the figures behind it."""
-    from ..analysis.reports import report as build_report
+    from ..reports import report as build_report
     from ..io.outputs import OutputContext, check_output_path, write_document
     from ..plugins import get_registry
 

@@ -77,7 +77,7 @@ class Ruleset:
 
     def report(self, data, *, as_of: dt.date | None = None, **options):
         """The pipeline report of records: its sections as polars DataFrames (see ``salesrules report``)."""
-        from ..analysis.reports import report
+        from ..reports import report
 
         return report(self, data, as_of=as_of, **options)
 

@@ -2,7 +2,7 @@
 
 :func:`report` evaluates records exactly as ``evaluate`` does (the same runner, readers,
 lookups and bad-input handling), keeping only the columns the report reads, and returns a
-:class:`~salesrules.analysis.reports.model.Report`.
+:class:`~salesrules.reports.model.Report`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     ``owner``), ``quotas`` a file of quotas per group, ``period`` ``"FROM..TO"`` (ISO dates,
     inclusive) for the won and lost deals counted; other options as for ``evaluate``.
     """
-    from ...compiler.plan import compile_ruleset
-    from ...runners.local import evaluate_full
+    from ..compiler.plan import compile_ruleset
+    from ..runners.local import evaluate_full
 
     plan = compile_ruleset(ruleset, as_of)
     settings = resolve(plan, by=by, quotas=quotas, period=period, encoding=options.get("encoding"))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ...errors import InputError, Loc, UsageError, did_you_mean
-from ...model.dates import parse_date
+from ..errors import InputError, Loc, UsageError, did_you_mean
+from ..model.dates import parse_date
 
 NUMERIC = ("money", "number", "integer")
 
@@ -87,7 +87,7 @@ def _period(period) -> tuple[dt.date, dt.date] | None:
 def read_quotas(path: str, by: str | None, encoding: str | None = None) -> dict[str, float]:
     """Each group's quota from a file (any input format): a column named after the group field
     (or ``group``) and a column ``quota``."""
-    from ...io.inputs import ReadOptions, read_table
+    from ..io.inputs import ReadOptions, read_table
 
     frame = read_table(str(path), ReadOptions(encoding=encoding or "utf-8")).collect()
     group = next((c for c in (by, "group") if c and c in frame.columns), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...model.columns import CLOSED, LOST, WON
+from ..model.columns import CLOSED, LOST, WON
 from .model import FORECAST_COLUMNS, PIPELINE_COLUMNS, TOTAL
 
 NO_GROUP = "(none)"
