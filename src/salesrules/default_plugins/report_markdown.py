@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from salesrules.analysis.reports.model import shown
+from salesrules.reports.model import shown
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
 
