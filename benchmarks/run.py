@@ -5,7 +5,7 @@
     python benchmarks/run.py --only rows --scaling-rows 100000,300000,1000000
     python benchmarks/run.py --only huge --huge 10000000 --json results.json
 
-Sections (``--only`` picks some; the default is ``e2e,loop,factors,latency``, plus ``huge``
+Sections (``--only`` picks some; the default is ``e2e,loop,factors,latency,report``, plus ``huge``
 when ``--huge`` is given):
 
 ``e2e``
@@ -29,6 +29,10 @@ when ``--huge`` is given):
 ``latency``
     ``evaluate_one`` on one record (median of ``--latency-calls`` calls after a warm-up, in
     ``--repeat`` processes of their own) and ``salesrules --version`` as a whole process.
+``report``
+    ``salesrules report`` (JSON) against ``salesrules evaluate`` (CSV) with
+    ``builtin:standard`` on the same ``--rows`` CSV, side by side: the report may take at most
+    1.5 times as long.
 ``huge``
     ``salesrules evaluate`` on a CSV file of ``--huge`` rows with the default
     ``SALESRULES_SPILL=auto`` (peak memory checked against 1 GiB), then again with
@@ -70,11 +74,12 @@ FLOOR = {
     "csv": "import polars as pl, sys; pl.read_csv(sys.argv[1]).write_csv(sys.argv[2])",
     "parquet": "import polars as pl, sys; pl.read_parquet(sys.argv[1]).write_parquet(sys.argv[2])",
 }
-SECTIONS = ("e2e", "loop", "rows", "factors", "latency", "huge")
-DEFAULT_SECTIONS = ("e2e", "loop", "factors", "latency")
+SECTIONS = ("e2e", "loop", "rows", "factors", "latency", "report", "huge")
+DEFAULT_SECTIONS = ("e2e", "loop", "factors", "latency", "report")
 
 # The targets, by the figure they apply to.
 CSV_RATIO_LIMIT = 1.3
+REPORT_RATIO_LIMIT = 1.5
 PARQUET_RATIO_LIMIT = 1.5
 COMPILE_FACTORS = 1000
 COMPILE_LIMIT_S = 1.0
@@ -593,6 +598,32 @@ def section_latency(bench: Bench) -> None:
     bench.show("latency", table)
 
 
+def section_report(bench: Bench) -> None:
+    """The pipeline report against the evaluation of the same file, whole processes side by side."""
+    args = bench.args
+    source = bench.input(args.rows, "csv")
+    report_out, eval_out = bench.out / "report.json", bench.out / "standard.csv"
+    common = [str(source), "-r", "builtin:standard", "--as-of", AS_OF]
+    bench.log(f"report: {args.repeat} x (evaluate, report) ...")
+    runs = side_by_side({
+        "evaluate": [bench.salesrules, "evaluate", *common, "-o", str(eval_out)],
+        "report": [bench.salesrules, "report", *common, "-o", str(report_out)],
+    }, args.repeat)
+    evaluate_s = median(r.seconds for r in runs["evaluate"])
+    report_s = median(r.seconds for r in runs["report"])
+    ratio = report_s / evaluate_s
+    passed = ratio <= REPORT_RATIO_LIMIT
+    table = Table(f"Pipeline report: whole processes, median of {args.repeat} (builtin:standard)",
+                  ["rows", "evaluate", "report", "ratio", "report peak", "target"])
+    table.rows.append([fmt_rows(args.rows), fmt_seconds(evaluate_s), fmt_seconds(report_s), fmt_ratio(ratio),
+                       fmt_mib(max(r.peak for r in runs["report"])), f"≤ {REPORT_RATIO_LIMIT:.1f}x {verdict(passed)}"])
+    table.data.append({"rows": args.rows, "evaluate_s": evaluate_s, "report_s": report_s, "ratio": ratio,
+                       "report_peak_bytes": max(r.peak for r in runs["report"])})
+    bench.target("report against evaluate", f"≤ {REPORT_RATIO_LIMIT:.1f}x", fmt_ratio(ratio), passed)
+    remove(report_out, eval_out)
+    bench.show("report", table)
+
+
 def section_huge(bench: Bench) -> None:
     """A big CSV: bounded peak memory with spilling, and the same output as all in memory."""
     args = bench.args
@@ -629,6 +660,7 @@ SECTION_RUNNERS = {
     "rows": section_rows,
     "factors": section_factors,
     "latency": section_latency,
+    "report": section_report,
     "huge": section_huge,
 }
 

@@ -272,8 +272,8 @@ def test_parse_counts():
 
 
 def test_choose_sections():
-    assert run.choose_sections(None, None, False) == ["e2e", "loop", "factors", "latency"]
-    assert run.choose_sections(None, 10_000_000, True) == ["e2e", "factors", "latency", "huge"]
+    assert run.choose_sections(None, None, False) == ["e2e", "loop", "factors", "latency", "report"]
+    assert run.choose_sections(None, 10_000_000, True) == ["e2e", "factors", "latency", "report", "huge"]
     assert run.choose_sections("latency,e2e", None, False) == ["e2e", "latency"]
     assert run.choose_sections("rows,loop", None, True) == ["rows"]
     with pytest.raises(ValueError, match="unknown sections: speed"):
