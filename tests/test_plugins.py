@@ -141,6 +141,29 @@ def test_hook_register_output_formats(register, tmp_path, cli_runner):
     assert result.stdout == "B\nA\n"
 
 
+def test_hook_register_report_formats(register, tmp_path, cli_runner):
+    from salesrules.cli import cli
+
+    class Totals:
+        __name__ = "totals"
+
+        @salesrules.hookimpl
+        def register_report_formats(self, register):
+            def write_totals(report, stream, context):
+                total = report.total.to_dicts()[0]
+                stream.write(f"{context.provenance['ruleset']}: {total['open_deals']} open, {total['won_deals']} won\n")
+
+            register("totals", write_totals, extension=".totals", binary=False)
+
+    register(Totals(), "totals")
+    data = tmp_path / "p.csv"
+    data.write_text("Opportunity ID,Owner,Amount,Stage\nB,ann,1,Prospect\nA,bob,2,Closed Won\nC,ann,3,Negotiation\n")
+    out = tmp_path / "pipeline.totals"
+    result = cli_runner.invoke(cli, ["report", str(data), "-r", "builtin:standard", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == "standard: 2 open, 1 won\n"
+
+
 def test_hook_register_commands(register):
     class Hello:
         __name__ = "hello"

@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "salesrules.default_plugins.output_table",
     "salesrules.default_plugins.output_xlsx",
     "salesrules.default_plugins.output_parquet",
+    "salesrules.default_plugins.report_html",
     "salesrules.default_plugins.report_json",
     "salesrules.default_plugins.report_markdown",
     "salesrules.default_plugins.report_table",
