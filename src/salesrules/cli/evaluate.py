@@ -14,6 +14,7 @@ from .options import (
     format_option,
     input_format_option,
     load_ruleset,
+    on_duplicate_option,
     output_option,
     ruleset_option,
 )
@@ -29,8 +30,7 @@ from .options import (
 @click.option("--on-error", type=click.Choice(["error", "skip"]), default="error", show_default=True,
               help="A value that cannot be read: stop, or skip the row and write it to the rejects file.")
 @click.option("--rejects", help="Where skipped rows go with --on-error skip (default: OUTPUT.rejects.csv or rejects.csv).")
-@click.option("--on-duplicate", type=click.Choice(["error", "first", "last"]), default="error", show_default=True,
-              help="Two records with the same key: stop, or keep the first or last.")
+@on_duplicate_option()
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
 @click.option("--explain", is_flag=True, help="Add an 'explain' column: each record's receipt on one line.")

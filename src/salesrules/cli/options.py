@@ -54,6 +54,12 @@ def format_option(choices: list[str] | None = None, default: str | None = None, 
                         help=help)
 
 
+def on_duplicate_option():
+    """``--on-duplicate``: what to do with two records of the same key."""
+    return click.option("--on-duplicate", type=click.Choice(["error", "first", "last"]), default="error", show_default=True,
+                        help="Two records with the same key: stop, or keep the first or last.")
+
+
 def output_option(help: str):
     """``-o/--output``: where the command writes; ``-`` or nothing is standard output."""
     return click.option("-o", "--output", help=help)

@@ -13,6 +13,7 @@ from .options import (
     format_option,
     input_format_option,
     load_ruleset,
+    on_duplicate_option,
     output_option,
     ruleset_option,
 )
@@ -27,8 +28,7 @@ from .options import (
 @click.option("--by", help="The field to group the pipeline by (default: reports.pipeline.by, else owner).")
 @click.option("--quotas", help="A file of quotas: a column named after the group field (or 'group') and 'quota'.")
 @click.option("--period", help="FROM..TO (ISO dates, both included): count won and lost deals closed in it.")
-@click.option("--on-duplicate", type=click.Choice(["error", "first", "last"]), default="error", show_default=True,
-              help="Two records with the same key: stop, or keep the first or last.")
+@on_duplicate_option()
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
 def report(file, ruleset_ref, fmt, output, as_of, by, quotas, period, on_duplicate, encoding, input_format):
