@@ -7,11 +7,26 @@ built from templates. Every output shows it as the literal text it is.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import zipfile
 
 import polars as pl
 from hostile_helpers import AS_OF, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesrules.io.outputs import OutputContext
+from salesrules.plugins import get_registry
+
+PROVENANCE = {"ruleset": "r", "ruleset_version": "1", "ruleset_hash": "h", "as_of": "2026-11-22"}
+
+# Text that starts, often, with what a spreadsheet reads as a formula; and numbers as text.
+leading = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", "", "a", " "])
+texts = st.builds(lambda first, rest: first + rest, leading, st.text(max_size=12)).filter(bool)
+numbers_as_text = st.builds(str, st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False))
+cells = texts | numbers_as_text
 
 # A ruleset whose reasons, actions and gaps quote the company, as templates do.
 TEMPLATED = """\
@@ -108,3 +123,141 @@ def test_xlsx_keeps_numbers_as_numbers(ws):
     evaluate(ws, data, out)
     xml = sheets_xml(out)
     assert re.search(r'<c r="H2"[^>]*><v>60</v></c>', xml), "the score is a number cell"
+
+
+# --- csv -------------------------------------------------------------------------------------
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def expected_cell(value: str) -> str:
+    """What a text cell must read: a leading quote before anything a spreadsheet would run."""
+    if value[:1] and value[0] in "=+-@\t\r" and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def read_back(path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False)
+
+
+def test_csv_neutralises_every_text_column(ws):
+    data = hostile_file(ws, FORMULAS, header=HEADER)
+    out = ws.root / "out.csv"
+    evaluate(ws, data, out)
+    table = read_back(out)
+    trimmed = [v.strip() for v in FORMULAS]
+    assert table["id"].to_list() == [expected_cell(v) for v in trimmed]
+    assert table["input.id"].to_list() == [expected_cell(v) for v in FORMULAS]
+    assert table["company"].to_list() == [expected_cell(v) for v in FORMULAS]
+    assert table[expected_cell(HEADER)].to_list() == [expected_cell(v) for v in FORMULAS]
+    assert table["reasons"].to_list() == [f"Big {v}" for v in trimmed]  # starts with a letter: safe
+    assert table["delta"].to_list() == ["-3"] * len(FORMULAS)  # a plain number is not a formula
+    assert table["score"].to_list() == ["60"] * len(FORMULAS)
+
+
+def test_csv_neutralises_text_a_ruleset_builds(ws):
+    ruleset = (
+        TEMPLATED.replace('"Big {company}"', '"{company}"')
+        .replace('"Call {company}"', '"@{company}"')
+        .replace('version: "1"', 'version: "=3+4"')
+        .replace('name: templated', 'name: "-templated"')
+    )
+    data = hostile_file(ws, ["=1+2", "plain"])
+    out = ws.root / "out.csv"
+    evaluate(ws, data, out, ruleset=ruleset)
+    table = read_back(out)
+    assert table["reasons"].to_list() == ["'=1+2", "plain"]
+    assert table["actions"].to_list() == ["'@=1+2", "'@plain"]
+    assert table["ruleset"].to_list() == ["'-templated"] * 2
+    assert table["ruleset_version"].to_list() == ["'=3+4"] * 2
+
+
+def test_csv_raw_keeps_text_as_it_is(ws):
+    data = hostile_file(ws, FORMULAS, header=HEADER)
+    out = ws.root / "out.csv"
+    evaluate(ws, data, out, "--csv-raw")
+    table = read_back(out)
+    assert table["company"].to_list() == FORMULAS
+    assert table[HEADER].to_list() == FORMULAS
+
+
+def test_csv_rejects_file_is_neutralised_too(ws):
+    data = ws.write("bad.csv", "id,amount,company\n=1+1,=2+2,x\nA-2,10,@y\n")
+    out = ws.root / "out.csv"
+    evaluate(ws, data, out, "--on-error", "skip")
+    rejects = read_back(ws.root / "out.rejects.csv")
+    assert rejects["id"].to_list() == ["'=1+1"]
+    assert rejects["amount"].to_list() == ["'=2+2"]
+    assert read_back(out)["company"].to_list() == ["'@y"]
+
+
+@st.composite
+def frames(draw):
+    """A results-like frame: text, lists of text, negative numbers, hostile column names."""
+    rows = draw(st.integers(1, 8))
+    fixed = {"id", "reasons", "score", "probability", *PROVENANCE}
+    names = draw(st.lists(texts, min_size=2, max_size=2, unique_by=expected_cell).filter(
+        lambda n: not {*n, *map(expected_cell, n)} & fixed and expected_cell(n[0]) != n[1] and expected_cell(n[1]) != n[0]
+    ))
+    return pl.DataFrame(
+        {
+            "id": draw(st.lists(cells, min_size=rows, max_size=rows)),
+            "reasons": draw(st.lists(st.lists(texts, min_size=1, max_size=3), min_size=rows, max_size=rows)),
+            "score": draw(st.lists(st.integers(-1000, 1000), min_size=rows, max_size=rows)),
+            "probability": draw(st.lists(st.floats(-1, 1), min_size=rows, max_size=rows)),
+            names[0]: draw(st.lists(cells, min_size=rows, max_size=rows)),
+            names[1]: draw(st.lists(texts, min_size=rows, max_size=rows)).copy(),
+        },
+        schema_overrides={"reasons": pl.List(pl.String)},
+    ).with_columns(pl.col(names[1]).cast(pl.Categorical))
+
+
+def csv_bytes(frame, lazy: bool, raw: bool = False) -> bytes:
+    writer = get_registry().output_formats["csv"]
+    stream = io.BytesIO()
+    context = OutputContext(dict(PROVENANCE), "id", csv_raw=raw)
+    if lazy:
+        writer.sink(frame.lazy(), stream, context)
+    else:
+        writer.write(frame, stream, context)
+    return stream.getvalue()
+
+
+def parsed(data: bytes) -> pl.DataFrame:
+    """CSV bytes read as a spreadsheet would, every cell text ('' when empty)."""
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    return pl.DataFrame([list(r) for r in rows], schema={n: pl.String for n in header}, orient="row")
+
+
+@settings(max_examples=150, deadline=None)
+@given(frames())
+def test_every_text_cell_read_back_from_csv_is_neutralised(frame):
+    written = csv_bytes(frame, lazy=False)
+    assert csv_bytes(frame, lazy=True) == written  # the streaming sink writes the same file
+    table = parsed(written)
+    names = frame.columns
+    assert table.columns == [expected_cell(n) for n in names] + list(PROVENANCE)
+    for name in names:
+        column = table[expected_cell(name)].to_list()
+        if name == "reasons":
+            assert column == [expected_cell("; ".join(v)) for v in frame[name].to_list()]
+        elif frame[name].dtype.is_numeric():  # negative numbers stay numbers
+            assert [float(v) for v in column] == frame[name].cast(pl.Float64).to_list()
+        else:
+            assert column == [expected_cell(v) for v in frame[name].cast(pl.String).to_list()]
+    for cell in (c for row in table.iter_rows() for c in row):
+        assert not (cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not PLAIN_NUMBER.fullmatch(cell)), cell
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames())
+def test_csv_raw_writes_every_text_as_it_is(frame):
+    table = parsed(csv_bytes(frame, lazy=True, raw=True))
+    assert table.columns == frame.columns + list(PROVENANCE)
+    assert table["id"].to_list() == frame["id"].to_list()
+
+
+def test_a_neutralised_column_name_never_takes_another_column_s_name():
+    frame = pl.DataFrame({"=a": ["x"], "'=a": ["y"]})
+    assert parsed(csv_bytes(frame, lazy=True)).columns == ["''=a", "'=a", *PROVENANCE]
