@@ -13,10 +13,12 @@ import re
 import zipfile
 
 import polars as pl
+from click.testing import CliRunner
 from hostile_helpers import AS_OF, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from salesrules.cli import cli
 from salesrules.io.outputs import OutputContext
 from salesrules.plugins import get_registry
 
@@ -261,3 +263,121 @@ def test_csv_raw_writes_every_text_as_it_is(frame):
 def test_a_neutralised_column_name_never_takes_another_column_s_name():
     frame = pl.DataFrame({"=a": ["x"], "'=a": ["y"]})
     assert parsed(csv_bytes(frame, lazy=True)).columns == ["''=a", "'=a", *PROVENANCE]
+
+
+# --- terminals -------------------------------------------------------------------------------
+
+ESCAPES = [
+    "\x1b[2J\x1b[H",  # clear the screen
+    "\x1b[31mred\x1b[0m",  # colours
+    "\x1b]0;title\x07",  # window title
+    "\x1b]52;c;ZXZpbA==\x07",  # write the clipboard
+    "\x9b31m",  # CSI as one C1 character
+    "a\u202eevil\u202c",  # right-to-left override
+    "\u2066isolate\u2069\u200f",
+    "bell\x07back\x08space\x7f",
+    "line\rover",
+]
+# Any text, often with escape sequences and control characters in it.
+terminal_texts = st.lists(st.characters(codec="utf-8") | st.sampled_from(ESCAPES), max_size=12).map("".join)
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def table_text(frame, context) -> str:
+    stream = io.StringIO()
+    get_registry().output_formats["table"].write(frame, stream, context)
+    return stream.getvalue()
+
+
+def test_the_table_shows_no_control_character_from_the_data(ws):
+    values = [f"R-{i} {v}" for i, v in enumerate(ESCAPES)]
+    data = hostile_file(ws, values, header="note\x1b[2J")
+    ruleset = ws.write("templated.yaml", TEMPLATED.replace('name: templated', 'name: "t\\e[2J"'))
+    outcome = run("evaluate", data, "-r", ruleset, "-f", "table", "--as-of", AS_OF)
+    assert outcome.code == 0, outcome.output
+    assert not CONTROL.search(outcome.stdout), repr(outcome.stdout)
+    assert "R-0 \ufffd[2J\ufffd[H" in outcome.stdout  # shown, not acted on
+    assert "t\ufffd[2J 1" in outcome.stdout  # the title: the ruleset's name and version
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(terminal_texts, min_size=1, max_size=5), terminal_texts, st.booleans())
+def test_no_control_byte_but_newline_reaches_the_table(values, name, terminal):
+    frame = pl.DataFrame({
+        "id": values,
+        "score": list(range(len(values))),
+        "rank": list(range(1, len(values) + 1)),
+        "reasons": [[v, v] for v in values],
+        "gaps": values,
+    })
+    context = OutputContext({"ruleset": name, "ruleset_version": name, "ruleset_hash": name, "as_of": name}, "id",
+                            is_terminal=False, width=100)
+    text = table_text(frame, context)
+    assert not CONTROL.search(text), repr(text)
+    if terminal:  # rich's own colours are the only escape sequences
+        context.is_terminal = True
+        coloured = re.sub(r"\x1b\[[0-9;]*m", "", table_text(frame, context))
+        assert not CONTROL.search(coloured), repr(coloured)
+
+
+def error_line(*args) -> str:
+    """The one error line of a failed run, read as a terminal would get it (click strips only
+    some escape sequences, and only when the stream is not a terminal)."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], color=True)
+    assert result.exit_code in (1, 2), result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert not CONTROL.search(result.stderr), repr(result.stderr)
+    return lines[0]
+
+
+def test_errors_quote_values_with_their_escapes_shown(ws):
+    rules = ws.write("templated.yaml", TEMPLATED)
+    bad = ws.write("bad.csv", "id,amount\nA-1,\"12\x1b]52;c;ZXZpbA==\x07\u202e\"\n")
+    line = error_line("evaluate", bad, "-r", rules, "--as-of", AS_OF)
+    assert "cannot read '12\\x1b]52;c;ZXZpbA==\\x07\\u202e' as money" in line
+    duplicate = ws.write("dupes.csv", "id,amount\n\x1b]0;x\x07,1\n\x1b]0;x\x07,2\n")
+    line = error_line("evaluate", duplicate, "-r", rules, "--as-of", AS_OF)
+    assert "duplicate key '\\x1b]0;x\\x07'" in line
+    twice = ws.write("twice.csv", "id,amount,\x9bx,\x9bx\nA,1,2,3\n")
+    assert "duplicate column header '\\x9bx'" in error_line("evaluate", twice, "-r", rules, "--as-of", AS_OF)
+
+
+def test_errors_show_no_control_character_from_a_ruleset(ws):
+    extends = ws.write("extends.yaml", 'salesrules: 1\nname: e\nversion: "1"\nextends: "x\\e]0;t\\a\\u202e.yaml"\n')
+    line = error_line("validate", extends)
+    assert "not found" in line and "\ufffd]0;t\ufffd\ufffd.yaml" in line
+
+
+def test_a_valid_ruleset_s_name_is_shown_without_its_escapes(ws):
+    named = ws.write("named.yaml", TEMPLATED.replace("name: templated", 'name: "t\\e]0;x\\a\\u202e"'))
+    result = CliRunner().invoke(cli, ["validate", str(named)], color=True)
+    assert result.exit_code == 0, result.output
+    assert not CONTROL.search(result.stdout) and "t\ufffd]0;x\ufffd\ufffd" in result.stdout
+
+
+@settings(max_examples=100, deadline=None)
+@given(terminal_texts)
+def test_every_error_message_is_free_of_control_characters(text):
+    from salesrules.errors import ErrorList, InputError, Loc, printable, shown
+
+    assert not CONTROL.search(shown(text).replace("\n", " ")) and "\n" not in shown(text)
+    assert not CONTROL.search(printable(text))
+    error = InputError(f"cannot read input: {text}", Loc(text, 1, 2))
+    assert not CONTROL.search(str(error))
+    assert not CONTROL.search(str(ErrorList([error, error])))
+
+
+def test_the_text_reports_show_no_control_character_from_the_data(ws):
+    values = [f"R-{i} {v}" for i, v in enumerate(ESCAPES)]
+    data = hostile_file(ws, values)
+    rules = ws.write("templated.yaml", TEMPLATED)
+    changed = ws.write("changed.yaml", TEMPLATED.replace("points: 10, reason", "points: 15, reason"))
+    for args in (
+        ["explain", data, "-r", rules, "--id", values[0], "--as-of", AS_OF],
+        ["diff", data, "-r", rules, "-r", changed, "--by", "note", "--as-of", AS_OF],
+    ):
+        result = CliRunner().invoke(cli, [str(a) for a in args], color=True)
+        assert result.exit_code == 0, result.output
+        assert not CONTROL.search(result.output), (args[0], result.output)
+        assert "\ufffd" in result.output, (args[0], result.output)

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from ..compiler.manifest import MINUS
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError, did_you_mean, shown
 from ..model.columns import ROW, UNKNOWN, normal_name
 from .explain import ruleset_label
 from .receipts import display, receipt_frame, signed
@@ -46,7 +46,7 @@ def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] 
                 return pl.col(fname), f"field {fname!r}"
         for column in inputs:
             if matcher(column, name):
-                return pl.col(IN + column), f"input column {column!r}"
+                return pl.col(IN + column), f"input column {shown(column)}"
     return None
 
 
