@@ -381,3 +381,17 @@ def test_the_text_reports_show_no_control_character_from_the_data(ws):
         assert result.exit_code == 0, result.output
         assert not CONTROL.search(result.output), (args[0], result.output)
         assert "\ufffd" in result.output, (args[0], result.output)
+
+
+def test_diff_csv_neutralises_keys_and_groups(ws):
+    values = [*FORMULAS, "row\r=cmd|' /C calc'!A0"]  # a bare carriage return would start a row
+    data = hostile_file(ws, values)
+    rules = ws.write("templated.yaml", TEMPLATED)
+    changed = ws.write("changed.yaml", TEMPLATED.replace("points: 10, reason", "points: 15, reason"))
+    outcome = run("diff", data, "-r", rules, "-r", changed, "--by", "note", "-f", "csv", "--as-of", AS_OF)
+    assert outcome.code == 0, outcome.output
+    table = parsed(outcome.stdout.encode())
+    assert table.columns[:2] == ["id", "note"]
+    assert sorted(table["id"].to_list()) == sorted(expected_cell(v.strip()) for v in values)
+    assert sorted(table["note"].to_list()) == sorted(expected_cell(v) for v in values)
+    assert set(table["score_change"].to_list()) == {"5"}
