@@ -395,3 +395,59 @@ def test_diff_csv_neutralises_keys_and_groups(ws):
     assert sorted(table["id"].to_list()) == sorted(expected_cell(v.strip()) for v in values)
     assert sorted(table["note"].to_list()) == sorted(expected_cell(v) for v in values)
     assert set(table["score_change"].to_list()) == {"5"}
+
+
+# --- requires --------------------------------------------------------------------------------
+
+REQUIRES = """\
+salesrules: 1
+name: needs
+requires:
+  - pluggy
+  - {entry}
+"""
+
+
+def test_requires_refuses_everything_but_a_name_and_a_version(ws):
+    for entry, fragment in [
+        ("\"nosuch-pkg; os_name == '$(touch pwned)'\"", "has a marker"),
+        ("\"nosuch-pkg[extra]>=1\"", "has extras"),
+        ("\"nosuch-pkg @ https://example.com/x.whl\"", "has a URL"),
+        ("\"nosuch-pkg===1.0\"", "has an arbitrary version (===)"),
+        ("\"x'; touch pwned; echo '\"", "is not a package requirement"),
+    ]:
+        line = ws.ruleset_fails(REQUIRES.format(entry=entry), "5:5", fragment)
+        assert "pip install" not in line
+
+
+def test_requires_quotes_the_install_command_for_a_shell(ws):
+    line = ws.ruleset_fails(REQUIRES.format(entry="'nosuch-pkg >=1.0, <2'"), "4:3",
+                            "this ruleset requires nosuch-pkg<2,>=1.0, which is not installed", code=2)
+    assert line.endswith("install it with: pip install 'nosuch-pkg<2,>=1.0'")
+    line = ws.ruleset_fails(REQUIRES.format(entry="nosuch-pkg"), "4:3", code=2)
+    assert line.endswith("install it with: pip install nosuch-pkg")
+
+
+# Text made of what requirements are made of, quotes and shell syntax among it.
+requirement_texts = st.text(" <>=!~*,.;[]@'\"$()`|&ab01+-:/#", max_size=30) | st.sampled_from([
+    ">=1.0", " (>=1,<2)", "==1.*", "; os_name == '$(touch x)'", "[a]", " @ https://e.com/x.whl", "~=1.0",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(requirement_texts)
+def test_a_printed_install_command_is_one_safe_shell_word(text):
+    import shlex
+
+    from salesrules.errors import PluginError, RulesetError
+    from salesrules.loader.load import check_requirements
+
+    try:
+        check_requirements(["nosuch-pkg-for-tests" + text])
+    except RulesetError:
+        return
+    except PluginError as exc:
+        command = str(exc).split("install it with: ", 1)[1]
+        words = shlex.split(command)
+        assert words[:2] == ["pip", "install"] and len(words) == 3, command
+        assert re.fullmatch(r"[A-Za-z0-9._-]+(?:(?:~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!-]+,?)*", words[2]), command
