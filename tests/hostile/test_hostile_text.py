@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shlex
 import zipfile
+from html.parser import HTMLParser
 
 import polars as pl
 from click.testing import CliRunner
@@ -19,7 +21,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesrules.cli import cli
+from salesrules.errors import (
+    ErrorList,
+    InputError,
+    Loc,
+    PluginError,
+    RulesetError,
+    printable,
+    shown,
+)
 from salesrules.io.outputs import OutputContext
+from salesrules.loader.load import check_requirements
 from salesrules.plugins import get_registry
 
 PROVENANCE = {"ruleset": "r", "ruleset_version": "1", "ruleset_hash": "h", "as_of": "2026-11-22"}
@@ -209,7 +221,7 @@ def frames(draw):
             "score": draw(st.lists(st.integers(-1000, 1000), min_size=rows, max_size=rows)),
             "probability": draw(st.lists(st.floats(-1, 1), min_size=rows, max_size=rows)),
             names[0]: draw(st.lists(cells, min_size=rows, max_size=rows)),
-            names[1]: draw(st.lists(texts, min_size=rows, max_size=rows)).copy(),
+            names[1]: draw(st.lists(texts, min_size=rows, max_size=rows)),
         },
         schema_overrides={"reasons": pl.List(pl.String)},
     ).with_columns(pl.col(names[1]).cast(pl.Categorical))
@@ -359,9 +371,7 @@ def test_a_valid_ruleset_s_name_is_shown_without_its_escapes(ws):
 @settings(max_examples=100, deadline=None)
 @given(terminal_texts)
 def test_every_error_message_is_free_of_control_characters(text):
-    from salesrules.errors import ErrorList, InputError, Loc, printable, shown
-
-    assert not CONTROL.search(shown(text).replace("\n", " ")) and "\n" not in shown(text)
+    assert not CONTROL.search(shown(text)) and "\n" not in shown(text)
     assert not CONTROL.search(printable(text))
     error = InputError(f"cannot read input: {text}", Loc(text, 1, 2))
     assert not CONTROL.search(str(error))
@@ -437,11 +447,6 @@ requirement_texts = st.text(" <>=!~*,.;[]@'\"$()`|&ab01+-:/#", max_size=30) | st
 @settings(max_examples=300, deadline=None)
 @given(requirement_texts)
 def test_a_printed_install_command_is_one_safe_shell_word(text):
-    import shlex
-
-    from salesrules.errors import PluginError, RulesetError
-    from salesrules.loader.load import check_requirements
-
     try:
         check_requirements(["nosuch-pkg-for-tests" + text])
     except RulesetError:
@@ -451,3 +456,102 @@ def test_a_printed_install_command_is_one_safe_shell_word(text):
         words = shlex.split(command)
         assert words[:2] == ["pip", "install"] and len(words) == 3, command
         assert re.fullmatch(r"[A-Za-z0-9._-]+(?:(?:~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!-]+,?)*", words[2]), command
+
+
+# --- markdown --------------------------------------------------------------------------------
+
+MARKUP = [
+    "[x](javascript:alert(1))",
+    "![x](javascript:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "<javascript:alert(1)>",
+    "[x]: javascript:alert(1)",
+    "&lt;b&gt; &#106;avascript:",
+    "`code` ``more``",
+    "*em* **strong** _u_ __uu__ ~~s~~ $x$",
+    "# heading",
+    "1. item",
+    "- item",
+    "> quote",
+    "a | b",
+    "back\\slash\\",
+    "two\nlines\r\nthree",
+]
+ALLOWED_TAGS = {"table", "thead", "tbody", "tr", "th", "td", "br"}
+
+
+class Cells(HTMLParser):
+    """The text of every table cell of rendered HTML, and every tag seen."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.cells: list[str] = []
+        self.tags: set[str] = set()
+        self.inside = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag in ("td", "th"):
+            self.cells.append("")
+            self.inside = True
+        elif tag == "br" and self.inside:
+            self.cells[-1] += "\n"
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.inside:
+            self.cells[-1] += data
+
+
+def rendered(markdown: str) -> Cells:
+    """The markdown as a renderer that trusts HTML and every link would render it."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.validateLink = lambda url: True
+    cells = Cells()
+    cells.feed(md.render(markdown))
+    return cells
+
+
+def markdown_of(frame) -> str:
+    stream = io.StringIO()
+    context = OutputContext({"ruleset": "r---><script>x</script>", "ruleset_version": "1", "ruleset_hash": "h",
+                             "as_of": "2026-11-22"}, "id")
+    get_registry().output_formats["markdown"].write(frame, stream, context)
+    return stream.getvalue()
+
+
+def shown_text(value: str) -> str:
+    """What a cell must show: the value, its control characters replaced, trimmed as tables do."""
+    return re.sub(r"^[^\S\n]+|[^\S\n]+$", "", printable(value))
+
+
+def test_markdown_shows_markup_as_text():
+    frame = pl.DataFrame({"id": MARKUP, "[h](javascript:x)": MARKUP, "score": [-3] * len(MARKUP)})
+    cells = rendered(markdown_of(frame))
+    assert cells.tags <= ALLOWED_TAGS, cells.tags
+    expected = ["id", "[h](javascript:x)", "score"]
+    for value in MARKUP:
+        expected += [shown_text(value), shown_text(value), "-3"]
+    assert cells.cells == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.characters(codec="utf-8") | st.sampled_from(MARKUP + ["<", "&", "]", "(", "\\\\"]),
+                         max_size=10).map("".join), min_size=1, max_size=6))
+def test_every_markdown_cell_renders_as_its_text(values):
+    frame = pl.DataFrame({"id": values})
+    cells = rendered(markdown_of(frame))
+    assert cells.tags <= ALLOWED_TAGS, (cells.tags, markdown_of(frame))
+    assert cells.cells == ["id", *map(shown_text, values)], markdown_of(frame)
+
+
+def test_the_markdown_provenance_comment_stays_one_comment_line():
+    text = markdown_of(pl.DataFrame({"id": ["a"]}))
+    assert text.splitlines()[0] == "<!-- ruleset r- - -><script>x</script> 1 (hash h), as of 2026-11-22 -->"
+    assert "script" not in rendered(text).tags
