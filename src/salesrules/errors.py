@@ -9,6 +9,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+REPLACEMENT = "\ufffd"
+
+# What a terminal would act on rather than show: the C0 controls but the line feed (tab and
+# carriage return are turned into a space and a line feed first), DEL, the C1 controls (CSI,
+# OSC...) and the bidirectional marks, embeddings, overrides and isolates that reorder text.
+_CONTROLS = {
+    code: REPLACEMENT
+    for code in (
+        *range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0),
+        0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+    )
+}
+_CONTROLS[ord("\t")] = " "
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: line breaks become ``\\n``, tabs a space, and every
+    other control character (escape sequences, C1 controls, bidirectional overrides) U+FFFD."""
+    if text.isprintable():  # the common case, and nothing to do
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
+
+
+def shown(value) -> str:
+    """A value from a data file or a ruleset as a message quotes it: its Python literal, which
+    writes control characters as escapes (``'\\x1b[2J'``), so the value can neither act on a
+    terminal nor hide in the message."""
+    return printable(repr(value))
+
 
 @dataclass(frozen=True)
 class Loc:
@@ -43,9 +72,11 @@ class SalesrulesError(Exception):
         self.loc = loc
 
     def __str__(self) -> str:
+        # Messages end up on terminals and may carry text from files (a library's message, a
+        # file name): never a control character.
         if self.loc is None:
-            return self.message
-        return f"{self.loc}: {self.message}"
+            return printable(self.message)
+        return printable(f"{self.loc}: {self.message}")
 
 
 class RulesetError(SalesrulesError):
@@ -87,4 +118,4 @@ def did_you_mean(name: str, candidates) -> str:
     import difflib
 
     match = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    return f" (did you mean {shown(match[0])}?)" if match else ""

@@ -3,6 +3,7 @@
 The writers live in :mod:`salesrules.io.outputs`; plugins written against this module keep working.
 """
 
+from .io.formulas import formula_safe
 from .io.outputs import (
     OutputContext,
     json_value,
@@ -12,4 +13,12 @@ from .io.outputs import (
     with_provenance_columns,
 )
 
-__all__ = ["OutputContext", "json_value", "provenance", "provenance_text", "text_frame", "with_provenance_columns"]
+__all__ = [
+    "OutputContext",
+    "formula_safe",
+    "json_value",
+    "provenance",
+    "provenance_text",
+    "text_frame",
+    "with_provenance_columns",
+]

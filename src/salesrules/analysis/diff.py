@@ -9,15 +9,14 @@ field given with ``--by``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 import polars as pl
 
 from ..compiler.manifest import MINUS
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError, did_you_mean, shown
+from ..io.formulas import formula_safe, neutralised_text
 from ..model.columns import ROW, UNKNOWN, normal_name
 from .explain import ruleset_label
 from .receipts import display, receipt_frame, signed
@@ -46,7 +45,7 @@ def field_column(results: pl.DataFrame, plan, name: str) -> tuple[pl.Expr, str] 
                 return pl.col(fname), f"field {fname!r}"
         for column in inputs:
             if matcher(column, name):
-                return pl.col(IN + column), f"input column {column!r}"
+                return pl.col(IN + column), f"input column {shown(column)}"
     return None
 
 
@@ -323,19 +322,20 @@ CSV_COLUMNS = ["id", "by", "old_tier", "new_tier", "old_stage", "new_stage", "ol
 
 
 def render_csv(frame: pl.DataFrame, by: str | None) -> str:
-    """The changed records, biggest score change first, as CSV."""
+    """The changed records, biggest score change first, as CSV; text a spreadsheet would run as
+    a formula gets a leading ``'``, as in the results' CSV."""
     changed = (
         frame.filter(pl.col("changed"))
         .with_columns(pl.col("score_change").abs().alias("__size"))
         .sort(["__size", "id"], descending=[True, False], nulls_last=True)
     )
     columns = [c for c in CSV_COLUMNS if c != "by" or by]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([by if c == "by" else c for c in columns])
-    for row in changed.select(columns).iter_rows():
-        writer.writerow(["" if v is None else display(v) for v in row])
-    return out.getvalue()
+    lines = [[neutralised_text(by) if c == "by" else c for c in columns]]
+    lines += [[None if v is None else display(v) for v in row] for row in formula_safe(changed.select(columns)).iter_rows()]
+    # polars quotes a value with a carriage return, which Python's csv module leaves bare when
+    # lines end in "\n": a spreadsheet would start a new row there, with a formula unneutralised.
+    table = pl.DataFrame(lines, schema={str(i): pl.String for i in range(len(columns))}, orient="row")
+    return table.with_columns(pl.all().replace("", None)).write_csv(include_header=False)
 
 
 # ---------------------------------------------------------------- the report

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from ..compiler.manifest import Part, _number_text, score_parts
-from ..errors import InputError, Loc
+from ..errors import InputError, Loc, shown
 from ..language.syntax import condition_parts, flat, referenced_names
 from ..model.columns import UNKNOWN
 from ..model.sections import Expr
@@ -42,20 +42,20 @@ def find_record(results: pl.DataFrame, plan, key, source: str = "<data>") -> pl.
         return row.head(1)
     label = "row" if plan.key == "row" else f"key field {plan.key!r}"
     if results.height == 0:
-        raise InputError(f"no record with id {wanted!r}: the file has no records", Loc(source))
+        raise InputError(f"no record with id {shown(wanted)}: the file has no records", Loc(source))
     near = results.filter(values.str.strip_chars().str.to_lowercase() == wanted.lower()).select(values).to_series()
     if near.len():
-        hint = f" (did you mean {near[0]!r}?)"
+        hint = f" (did you mean {shown(near[0])}?)"
     else:
         import difflib
 
         ids = results.select(values).to_series().drop_nulls().head(50_000).to_list()
         close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = f" (did you mean {shown(close[0])}?)" if close else ""
     if not hint:
         first = results.select(values).to_series().drop_nulls()
-        hint = f"; ids look like {first[0]!r}" if first.len() else ""
-    raise InputError(f"no record with id {wanted!r} ({label}, {results.height} records){hint}", Loc(source))
+        hint = f"; ids look like {shown(first[0])}" if first.len() else ""
+    raise InputError(f"no record with id {shown(wanted)} ({label}, {results.height} records){hint}", Loc(source))
 
 
 def explain_row(row: pl.DataFrame, plan) -> dict:
@@ -208,7 +208,7 @@ def _describe_stage(name: str, values: dict, reader: _Reader) -> dict:
         reason = f"inferred: the latest stage whose entry evidence holds ({', '.join(stage.entry)})"
         inputs.update(reader.inputs(*stage.entry.values()))
     else:
-        reason = "recorded stage" + (f" ({raw!r} in column {column[3:]!r})" if raw is not None and mapping else "")
+        reason = "recorded stage" + (f" ({shown(raw)} in column {shown(column[3:])})" if raw is not None and mapping else "")
     inputs.update({k: v for k, v in reader.inputs(stage.points).items() if k not in inputs})
     return {"reason": reason, "inputs": inputs}
 

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..errors import printable
 from .options import (
     as_of_option,
     encoding_option,
@@ -41,4 +42,4 @@ def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as
 
         click.echo(json.dumps(json_value(result), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_table(result), nl=False)
+        click.echo(printable(render_table(result)), nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import UsageError
+from ..errors import UsageError, printable
 from .options import (
     as_of_option,
     encoding_option,
@@ -37,6 +37,8 @@ def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_fo
         raise UsageError(f"diff needs two rulesets, -r OLD -r NEW; got {len(rulesets)}")
     old, new = load_ruleset(rulesets[0]), load_ruleset(rulesets[1])
     text = diff_report(old, new, file, fmt=fmt, as_of=as_of, by=by, top=top, encoding=encoding, input_format=input_format)
+    if fmt == "table":
+        text = printable(text)
     if output in (None, "-"):
         click.echo(text, nl=False)
     else:

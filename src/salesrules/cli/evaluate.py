@@ -34,8 +34,12 @@ from .options import (
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
 @click.option("--explain", is_flag=True, help="Add an 'explain' column: each record's receipt on one line.")
+@click.option("--csv-raw", is_flag=True,
+              help="Write text into CSV as it is, even text a spreadsheet would run as a formula "
+                   "(by default a leading =, +, -, @, tab or carriage return gets a ' before it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
-def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain, quiet):
+def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
+             csv_raw, quiet):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
@@ -80,7 +84,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
             raise
         with outcome:
-            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal)
+            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
             if outcome.rejects is not None and outcome.rejects.height:
                 write_output(outcome.rejects, target, "csv", context, inputs)
                 progress.close()

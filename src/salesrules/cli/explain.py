@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import printable
 from .options import (
     as_of_option,
     encoding_option,
@@ -30,4 +31,4 @@ def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_fo
 
     ruleset = load_ruleset(ruleset_ref)
     receipt = explain(ruleset, file, record_id, as_of=as_of, encoding=encoding, input_format=input_format)
-    click.echo(to_json(receipt) if fmt == "json" else render_text(receipt), nl=False)
+    click.echo(to_json(receipt) if fmt == "json" else printable(render_text(receipt)), nl=False)

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ..errors import ErrorList, SalesrulesError
+from ..errors import ErrorList, SalesrulesError, printable
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -182,7 +182,7 @@ def _pending_signals_run_here() -> None:
 
 def _usage_line(exc: click.ClickException) -> str:
     """Click's usage error (normally three lines) as one ``error:`` line with a pointer to --help."""
-    message = " ".join(exc.format_message().split())
+    message = " ".join(printable(exc.format_message()).split())
     ctx = getattr(exc, "ctx", None)
     if isinstance(exc, click.UsageError) and ctx is not None:
         message += f" (see '{ctx.command_path} --help')"
@@ -263,7 +263,7 @@ class _Group(click.Group):
             if debug:
                 raise
             if not _signalled():
-                detail = " ".join(str(exc).split())
+                detail = " ".join(printable(str(exc)).split())
                 click.echo(f"error: internal error: {type(exc).__name__}: {detail} (run with --debug for details)", err=True)
                 ctx.exit(2)
             interrupt = KeyboardInterrupt()

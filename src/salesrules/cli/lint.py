@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..errors import ErrorList, SalesrulesError
+from ..errors import ErrorList, SalesrulesError, printable
 from .options import format_option, load_ruleset
 
 
@@ -48,7 +48,7 @@ def lint_command(rulesets, strict, fmt):
         click.echo(json.dumps(document, indent=2))
     else:
         for warning in found:
-            click.echo(str(warning))
+            click.echo(printable(str(warning)))
         summary = _plural(len(found), "warning")
         if errors:
             summary += f", {_plural(len(errors), 'error')}"

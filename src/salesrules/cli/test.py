@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import SalesrulesError
+from ..errors import SalesrulesError, printable
 from .options import format_option, output_option
 
 
@@ -65,7 +65,7 @@ def test_command(paths, fmt, output, with_coverage, fail_under, name_filter, ver
         for error in result.errors:
             for line in _error_lines(error):
                 click.echo(f"error: {line}", err=True)
-    text = text_report(result, verbose, coverages)
+    text = printable(text_report(result, verbose, coverages))
     inputs = [s.path for s, _ in result.runs if not _is_reference(s.path)]
     try:
         if fmt == "text":

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import InputError, SalesrulesError
+from ..errors import InputError, SalesrulesError, printable
 from .group import _error_lines
 from .options import load_ruleset
 
@@ -27,7 +27,7 @@ def validate(rulesets):
                 click.echo(line, err=True)
             failed, worst = True, max(worst, 2 if isinstance(exc, InputError) else exc.exit_code)
         else:
-            click.echo(f"{ref}: valid ({ruleset.name} {ruleset.version}, hash {ruleset.hash})")
+            click.echo(printable(f"{ref}: valid ({ruleset.name} {ruleset.version}, hash {ruleset.hash})"))
     if failed:
         sys.exit(worst or 1)
 

@@ -25,7 +25,7 @@ import json
 
 import polars as pl
 
-from salesrules.errors import InputError, Loc
+from salesrules.errors import InputError, Loc, shown
 from salesrules.hookspecs import hookimpl
 from salesrules.io.inputs import ReadOptions, first_line, temporary_path
 
@@ -93,8 +93,8 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
     sheet = _pick_sheet(workbook.sheet_names, options.sheet, path)
     header = workbook.load_sheet(sheet, header_row=None, n_rows=1).to_polars()
     if header.height == 0:
-        raise InputError(f"sheet {sheet!r} is empty (no header row)", Loc(path))
-    _check_unique_headers([_cell_text(v) for v in header.row(0)], path, None, f"in sheet {sheet!r} ")
+        raise InputError(f"sheet {shown(sheet)} is empty (no header row)", Loc(path))
+    _check_unique_headers([_cell_text(v) for v in header.row(0)], path, None, f"in sheet {shown(sheet)} ")
     return pl.read_excel(path, engine="calamine", sheet_name=sheet).lazy()
 
 
@@ -158,7 +158,7 @@ def _check_unique_headers(names: list[str], path: str, line: int | None, where: 
     for number, name in enumerate(names, 1):
         if name in seen:
             raise InputError(
-                f"duplicate column header {name!r} {where}(columns {seen[name]} and {number})",
+                f"duplicate column header {shown(name)} {where}(columns {seen[name]} and {number})",
                 Loc(path, line),
             )
         seen[name] = number
@@ -428,7 +428,7 @@ def _first_conflict(records) -> str | None:
                 continue
             first_where, first_shape = seen[key]
             if not _compatible(first_shape, shape):
-                return (f"{where}: {key!r} is {_describe_shape(shape)} here but {_describe_shape(first_shape)} "
+                return (f"{where}: {shown(key)} is {_describe_shape(shape)} here but {_describe_shape(first_shape)} "
                         f"in {first_where}; a column must hold one kind of value")
     return None
 
@@ -442,7 +442,7 @@ def _pick_sheet(names: list[str], wanted: str | None, path: str) -> str:
     if wanted is None:
         return names[0]
     if wanted not in names:
-        raise InputError(f"no sheet named {wanted!r}; sheets: {', '.join(map(repr, names))}", Loc(path))
+        raise InputError(f"no sheet named {wanted!r}; sheets: {', '.join(map(shown, names))}", Loc(path))
     return wanted
 
 

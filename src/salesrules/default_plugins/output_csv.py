@@ -1,7 +1,8 @@
 """The built-in ``csv`` output format.
 
 Lists are joined with ``"; "``, actions read ``text (due YYYY-MM-DD)``, other nested
-values are JSON text, and the provenance follows as four trailing columns.
+values are JSON text, and the provenance follows as four trailing columns. Text that a
+spreadsheet would run as a formula gets a leading ``'`` unless ``context.csv_raw``.
 """
 
 from __future__ import annotations
@@ -9,19 +10,24 @@ from __future__ import annotations
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
+from salesrules.io.formulas import formula_safe
 from salesrules.io.outputs import OutputContext, text_frame, with_provenance_columns
 
 
 def write_csv(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     """Write the results as UTF-8 CSV (no BOM) to a binary stream."""
-    table = with_provenance_columns(text_frame(frame, "; "), context)
-    table.write_csv(stream)
+    csv_table(frame, context).write_csv(stream)
 
 
 def sink_csv(frame: pl.LazyFrame, stream, context: OutputContext) -> None:
     """Write results that may not fit in memory, batch by batch, exactly as :func:`write_csv` would."""
+    csv_table(frame, context).sink_csv(stream)
+
+
+def csv_table(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext):
+    """The cells as they go into the file: text, provenance columns, formulas neutralised."""
     table = with_provenance_columns(text_frame(frame, "; "), context)
-    table.sink_csv(stream)
+    return table if context.csv_raw else formula_safe(table)
 
 
 @hookimpl

@@ -4,7 +4,9 @@ The table is the ranked view: rows in rank order (closed deals last, by score), 
 columns a rep reads — rank, key, tier, stage, score, band, other classifications and
 scores, actions, reasons and gaps. Every row is shown; list values go one item per line.
 The machine formats (csv, json...) carry every result column. Colours and other control
-codes are emitted only when ``context.is_terminal`` says the stream is a terminal.
+codes are emitted only when ``context.is_terminal`` says the stream is a terminal, and never
+come from the data: every cell, header and title is shown with its control characters
+(escape sequences, C1 controls, bidirectional overrides) replaced, line breaks kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from salesrules.errors import printable
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance_text, text_frame
 
@@ -57,15 +60,15 @@ def build_table(frame: pl.DataFrame, context: OutputContext) -> Table:
     """The rich Table: title ruleset and version, caption hash and as-of date."""
     p = provenance_text(context)
     table = Table(
-        title=Text(f"{p['ruleset']} {p['ruleset_version']}".strip()),
-        caption=Text(f"hash {p['ruleset_hash']}, as of {p['as_of']}"),
+        title=Text(printable(f"{p['ruleset']} {p['ruleset_version']}".strip())),
+        caption=Text(printable(f"hash {p['ruleset_hash']}, as of {p['as_of']}")),
     )
     for name, dtype in frame.schema.items():
         justify = "right" if dtype.is_numeric() else "left"
-        table.add_column(Text(name), justify=justify, no_wrap=name == context.key)
+        table.add_column(Text(printable(name)), justify=justify, no_wrap=name == context.key)
     # Values become Text objects so that "[bold]" in a CRM note is shown, not interpreted.
     for values in text_frame(frame, "\n").select(pl.all().cast(pl.String)).iter_rows():
-        table.add_row(*(Text("" if value is None else value) for value in values))
+        table.add_row(*(Text("" if value is None else printable(value)) for value in values))
     return table
 
 

@@ -1,7 +1,9 @@
 """The built-in ``xlsx`` output format: worksheets ``results`` and ``provenance``.
 
 Lists are joined with ``"; "`` and actions read ``text (due YYYY-MM-DD)`` as in CSV;
-numbers, booleans and dates keep their Excel types.
+numbers, booleans and dates keep their Excel types. Text is always written as text: a
+value such as ``=HYPERLINK(...)`` or ``http://...`` from a prospect file or a ruleset
+never becomes a formula or a link.
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ import xlsxwriter
 
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance_text, text_frame
+
+# in_memory: xlsxwriter otherwise stages every part in temporary files. The strings_to_*
+# options are off because xlsxwriter would otherwise turn text that looks like a formula,
+# a URL or a number into one: the values come from other people's files.
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 
 
 def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:
@@ -42,9 +54,8 @@ def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:
 
 def workbook_bytes(frame: pl.DataFrame, context: OutputContext) -> bytes:
     """The xlsx workbook of the results and their provenance."""
-    # in_memory: xlsxwriter otherwise stages every part in temporary files.
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+    with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as workbook:
         text_frame(frame, "; ").write_excel(workbook, worksheet="results", autofit=True)
         provenance_sheet(context).write_excel(workbook, worksheet="provenance", autofit=True)
     return buffer.getvalue()

@@ -4,7 +4,7 @@ The page carries its own style sheet (with a print style) and draws its two char
 SVG: expected value (won plus weighted) against quota per group, and the funnel of the open
 stages with the share of deals that moved on from each. It loads nothing and runs no script,
 and every value is escaped, so a report made from anyone's CRM export is safe to open and to
-pass around. Tables show the figures as every report format does (:func:`shown`: money with
+pass around. Tables show the figures as every report format does (:func:`as_text`: money with
 cents, shares as percentages, coverage as a multiple, none as an en dash); headlines and charts
 round amounts (``471.2k``, ``1.15M``).
 """
@@ -23,7 +23,7 @@ import polars as pl
 
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
-from salesrules.reports.model import TOTAL, Report, shown
+from salesrules.reports.model import TOTAL, Report, as_text
 
 DASH = "\u2013"
 WON_COLOUR, WEIGHTED_COLOUR, QUOTA_COLOUR = "#1d4ed8", "#93c5fd", "#0f172a"
@@ -128,7 +128,7 @@ def render_html(report: Report, context: OutputContext | None = None) -> str:
 
 def _rows(frame: pl.DataFrame) -> list[tuple[dict, dict]]:
     """Each row of ``frame`` twice: its values (to draw) and its text (to show)."""
-    return list(zip(frame.to_dicts(), shown(frame).to_dicts()))
+    return list(zip(frame.to_dicts(), as_text(frame).to_dicts()))
 
 
 # --- Text -------------------------------------------------------------------------------------

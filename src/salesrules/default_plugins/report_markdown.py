@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from salesrules.reports.model import shown
+from salesrules.default_plugins.output_markdown import markdown_text
+from salesrules.reports.model import as_text
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
 
@@ -20,12 +21,13 @@ def write_markdown(report, stream, context: OutputContext) -> None:
         if frame.is_empty():
             stream.write("None.\n")
             continue
-        text = shown(frame)
+        text = as_text(frame)
         right = [str(dtype).startswith(NUMERIC) for dtype in frame.dtypes]
         stream.write("| " + " | ".join(_cell(c) for c in frame.columns) + " |\n")
         stream.write("|" + "|".join("---:" if r else "---" for r in right) + "|\n")
         for row in text.iter_rows():
-            stream.write("| " + " | ".join(_cell(v) for v in row) + " |\n")
+            # A figure's text (digits, separators, %, ×, an en dash) has no markdown in it.
+            stream.write("| " + " | ".join(v if number else _cell(v) for v, number in zip(row, right)) + " |\n")
 
 
 def _settings_line(settings: dict) -> str:
@@ -40,10 +42,7 @@ def _settings_line(settings: dict) -> str:
 
 def _cell(value) -> str:
     """Text that stays text in a Markdown table: no raw HTML, links, emphasis or cell breaks."""
-    text = "" if value is None else " ".join(str(value).split())
-    for char in "\\`*_[]<>|#":
-        text = text.replace(char, "\\" + char)
-    return text.replace("&", "&amp;")
+    return markdown_text("" if value is None else " ".join(str(value).split()))
 
 
 @hookimpl

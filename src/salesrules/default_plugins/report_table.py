@@ -4,14 +4,13 @@ exact figures. Control characters in the data are never sent to the terminal."""
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from salesrules.errors import printable
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
 
@@ -27,7 +26,6 @@ STAGES = [
     ("stage", "stage"), ("deals", "deals"), ("value", "value"), ("weighted_value", "weighted"),
     ("avg_days_in_stage", "days"), ("reached", "reached"), ("conversion", "to next"),
 ]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def write_table(report, stream, context: OutputContext) -> None:
@@ -96,8 +94,8 @@ def _compact(amount: float) -> str:
 
 
 def _clean(value) -> str:
-    """Text with every control character (escape sequences, bidi overrides) replaced by a space."""
-    return _CONTROL.sub(" ", "" if value is None else str(value))
+    """Text with every control character (escape sequences, bidi overrides) made harmless."""
+    return printable("" if value is None else str(value))
 
 
 @hookimpl

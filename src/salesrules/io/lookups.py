@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from ..errors import InputError, Loc, RulesetError, did_you_mean
+from ..errors import InputError, Loc, RulesetError, did_you_mean, shown
 from ..model.columns import LOOKUP
 from ..model.sections import FieldSpec, Lookup
 from . import coerce
@@ -157,6 +157,6 @@ def read_lookup(lookup: Lookup, currencies=None) -> pl.DataFrame:
         more = dupes["__key"].n_unique() - 1
         extra = f" (and {more} more duplicated key{'s' if more != 1 else ''})" if more else ""
         raise InputError(
-            f"lookup {lookup.name!r}: duplicate key {first!r} in rows {', '.join(map(str, rows))}{extra}", Loc(path)
+            f"lookup {lookup.name!r}: duplicate key {shown(first)} in rows {', '.join(map(str, rows))}{extra}", Loc(path)
         )
     return frame.select("__key", *[LOOKUP + name for name in lookup.fields])

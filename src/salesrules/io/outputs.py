@@ -48,13 +48,15 @@ class OutputContext:
 
     ``provenance`` holds ``ruleset``, ``ruleset_version``, ``ruleset_hash`` and ``as_of``
     (an ISO date); ``key`` names the key column; ``is_terminal`` and ``width`` describe
-    the console for the table writer.
+    the console for the table writer; ``csv_raw`` lets text that a spreadsheet would run as a
+    formula into CSV as it is (see :mod:`salesrules.io.formulas`).
     """
 
     provenance: dict
     key: str
     is_terminal: bool = False
     width: int | None = None
+    csv_raw: bool = False
 
 
 def format_for_path(path: str | None, default: str) -> str:

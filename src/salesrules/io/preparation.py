@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..errors import InputError, Loc, did_you_mean
+from ..errors import InputError, Loc, did_you_mean, shown
 from ..model.columns import BAD, IN, LOOKUP, READ, ROW, VALUE, normal_name
 from ..model.sections import FieldSpec
 from . import coerce
@@ -27,7 +27,7 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
         if found is None:
             matches = sorted({col for c in candidates for col in normal.get(normal_name(c), [])})
             if len(matches) > 1:
-                raise InputError(f"columns {matches} all match field {name!r}; rename one or set aliases", Loc(source))
+                raise InputError(f"columns [{', '.join(map(shown, matches))}] all match field {name!r}; rename one or set aliases", Loc(source))
             found = matches[0] if matches else None
         mapping[name] = found
     used: dict[str, str] = {}
@@ -35,7 +35,7 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
         if column is None:
             continue
         if column in used:
-            raise InputError(f"column {column!r} matches both field {used[column]!r} and field {name!r}", Loc(source))
+            raise InputError(f"column {shown(column)} matches both field {used[column]!r} and field {name!r}", Loc(source))
         used[column] = name
     for name, spec in fields.items():
         if spec.required and mapping[name] is None:
@@ -95,7 +95,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         known = {c for c in mapping.values() if c is not None}
         for column in columns:
             if column not in known:
-                raise InputError(f"unknown field {column!r}{did_you_mean(column, fields)}", Loc(source))
+                raise InputError(f"unknown field {shown(column)}{did_you_mean(column, fields)}", Loc(source))
     selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up + read_before]]
 
     def read(name: str) -> pl.Expr:
@@ -199,21 +199,21 @@ def _row_errors(flagged: pl.DataFrame, prepared: Prepared, fields: dict[str, Fie
 
 def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, source: str) -> InputError:
     """The error for one value that does not convert, or a required value that is missing."""
-    where = f"row {row[ROW]}, column {column or name!r}"
+    where = f"row {row[ROW]}, column {shown(column or name)}"
     value = row.get(IN + column) if column else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return InputError(f"{where}: a value is required for field {name!r}", Loc(source))
     codes = [c for c, _ in spec.rates or ()]
     if spec.type != "money" and codes and str(value).strip().upper() not in codes:
         return InputError(
-            f"{where}: unknown currency {str(value).strip()!r} (known: {', '.join(codes)}){did_you_mean(str(value).strip().upper(), codes)}",
+            f"{where}: unknown currency {shown(str(value).strip())} (known: {', '.join(codes)}){did_you_mean(str(value).strip().upper(), codes)}",
             Loc(source),
         )
     hint = ""
     if spec.type == "enum":
         spellings = [v for canon, alts in (spec.values or {}).items() for v in (canon, *alts)]
         hint = did_you_mean(str(value).strip(), spellings)
-    return InputError(f"{where}: cannot read {str(value)!r} as {coerce.describe_type(spec)}{hint}", Loc(source))
+    return InputError(f"{where}: cannot read {shown(str(value))} as {coerce.describe_type(spec)}{hint}", Loc(source))
 
 
 def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFrame:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from pathlib import Path
 
-from ..errors import ErrorList, InputError, Loc, RulesetError
+from ..errors import ErrorList, InputError, Loc, RulesetError, shown
 from .build import build
 from .extends import _resolve, resolve_reference
 from .ruleset import Ruleset
@@ -38,32 +39,58 @@ def load_unchecked(path: str | Path) -> Ruleset:
             ))
         raise ErrorList(errors)
     ruleset = build(resolved, raw, str(file))
-    check_requirements(ruleset.requires, raw.loc_of("requires") if "requires" in raw else raw.loc)
+    # The merged entries still carry their places, in this file or a parent.
+    check_requirements(resolved.data.get("requires") or [], raw.loc_of("requires") if "requires" in raw else raw.loc)
     return ruleset
 
 
 def check_requirements(requires: list[str], loc: Loc | None = None) -> None:
-    """Fail with a clear error when a plugin package the ruleset ``requires`` is missing or too old."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Fail with a clear error when a plugin package the ruleset ``requires`` is missing or too old.
 
-    from packaging.requirements import InvalidRequirement, Requirement
+    An entry must be a package name with an optional version specifier (``salesrules-saas>=1.0``);
+    anything else (extras, markers, URLs, not a requirement at all) is a RulesetError at the entry
+    (an entry read from YAML knows its place; ``loc`` is the fallback). The install command in
+    the messages is built from the parsed name and version and quoted for a POSIX shell, since
+    people paste it.
+    """
+    from importlib.metadata import PackageNotFoundError, version
 
     from ..errors import PluginError
 
-    for text in requires:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            raise RulesetError(f"requires: {text!r} is not a package requirement such as salesrules-saas>=1.0", loc) from None
+    # Every entry is checked before any is looked up: a malformed one is the ruleset's error.
+    requirements = [_plain_requirement(text, getattr(text, "loc", None) or loc) for text in requires]
+    for requirement in requirements:
+        wanted = f"{requirement.name}{requirement.specifier}"
         try:
             installed = version(requirement.name)
         except PackageNotFoundError:
             raise PluginError(
-                f"this ruleset requires {text}, which is not installed; install it with: pip install '{text}'", loc
+                f"this ruleset requires {wanted}, which is not installed; install it with: pip install {shlex.quote(wanted)}",
+                loc,
             ) from None
         if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
             raise PluginError(
-                f"this ruleset requires {text}, but {requirement.name} {installed} is installed; "
-                f"upgrade it with: pip install --upgrade '{text}'",
+                f"this ruleset requires {wanted}, but {requirement.name} {installed} is installed; "
+                f"upgrade it with: pip install --upgrade {shlex.quote(wanted)}",
                 loc,
             )
+
+
+def _plain_requirement(text: str, loc: Loc | None):
+    """``text`` parsed as a package name with an optional version specifier, or a RulesetError."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(str(text))
+    except InvalidRequirement:
+        raise RulesetError(
+            f"requires: {shown(str(text))} is not a package requirement such as salesrules-saas>=1.0", loc
+        ) from None
+    extra = "extras" if requirement.extras else "a marker" if requirement.marker else "a URL" if requirement.url else None
+    if extra or any(spec.operator == "===" for spec in requirement.specifier):
+        raise RulesetError(
+            f"requires: {shown(str(text))} has {extra or 'an arbitrary version (===)'}; only a package name "
+            "with an optional version is allowed, such as salesrules-saas>=1.0",
+            loc,
+        )
+    return requirement

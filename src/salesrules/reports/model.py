@@ -94,7 +94,7 @@ class Report:
         }
 
 
-def shown(frame: pl.DataFrame, null: str = "\u2013") -> pl.DataFrame:
+def as_text(frame: pl.DataFrame, null: str = "\u2013") -> pl.DataFrame:
     """``frame`` as text for people: money with thousands separators and cents, shares as
     percentages with one decimal, multiples as ``3.25×``, counts and other numbers as they are, null as an en dash."""
     columns = []

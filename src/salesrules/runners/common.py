@@ -8,7 +8,7 @@ import polars as pl
 
 from ..compiler.packing import packed_text, unpacked, unpacked_actions
 from ..compiler.plan import Plan
-from ..errors import InputError, Loc
+from ..errors import InputError, Loc, shown
 from ..model.columns import (
     ACTIONS_FIRED,
     ACTIONS_TEXT,
@@ -119,11 +119,11 @@ def _kept_by_key(frame: pl.DataFrame, key: str, mode: str, source: str, keep: pl
         first = dupes[key][0]
         indices = dupes.filter(pl.col(key) == first)["__index"]
         numbers = (rows(indices) if rows is not None else frame.get_column(ROW).gather(indices)).to_list()
-        shown = ", ".join(map(str, numbers[:5])) + (" ..." if len(numbers) > 5 else "")
+        listed = ", ".join(map(str, numbers[:5])) + (" ..." if len(numbers) > 5 else "")
         more = dupes[key].n_unique() - 1
         extra = f" (and {more} more duplicated key{'s' if more != 1 else ''})" if more else ""
         raise InputError(
-            f"duplicate key {first!r} in rows {shown}{extra}; use --on-duplicate first|last to keep one",
+            f"duplicate key {shown(first)} in rows {listed}{extra}; use --on-duplicate first|last to keep one",
             Loc(source),
         )
     # Rows without a key are not duplicates of each other (the check above skips them too),
