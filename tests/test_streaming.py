@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -358,3 +359,27 @@ def test_enum_names_holding_list_separators_are_shown_without_them(tmp_path):
     out = local.evaluate(rs, [{"id": "a", "kind": "odd"}, {"id": "b", "kind": "plain", "size": "large"}], as_of=AS_OF)
     assert out["reasons"].to_list() == [["odd name and small"], ["plain and large"]]
     assert rs.evaluate_one({"id": "a", "kind": "odd"}, as_of=AS_OF)["reasons"] == ["odd name and small"]
+
+
+FLOAT_SCORES = st.one_of(st.floats(-1e3, 1e3), st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -1e308]), st.none())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(FLOAT_SCORES, st.sampled_from(["a", "b", "c", "d"])), max_size=30))
+def test_a_score_that_is_no_number_never_ranks_above_a_number(rows):
+    """NaN and infinite scores rank after every finite one, as missing ones do (polars sorts NaN first)."""
+    frame = pl.DataFrame({"score": [r[0] for r in rows], "id": [r[1] for r in rows], "__closed": [False] * len(rows)},
+                         schema={"score": pl.Float64, "id": pl.String, "__closed": pl.Boolean})
+    rank = common.rank_values(frame, "id").to_list()
+    assert sorted(rank) == list(range(1, len(rows) + 1))
+    finite = [i for i, r in enumerate(rows) if r[0] is not None and math.isfinite(r[0])]
+    other = [i for i in range(len(rows)) if i not in finite]
+    assert all(rank[i] < rank[j] for i in finite for j in other)
+    by_rank = sorted(finite, key=lambda i: rank[i])
+    assert [rows[i][0] for i in by_rank] == sorted((rows[i][0] for i in finite), reverse=True)
+
+
+def test_a_nan_score_ranks_last():
+    frame = pl.DataFrame({"score": [1.0, math.nan, 3.0, None, math.inf], "id": ["a", "b", "c", "d", "e"],
+                          "__closed": [False] * 5})
+    assert common.rank_values(frame, "id").to_list() == [2, 3, 1, 4, 5]  # unknown scores tie, then by key

@@ -75,10 +75,27 @@ def balanced(term: str, count: int) -> str:
 # ---------------------------------------------------------------- constant folding
 
 
+@pytest.mark.parametrize("text, col, message", [
+    ("2 ** 2 ** 2 ** 2 ** 10 > 1", 22,
+     "the constant 2 ** 2 ** 10 is too large to be represented: it is beyond ±1.8e308, the largest number"),
+    ("10 ** 10 ** 10 ** 10 ** 10 > amount", 24,
+     "the constant 10 ** 10 ** 10 is too large to be represented: it is beyond ±1.8e308, the largest number"),
+    ("10 ** 10 ** 10 ** 10 > amount", 18,
+     "the constant 10 ** 10 ** 10 is too large to be represented: it is beyond ±1.8e308, the largest number"),
+    ("9007199254740992 ** 9007199254740992 > 1", 12,
+     "the constant 9007199254740992 ** 9007199254740992 is too large to be represented: it is beyond ±1.8e308, the largest number"),
+    ("1e999 > amount", 12, "the number 1e999 is too large to be represented: it is beyond ±1.8e308, the largest number"),
+    ("9007199254740992 * 9007199254740992 > amount", 12,
+     "the constant 9007199254740992 * 9007199254740992 is too large to be represented: it is beyond the 64-bit whole numbers, ±9,223,372,036,854,775,807"),
+])
+def test_constants_beyond_what_a_number_holds_are_refused_at_once_with_their_place(ws, text, col, message):
+    started = time.monotonic()
+    line = ws.ruleset_fails(HEAD % text, f"9:{col}", message)
+    assert line.endswith(message)
+    assert time.monotonic() - started < 20
+
+
 @pytest.mark.parametrize("text", [
-    "2 ** 2 ** 2 ** 2 ** 10 > 1",
-    "10 ** 10 ** 10 ** 10 ** 10 > amount",
-    "9007199254740992 ** 9007199254740992 > 1",
     "amount ** amount ** amount ** amount > 1",
     "(-2) ** 0.5 is None",
     "round(amount * 1e300 * 1e300) > 1",
@@ -96,15 +113,16 @@ def test_power_towers_compile_to_polars_and_are_cheap(tmp_path, text):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("'a' * 10**9 == 'a'", "cannot use * on text"),
-    ("'a' * 9007199254740992 == 'a'", "cannot use * on text"),
-    ("company * (10 ** 9) == 'a'", "cannot use * on text"),
+    ("'a' * 10**9 == 'a'", "type mismatch: text 'a' multiplied by '10**9' (number); * needs numbers"),
+    ("'a' * 9007199254740992 == 'a'", "type mismatch: text 'a' multiplied by integer 9007199254740992; * needs numbers"),
+    ("company * (10 ** 9) == 'a'", "type mismatch: company (text) multiplied by '10 ** 9' (number); * needs numbers"),
     ("2 ** 9007199254740993 > 1", "integer 9007199254740993 is too large"),
 ])
 def test_string_repetition_and_huge_integers_are_rejected_at_once(text, fragment):
     started = time.perf_counter()
-    with pytest.raises(ExpressionError, match=fragment.replace("*", r"\*")):
+    with pytest.raises(ExpressionError) as info:
         compile_(text)
+    assert fragment in info.value.message
     assert time.perf_counter() - started < 1
 
 

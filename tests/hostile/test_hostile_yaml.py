@@ -76,6 +76,19 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("text, where, message", [
+    ("stages:\n  - {name: open, probability: .nan}\n", "4:31",
+     ".nan is not a number a ruleset can use (write a number, or quote it if it is text)"),
+    ("factors:\n  - {name: 1e999, when: confirmed, points: 1}\n", "4:12",
+     "1e999 is beyond ±1.8e308, the largest number, and cannot be represented (quote it if it is text)"),
+    ("factors:\n  - {name: f, when: confirmed, points: -.inf}\n", "4:40",
+     "-.inf is beyond ±1.8e308, the largest number, and cannot be represented (quote it if it is text)"),
+])
+def test_infinity_and_nan_are_refused_where_they_are_written(ws, text, where, message):
+    line = ws.ruleset_fails("salesrules: 1\nname: x\n" + text, where, message)
+    assert line.endswith(message)
+
+
 @pytest.mark.parametrize("name, text, where, fragment", CASES, ids=[c[0] for c in CASES])
 def test_broken_yaml(ws, name, text, where, fragment):
     path = ws.write("r.yaml", text)

@@ -152,7 +152,7 @@ def test_a_literal_month_outside_the_year_is_a_ruleset_error(tmp_path):
         "salesrules: 1\nname: bad\nfields: {d: date}\n"
         "factors:\n  - {name: q, when: 'fiscal_quarter(d, 13) == 1', points: 1}\n"
     )
-    with pytest.raises(salesrules.RulesetError, match="bad.yaml:5:.*fiscal_quarter\\(\\): the fiscal-year start month must be a whole number from 1 to 12, not 13"):
+    with pytest.raises(salesrules.RulesetError, match="bad.yaml:5:.*fiscal_quarter\\(date, integer\\) -> integer, from manufacturing: the fiscal-year start month must be a whole number from 1 to 12, not 13"):
         salesrules.load(path)
 
 

@@ -194,7 +194,7 @@ def test_function_type_errors(saas, tmp_path):
         "factors:\n"
         "  - {name: a, when: 'arr(name) > 0', points: 1}\n"
     )
-    with pytest.raises(salesrules.RulesetError, match=r"arr\(\) argument 1 must be a number"):
+    with pytest.raises(salesrules.RulesetError, match=r"arr\(money\) -> money, from saas: argument 1 must be a number, not name \(text\)"):
         salesrules.load(path)
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..errors import ExpressionError, did_you_mean
+from ..errors import ExpressionError, PluginError, did_you_mean
 from ..model.dates import parse_date
 from ..model.sections import Expr
 from ..model.types import (
@@ -32,7 +33,16 @@ from ..model.types import (
     polars_dtype,
     unify,
 )
+from .arithmetic import TOO_LARGE, arithmetic_hint, finite, fold, integer_op, shift_date
 from .functions import NO_LITERAL, Call
+from .messages import (
+    construct,
+    operand,
+    operation,
+    operator_symbol,
+    signature,
+    type_word,
+)
 from .syntax import CONSTANTS, Parsed, literal, parse
 
 MAX_LIST = 1000
@@ -41,26 +51,6 @@ MAX_INT = 2**53
 # count): each value can be as long as the longest cell, so this bounds how much larger than
 # its input an expression's result can be.
 MAX_TEXT_PARTS = 32
-
-_NOT_ALLOWED = {
-    ast.Attribute: "attribute access (.)",
-    ast.Subscript: "a subscript ([...])",
-    ast.Lambda: "lambda",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension",
-    ast.JoinedStr: "an f-string",
-    ast.FormattedValue: "an f-string",
-    ast.NamedExpr: "assignment (:=)",
-    ast.Starred: "a starred argument (*)",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-    ast.Dict: "a dictionary",
-    ast.Slice: "a slice",
-}
-
 def _is_none(node: ast.AST) -> bool:
     """True for the literal ``None``/``null``."""
     return literal(node) is None
@@ -69,11 +59,6 @@ def _is_none(node: ast.AST) -> bool:
 def _typed(compiled: Compiled, dtype) -> pl.Expr:
     """The expression, with a bare null literal given ``dtype`` so polars can operate on it."""
     return compiled.expr.cast(dtype) if compiled.type.name == "null" else compiled.expr
-
-
-def _known(expr: pl.Expr) -> pl.Expr:
-    """NaN (e.g. a negative number to a fractional power) is unknown: null, not a number that sorts last."""
-    return expr.fill_nan(None)
 
 
 _PARAM_DTYPES = {"date": pl.Date, "text": pl.String, "string": pl.String, "boolean": pl.Boolean,
@@ -94,35 +79,19 @@ class Scope:
         return Scope({**self.names, **extra}, self.functions, self.as_of, self.hints)
 
 
-def _integer_op(a: pl.Expr, b: pl.Expr, op: ast.operator) -> pl.Expr:
-    """``a op b`` (+, -, * or //) on Int64 values, null where the result does not fit Int64.
-
-    Computed in Int128, where no result of two Int64 values overflows, so that a result
-    beyond Int64 is unknown, as dividing by zero is, instead of wrapping around.
-    """
-    a, b = a.cast(pl.Int128), b.cast(pl.Int128)
-    if isinstance(op, ast.Add):
-        wide = a + b
-    elif isinstance(op, ast.Sub):
-        wide = a - b
-    elif isinstance(op, ast.Mult):
-        wide = a * b
-    else:
-        wide = pl.when(b != 0).then(a // b)
-    return wide.cast(pl.Int64, strict=False)
-
-
 @dataclass(frozen=True)
 class Compiled:
     """A compiled expression: its polars expression and its type.
 
     ``parts`` counts the values read from records that a text result is built from (0 for
     a literal), so that joining text cannot make results unboundedly larger than the input.
+    ``value`` is the value of a numeric constant such as ``10 ** 10``.
     """
 
     expr: pl.Expr
     type: Type
     parts: int = 1
+    value: object = NO_LITERAL  # the value of a numeric constant (folded), to refuse overflows early
 
 
 def compile_expression(source: Expr, scope: Scope, expect: str | None = None) -> Compiled:
@@ -156,9 +125,12 @@ class _Compiler:
     def visit(self, node: ast.AST) -> Compiled:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            what = _NOT_ALLOWED.get(type(node), type(node).__name__)
-            raise self.error(node, f"{what} is not allowed in expressions")
+            raise self.error(node, f"{construct(node, self.parsed.text(node))} is not allowed in expressions")
         return method(node)
+
+    def describe(self, node: ast.AST, compiled: Compiled) -> str:
+        """An operand in a message: ``deal_value (money)``, ``text 'large'``."""
+        return operand(self.parsed.text(node), node, compiled.type, literal(node))
 
     # -- leaves
 
@@ -171,17 +143,19 @@ class _Compiler:
         if isinstance(value, int):
             if abs(value) > MAX_INT:
                 raise self.error(node, f"integer {value} is too large")
-            return Compiled(pl.lit(value, pl.Int64), INTEGER, 0)
+            return Compiled(pl.lit(value, pl.Int64), INTEGER, 0, value)
         if isinstance(value, float):
-            return Compiled(pl.lit(value, pl.Float64), NUMBER, 0)
+            if not math.isfinite(value):
+                raise self.error(node, f"the number {self.parsed.text(node)} is too large to be represented: {TOO_LARGE}")
+            return Compiled(pl.lit(value, pl.Float64), NUMBER, 0, value)
         if isinstance(value, str):
             return Compiled(pl.lit(value, pl.String), STRING, 0)
-        raise self.error(node, f"{type(value).__name__} literals are not allowed in expressions")
+        raise self.error(node, f"{type(value).__name__} literal {self.parsed.text(node)} is not allowed in expressions")
 
     def visit_Name(self, node: ast.Name) -> Compiled:
         name = node.id
         if name.startswith("__"):
-            raise self.error(node, f"names starting with __ are not allowed: {name!r}")
+            raise self.error(node, f"{name} is not allowed in expressions: names starting with __ are reserved")
         if name in self.scope.names:
             t, expr = self.scope.names[name]
             return Compiled(expr, t)
@@ -204,13 +178,15 @@ class _Compiler:
             return Compiled(~_typed(operand, pl.Boolean), BOOLEAN)
         if isinstance(node.op, (ast.USub, ast.UAdd)):
             if not (operand.type.numeric or operand.type.name == "null"):
-                raise self.error(node, f"cannot negate {_describe(operand.type)}")
+                sign = "-" if isinstance(node.op, ast.USub) else "+"
+                raise self.error(node, f"type mismatch: {sign} needs a number, not {self.describe(node.operand, operand)}")
             if operand.type.name == "null" or isinstance(node.op, ast.UAdd):
                 return operand
+            value = -operand.value if isinstance(operand.value, (int, float)) else NO_LITERAL
             if operand.type.name == "integer" and not operand.expr.meta.is_literal():
-                return Compiled(_integer_op(pl.lit(0, pl.Int64), operand.expr, ast.Sub()), operand.type)
-            return Compiled(-operand.expr, operand.type)
-        raise self.error(node, "bitwise operators are not allowed in expressions")
+                return Compiled(integer_op(pl.lit(0, pl.Int64), operand.expr, ast.Sub()), operand.type, value=value)
+            return Compiled(-operand.expr, operand.type, value=value)
+        raise self.error(node, f"the bitwise operator {operator_symbol(node.op)} is not allowed in expressions")
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Compiled:
         word = "'and'" if isinstance(node.op, ast.And) else "'or'"
@@ -236,41 +212,52 @@ class _Compiler:
                                        "an expression may join at most that many")
             return Compiled(pl.concat_str([_typed(left, pl.String), _typed(right, pl.String)]), STRING, parts)
         if isinstance(op, (ast.Add, ast.Sub)) and lt.name == "date" and rt.name in ("integer", "null"):
-            days = pl.duration(days=_typed(right, pl.Int64))
-            return Compiled(left.expr + days if isinstance(op, ast.Add) else left.expr - days, DATE)
+            return Compiled(shift_date(left.expr, _typed(right, pl.Int64), op), DATE)
         if isinstance(op, ast.Add) and lt.name in ("integer", "null") and rt.name == "date":
-            return Compiled(right.expr + pl.duration(days=_typed(left, pl.Int64)), DATE)
+            return Compiled(shift_date(right.expr, _typed(left, pl.Int64), op), DATE)
         if isinstance(op, ast.Sub) and lt.name in ("date", "null") and rt.name in ("date", "null") and not all(is_null):
             return Compiled((_typed(left, pl.Date) - _typed(right, pl.Date)).dt.total_days(), INTEGER)
-        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}.get(type(op))
-        if symbol is None:
-            raise self.error(node, "bitwise operators are not allowed in expressions")
+        if type(op) not in (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow):
+            raise self.error(node, f"the bitwise operator {operator_symbol(op)} is not allowed in expressions")
         for side, t in ((node.left, lt), (node.right, rt)):
             if not (t.numeric or t.name == "null"):
-                raise self.error(side, f"cannot use {symbol} on {_describe(t)}")
+                raise self.error(side, f"type mismatch: {self.describe(node.left, left)} {operation(op)} "
+                                       f"{self.describe(node.right, right)}{arithmetic_hint(op, lt, rt)}")
+        value = NO_LITERAL
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left.value, right.value)):
+            try:
+                value = fold(op, left.value, right.value)
+            except OverflowError as exc:
+                raise self.error(node, f"the constant {self.parsed.text(node)} is too large to be represented: {exc}") from None
+            value = NO_LITERAL if value is None else value
+        compiled = self.arithmetic(op, left, right)
+        return Compiled(compiled.expr, compiled.type, value=value)
+
+    def arithmetic(self, op: ast.operator, left: Compiled, right: Compiled) -> Compiled:
+        """``left op right`` on numbers: exact whole numbers or null, finite floats or null."""
+        lt, rt = left.type, right.type
         result_type = unify(lt, rt) or NUMBER
         if result_type.name == "null":
             result_type = NUMBER
         dtype = polars_dtype(result_type)
         a, b = _typed(left, dtype), _typed(right, dtype)
         if result_type.name == "integer" and isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-            return Compiled(_integer_op(a, b, op), result_type)
+            return Compiled(integer_op(a, b, op), result_type)
         if isinstance(op, ast.Add):
-            return Compiled(a + b, result_type)
+            return Compiled(finite(a + b), result_type)
         if isinstance(op, ast.Sub):
-            return Compiled(a - b, result_type)
+            return Compiled(finite(a - b), result_type)
         if isinstance(op, ast.Mult):
-            return Compiled(a * b, result_type)
+            return Compiled(finite(a * b), result_type)
         if isinstance(op, ast.Pow):
-            # Powers run in floating point so no literal can overflow or take unbounded work.
-            return Compiled(_known(a.cast(pl.Float64).pow(b.cast(pl.Float64))), NUMBER)
+            # Powers run in floating point so no exponent takes unbounded work.
+            return Compiled(finite(a.cast(pl.Float64).pow(b.cast(pl.Float64))), NUMBER)
         # Division by zero is unknown (null), as in Python it is an error: never inf or NaN.
         nonzero = b != 0
         if isinstance(op, ast.Div):
-            return Compiled(pl.when(nonzero).then(a.cast(pl.Float64) / b), NUMBER)
-        if isinstance(op, ast.FloorDiv):
-            return Compiled(pl.when(nonzero).then(a // b), result_type)
-        return Compiled(pl.when(nonzero).then(a % b), result_type)
+            return Compiled(finite(pl.when(nonzero).then(a.cast(pl.Float64) / b)), NUMBER)
+        rest = pl.when(nonzero).then(a // b if isinstance(op, ast.FloorDiv) else a % b)
+        return Compiled(rest if result_type.name == "integer" else finite(rest), result_type)
 
     def visit_IfExp(self, node: ast.IfExp) -> Compiled:
         test = self.visit(node.test)
@@ -278,7 +265,8 @@ class _Compiler:
         body, orelse = self.visit(node.body), self.visit(node.orelse)
         t = unify(body.type, orelse.type)
         if t is None:
-            raise self.error(node, f"the two branches of 'if' have different types: {_describe(body.type)} and {_describe(orelse.type)}")
+            raise self.error(node, "type mismatch: the two branches of 'if' have different types: "
+                                   f"{self.describe(node.body, body)} and {self.describe(node.orelse, orelse)}")
         dtype = polars_dtype(t)
         return Compiled(pl.when(_typed(test, pl.Boolean)).then(_typed(body, dtype)).otherwise(_typed(orelse, dtype)), t,
                         max(body.parts, orelse.parts))
@@ -315,7 +303,8 @@ class _Compiler:
         ordering = not isinstance(op, (ast.Eq, ast.NotEq))
         for side, t in ((left_node, left.type), (right_node, right.type)):
             if ordering and t.name == "boolean":
-                raise self.error(side, "true/false values cannot be ordered with < or >")
+                raise self.error(side, f"type mismatch: {operand(self.parsed.text(side), side, t, literal(side))} "
+                                       "cannot be ordered: true/false values have no order for < or >")
         enum_type = left.type if left.type.name == "enum" else right.type if right.type.name == "enum" else None
         if ordering and enum_type is not None:
             self.check_enum_order(left_node, left.type, right_node, right.type, enum_type)
@@ -334,7 +323,7 @@ class _Compiler:
         for node, t in ((left_node, lt), (right_node, rt)):
             if t == enum_type or t.name == "null" or (t.name == "string" and isinstance(literal(node), str)):
                 continue
-            raise self.error(node, f"cannot order {_describe(t)} against the values {', '.join(enum_type.values[:12])}: "
+            raise self.error(node, f"cannot order {operand(self.parsed.text(node), node, t, literal(node))} against the values {', '.join(enum_type.values[:12])}: "
                                    "< and > compare positions in the list of values, so compare with one of them")
 
     def enum_rank(self, expr: pl.Expr, t: Type) -> pl.Expr:
@@ -352,7 +341,7 @@ class _Compiler:
         if rt.name == "date" and lt.name == "string" and isinstance(left_node, ast.Constant):
             return pl.lit(self.date_literal(left_node), pl.Date), right.expr
         if unify(lt, rt) is None:
-            raise self.error(right_node, f"cannot compare {_describe(lt)} with {_describe(rt)}")
+            raise self.error(right_node, f"type mismatch: {self.describe(left_node, left)} compared with {self.describe(right_node, right)}")
         return left.expr, right.expr
 
     def date_literal(self, node: ast.Constant) -> dt.date:
@@ -373,7 +362,7 @@ class _Compiler:
         if len(right_node.elts) > MAX_LIST:
             raise self.error(right_node, f"a list may hold at most {MAX_LIST} values")
         values = []
-        common = left.type
+        common = values_type = left.type
         for element in right_node.elts:
             value = literal(element)
             if value is NO_LITERAL:
@@ -387,11 +376,14 @@ class _Compiler:
                 value = self.date_literal(element)
                 t = DATE
             if unify(left.type, t) is None:
-                raise self.error(element, f"cannot compare {_describe(left.type)} with {_describe(t)}")
+                raise self.error(element, f"type mismatch: {self.describe(left_node, left)} compared with "
+                                          f"{type_word(t)} {self.parsed.text(element)}")
             common = unify(common, t)
             if common is None:
-                raise self.error(element, "the values of an 'in' list must all have the same type")
+                raise self.error(element, f"type mismatch: the values of an 'in' list must all have the same type, "
+                                          f"not {type_word(t)} {self.parsed.text(element)} among {type_word(values_type)} values")
             values.append(value)
+            values_type = t
         if common.name == "null":  # null in (...) and null in (): unknown
             return pl.lit(None, pl.Boolean)
         dtype = polars_dtype(common)
@@ -400,29 +392,36 @@ class _Compiler:
 
     def visit_Call(self, node: ast.Call) -> Compiled:
         if not isinstance(node.func, ast.Name):
-            raise self.error(node.func, "only registered functions can be called")
+            for inner in ast.walk(node.func):  # name the reserved name, the first thing a reader must see
+                if isinstance(inner, ast.Name) and inner.id.startswith("__"):
+                    self.visit_Name(inner)
+            raise self.error(node.func, f"calling {self.parsed.text(node.func)} is not allowed in expressions: "
+                                        "only registered functions can be called, by their name")
         name = node.func.id
         if name.startswith("__"):
-            raise self.error(node.func, f"names starting with __ are not allowed: {name!r}")
+            raise self.error(node.func, f"{name} is not allowed in expressions: names starting with __ are reserved")
         function = self.scope.functions.get(name)
         if function is None:
             raise self.error(node.func, f"unknown function {name!r}{did_you_mean(name, self.scope.functions)}")
+        sig = signature(function)
         if node.keywords:
-            raise self.error(node, f"{name}() takes no keyword arguments")
+            raise self.error(node, f"the keyword argument {self.parsed.text(node.keywords[0])} is not allowed in "
+                                   f"expressions: arguments are passed in order to {sig}")
         params = list(function.args)
         n = len(node.args)
         if function.variadic:
             if n < max(1, len(params)):
-                raise self.error(node, f"{name}() takes at least {max(1, len(params))} argument(s), got {n}")
+                raise self.error(node, f"{sig}: takes at least {_arguments(max(1, len(params)))}, got {n}")
         elif n != len(params):
-            raise self.error(node, f"{name}() takes {len(params)} argument(s), got {n}")
+            raise self.error(node, f"{sig}: takes {_arguments(len(params))}, got {n}")
         args, types, literals, compiled_args = [], [], [], []
         for i, arg_node in enumerate(node.args):
             arg = self.visit(arg_node)
             compiled_args.append(arg)
             param = params[min(i, len(params) - 1)] if params else "any"
             if not accepts(param, arg.type):
-                raise self.error(arg_node, f"{name}() argument {i + 1} must be {_param_words(param)}, not {_describe(arg.type)}")
+                raise self.error(arg_node, f"{sig}: argument {i + 1} must be {_param_words(param)}, "
+                                           f"not {self.describe(arg_node, arg)}")
             args.append(_typed(arg, _PARAM_DTYPES[param]) if param in _PARAM_DTYPES else arg.expr)
             types.append(arg.type)
             literals.append(literal(arg_node))
@@ -430,14 +429,12 @@ class _Compiler:
         try:
             returns = function.returns(tuple(types)) if callable(function.returns) else function.returns
         except ValueError as exc:
-            raise self.error(node, f"{name}(): {exc}") from None
+            raise self.error(node, f"{sig}: {exc}") from None
         try:
             expr = function.impl(call)
         except ValueError as exc:
-            raise self.error(node, str(exc)) from None
+            raise self.error(node, f"{sig}: {str(exc).removeprefix(f'{name}(): ')}") from None
         except Exception as exc:  # a plugin's bug is reported by the plugin's name, not a traceback
-            from ..errors import PluginError
-
             raise PluginError(
                 f"plugin {function.plugin!r} failed in function {name}(): {type(exc).__name__}: {exc}", self.parsed.loc(node)
             ) from exc
@@ -454,7 +451,12 @@ class _Compiler:
 
     def require(self, node, compiled: Compiled, type_name: str, what: str) -> None:
         if compiled.type.name not in (type_name, "null"):
-            raise self.error(node, f"{what} needs true/false values, not {_describe(compiled.type)}")
+            raise self.error(node, f"type mismatch: {what} needs true/false values, not {self.describe(node, compiled)}")
+
+
+def _arguments(n: int) -> str:
+    """``1 argument``, ``2 arguments``."""
+    return f"{n} argument" + ("" if n == 1 else "s")
 
 
 def _param_words(param: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import ExpressionError, Loc
 from ..model.sections import Expr
 from .functions import NO_LITERAL
+from .messages import quote_at
 
 MAX_LENGTH = 4000
 MAX_NODES = 1000
@@ -105,7 +106,8 @@ def parse(source: Expr, *, limits: bool = True) -> Parsed:
     except SyntaxError as exc:
         # Python reports some errors at the end of the input with offset 0: point at the end.
         col = exc.offset - 1 if exc.offset and (exc.lineno or 1) == 1 else len(parsed_text)
-        raise ExpressionError(f"syntax error in expression: {exc.msg}", _loc_at(source, stripped, lead, col)) from None
+        raise ExpressionError(f"syntax error in expression: {exc.msg}, {quote_at(parsed_text, col)}",
+                              _loc_at(source, stripped, lead, col)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("expression is nested too deeply", source.loc) from None
     except ValueError as exc:

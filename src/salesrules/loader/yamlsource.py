@@ -12,6 +12,7 @@ exhaust memory or the stack. Mappings and sequences come back as
 
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
@@ -135,8 +136,20 @@ def _construct_null(loader, node):
 
 
 def _construct_float(loader, node):
-    _scalar_text(loader, node, "tag:yaml.org,2002:float", "a number")
-    return loader.construct_yaml_float(node)
+    """A finite number: ``.inf``, ``.nan`` and numbers beyond the largest float (``1e999``) are errors.
+
+    No setting of a ruleset means anything as infinity or NaN (a NaN probability passes every
+    range check, an infinite one breaks every sum), so they are refused where they are written.
+    """
+    text = _scalar_text(loader, node, "tag:yaml.org,2002:float", "a number")
+    value = loader.construct_yaml_float(node)
+    if math.isnan(value):
+        raise RulesetError(f"{text} is not a number a ruleset can use (write a number, or quote it if it is text)",
+                           _loc(loader, node))
+    if math.isinf(value):
+        raise RulesetError(f"{text} is beyond ±1.8e308, the largest number, and cannot be represented "
+                           "(quote it if it is text)", _loc(loader, node))
+    return value
 
 
 def _construct_date(loader, node):

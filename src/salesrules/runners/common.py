@@ -38,8 +38,13 @@ def rank_values(frame: pl.DataFrame, key: str, keep: pl.Series | None = None) ->
     # then by score (descending), the rows not ranked last. Rows that tie on score and key
     # (rows without a key) keep their order. No filtered copy of any column.
     by_key = pl.DataFrame([place]).select(pl.arg_sort_by(place.name, maintain_order=True)).to_series()
+    score = pl.col("score")
+    if frame.schema["score"].is_float():
+        # polars sorts NaN above every number in descending order: a score that is no number
+        # (or infinite) would rank first; as null it ranks after every scored deal.
+        score = pl.when(score.is_finite()).then(score)
     scores = pl.DataFrame([ranked.alias("ranked"), frame.get_column("score")]).select(
-        pl.when(pl.col("ranked")).then(pl.col("score"))
+        pl.when(pl.col("ranked")).then(score)
     ).to_series().gather(by_key)
     by_score = pl.DataFrame([scores]).select(
         pl.arg_sort_by(scores.name, descending=True, nulls_last=True, maintain_order=True)

@@ -97,7 +97,10 @@ def compile(compiler, scope):
             # Summed in Int128 and held within Int64, so that huge points cannot wrap around.
             raw = pl.sum_horizontal([p.cast(pl.Int128) for p, _ in parts]).clip(INT64_MIN, INT64_MAX)
         else:
+            # Finite points can still sum beyond the largest float: such a score is unknown
+            # (null, ranked last), never infinity or NaN, which would rank first.
             raw = pl.sum_horizontal([p.cast(dtype) for p, _ in parts])
+            raw = pl.when(raw.is_finite()).then(raw)
         columns = ScoreColumns(name, raw=f"__raw:{name}", total=f"__score:{name}", band=f"__band:{name}")
         compiler.manifest.scores[name] = columns
         sums.append(raw.cast(dtype).alias(columns.raw))
