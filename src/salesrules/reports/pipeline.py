@@ -16,11 +16,6 @@ NO_GROUP = "(none)"
 FORECAST_ORDER = ("commit", "best_case", "pipeline")
 
 
-def cents(expr: pl.Expr) -> pl.Expr:
-    """Money rounded to cents, halves away from zero."""
-    return expr.round(2, mode="half_away_from_zero")
-
-
 def whole_cents(amount: pl.Expr) -> pl.Expr:
     """An amount as a whole number of cents (Int128), halves away from zero."""
     return (amount * 100).round(0, mode="half_away_from_zero").cast(pl.Int128)
