@@ -65,6 +65,24 @@ def test_csv_with_bom_and_crlf(write):
     assert frame.rows() == [("1", "Acme"), ("2", "Beta")]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_csv_with_cr_line_ends_is_read_record_by_record(write, encoding):
+    """The old Mac "CSV (Macintosh)" export ends lines with CR alone: every record is read."""
+    text = 'id,name,note\r1,Caf\u00e9,"two\rlines"\r2,Beta,\r3,Gamma,x\r'
+    path = write("mac.csv", text.encode(encoding))
+    options = ReadOptions(encoding=encoding)
+    assert rows(path, options=options) == [("1", "Caf\u00e9", "two\nlines"), ("2", "Beta", None), ("3", "Gamma", "x")]
+
+
+def test_a_bad_value_in_a_cr_only_file_names_its_row(write, tmp_path):
+    import salesrules
+
+    path = write("mac.csv", "Opportunity ID,Amount\r1,10\r2,20\r3,lots\r")
+    with pytest.raises(InputError) as caught:
+        salesrules.load("builtin:standard").evaluate(path, as_of=dt.date(2026, 11, 22))
+    assert str(caught.value) == f"{path}: row 3, column 'Amount': cannot read 'lots' as money"
+
+
 def test_csv_quoted_fields_keep_commas_newlines_and_quotes(write):
     path = write("p.csv", 'id,note\r\n1,"a, b"\r\n2,"line one\nline two"\r\n3,"say ""hi"""\r\n')
     assert rows(path) == [("1", "a, b"), ("2", "line one\nline two"), ("3", 'say "hi"')]

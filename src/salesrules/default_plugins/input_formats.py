@@ -233,12 +233,25 @@ def _check_text(path: str, encoding: str) -> None:
 
 
 def _utf8_source(path: str, encoding: str) -> str:
-    """``path`` itself when it is UTF-8, else a temporary UTF-8 copy."""
-    return path if _is_utf8(encoding) else _transcode(path, encoding)
+    """``path`` itself when it is UTF-8 with LF or CRLF line ends, else a temporary UTF-8 copy
+    with LF line ends: polars reads a file whose lines end in CR alone (the old Mac "CSV
+    (Macintosh)" export) as one line, a header without records."""
+    cr_only = _cr_line_ends(path)
+    if _is_utf8(encoding) and not cr_only:
+        return path
+    return _transcode(path, encoding, cr_only)
 
 
-def _transcode(path: str, encoding: str) -> str:
-    """Copy ``path`` to a temporary UTF-8 file chunk by chunk, dropping a leading BOM."""
+def _cr_line_ends(path: str) -> bool:
+    """Whether the start of the file breaks lines with CR alone (a CR and no LF)."""
+    with open(path, "rb") as stream:
+        head = stream.read(SNIFF_SIZE)
+    return b"\r" in head and b"\n" not in head
+
+
+def _transcode(path: str, encoding: str, cr_only: bool = False) -> str:
+    """Copy ``path`` to a temporary UTF-8 file chunk by chunk, dropping a leading BOM; with
+    ``cr_only``, each CR becomes a line feed."""
     target = temporary_path(".utf8")
     decoder = codecs.getincrementaldecoder(encoding)()
     at_start = True
@@ -248,7 +261,7 @@ def _transcode(path: str, encoding: str) -> str:
                 text = decoder.decode(chunk)
                 if at_start and text:
                     text, at_start = text.removeprefix("\ufeff"), False
-                copy.write(text)
+                copy.write(text.replace("\r", "\n") if cr_only else text)
             copy.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError:
         raise _decode_error(path, encoding) from None
