@@ -44,4 +44,4 @@ def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_fo
     else:
         from ..io.outputs import atomic_write_text
 
-        atomic_write_text(output, text, inputs=[file, *rulesets])
+        atomic_write_text(output, text, inputs=[file, *old.files_read(), *new.files_read()])

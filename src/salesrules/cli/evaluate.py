@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -53,6 +54,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
         format_for_path,
         write_output,
     )
+    from ..io.pending import pending
     from ..io.progress import Progress, enabled_for
     from ..plugins import get_registry
     from ..runners.local import run
@@ -62,7 +64,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     if fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")
     _check_format(fmt)
-    inputs = [file] + [ruleset.path]
+    inputs = [file, *ruleset.files_read()]
     # Refuse a bad output path before the evaluation, which may take long, not after it.
     check_output_path(output, inputs)
     target = None
@@ -85,15 +87,19 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             raise
         with outcome:
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
-            if outcome.rejects is not None and outcome.rejects.height:
-                write_output(outcome.rejects, target, "csv", context, inputs)
+            skipped = outcome.rejects.height if outcome.rejects is not None else 0
+            # The rejects land with the results: a run that fails while writing replaces neither.
+            with pending(target, inputs) if skipped else nullcontext() as staging:
+                if skipped:
+                    write_output(outcome.rejects, staging, "csv", context)
+                if output in (None, "-"):
+                    progress.close()  # the results may go to the same terminal
+                else:
+                    progress.phase(f"Writing {outcome.rows:,} results", counted=False)
+                write_output(outcome.results, output, fmt, context, inputs)
+            if skipped:
                 progress.close()
-                click.echo(f"skipped {outcome.rejects.height} row(s) that could not be read; see {target}", err=True)
-            if output in (None, "-"):
-                progress.close()  # the results may go to the same terminal
-            else:
-                progress.phase(f"Writing {outcome.rows:,} results", counted=False)
-            write_output(outcome.results, output, fmt, context, inputs)
+                click.echo(f"skipped {skipped} row(s) that could not be read; see {target}", err=True)
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -45,7 +45,7 @@ def report(file, ruleset_ref, fmt, output, as_of, by, quotas, period, on_duplica
     fmt = fmt or _format_for(output, formats, "table" if terminal else "json")
     if fmt not in formats:
         raise UsageError(f"unknown report format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
-    inputs = [file, ruleset.path] + ([quotas] if quotas else [])
+    inputs = [file, *ruleset.files_read()] + ([quotas] if quotas else [])
     check_output_path(output, inputs)
     result = build_report(ruleset, file, as_of=as_of, by=by, quotas=quotas, period=period,
                           on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)

@@ -67,6 +67,7 @@ def test_command(paths, fmt, output, with_coverage, fail_under, name_filter, ver
                 click.echo(f"error: {line}", err=True)
     text = printable(text_report(result, verbose, coverages))
     inputs = [s.path for s, _ in result.runs if not _is_reference(s.path)]
+    inputs += [f for s, _ in result.runs if s.ruleset is not None for f in s.ruleset.files_read()]
     try:
         if fmt == "text":
             _emit(text, output, inputs)

@@ -363,11 +363,32 @@ def _write_special(frame: pl.DataFrame, path: str, writer, context: OutputContex
 
 
 def _refuse_inputs(path: str, inputs: Sequence[str]) -> None:
+    """Refuse ``path`` when it is one of the files the run reads, compared by identity (device and
+    inode), so another name, a link or a relative path is caught; ``-`` stands for whatever file
+    standard input was redirected from."""
     for source in inputs:
-        if source and source != "-" and _same_file(path, source):
+        if not source:
+            continue
+        if source == "-":
+            if _is_stdin_file(path):
+                raise UsageError(
+                    "the output would overwrite the file standard input is read from; choose another output path",
+                    Loc(path),
+                )
+        elif _same_file(path, source):
             raise UsageError(
                 f"the output would overwrite the input file {source}; choose another output path", Loc(path)
             )
+
+
+def _is_stdin_file(path: str) -> bool:
+    """Whether standard input is redirected from the regular file at ``path``."""
+    try:
+        stdin = os.fstat(0)
+        target = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(stdin.st_mode) and (stdin.st_dev, stdin.st_ino) == (target.st_dev, target.st_ino)
 
 
 def _same_file(a: str, b: str) -> bool:

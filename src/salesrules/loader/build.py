@@ -65,6 +65,7 @@ def build(resolved: _Resolved, raw: YDict, source: str) -> Ruleset:
         version=str(raw.get("version", "")),
         description=str(raw.get("description", "")),
         path=source,
+        sources=tuple(sorted(resolved.files)),
         as_of=parse_date_at(as_of, ctx.loc("as_of")) if as_of is not None else None,
         tests=_tests(raw),
         requires=[str(r) for r in data.get("requires") or ()],

@@ -46,6 +46,14 @@ class Ruleset:
     currencies: Currencies | None = None
     stage_entered: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    sources: tuple[str, ...] = ()
+
+    def files_read(self) -> list[str]:
+        """Every file an evaluation with this ruleset reads besides the records: the ruleset,
+        each file of its ``extends`` chain and each lookup file. No output may replace one."""
+        files = [self.path, *self.sources]
+        files += [lookup.path for lookup in self.lookups if lookup.path]
+        return list(dict.fromkeys(files))
 
     @property
     def key(self) -> str | None:
