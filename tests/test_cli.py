@@ -174,6 +174,50 @@ def test_validate(cli_runner, tmp_path):
     ]
 
 
+MANY_ERRORS = """\
+salesrules: 1
+name: many
+fields:
+  id: {type: string, key: true}
+  deal_value: money
+  score: integer
+tiers:
+  - {name: high, when: "deal_vlaue > 10", points: 5}
+  - {name: low, when: "deal_value + 'x'", points: "'ten'"}
+factors:
+  - {name: f1, when: "true", points: 1, reason: "{compnay} is big"}
+  - {name: f2, when: "deal_value > 1", points: 2}
+"""
+
+
+def test_validate_lists_every_error_of_the_expressions_and_names(cli_runner, tmp_path):
+    bad = tmp_path / "many.yaml"
+    bad.write_text(MANY_ERRORS)
+    result = run(cli_runner, "validate", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {bad}:6:10: field 'score' has the name of a result; rename it",
+        f"error: {bad}:8:25: unknown field 'deal_vlaue' (did you mean 'deal_value'?)",
+        f"error: {bad}:9:37: type mismatch: deal_value (money) added to text 'x'; + joins text only with text",
+        f"error: {bad}:9:52: points must be a number, this is text: \"'ten'\"",
+        f"error: {bad}:11:5: unknown field 'compnay' in text",
+    ]
+    # A run stops at the first error, on one line.
+    result = run(cli_runner, "evaluate", EXAMPLE, "-r", str(bad))
+    assert_one_line_error(result, 1, f"{bad}:6:10: field 'score' has the name of a result")
+
+
+def test_every_error_through_the_api(tmp_path):
+    from salesrules.errors import ErrorList
+    from salesrules.loader.load import load
+
+    bad = tmp_path / "many.yaml"
+    bad.write_text(MANY_ERRORS)
+    with pytest.raises(ErrorList) as caught:
+        load(bad, every_error=True)
+    assert [(e.loc.line, e.loc.col) for e in caught.value.errors] == [(6, 10), (8, 25), (9, 37), (9, 52), (11, 5)]
+
+
 def test_schema_is_json_schema(cli_runner):
     result = run(cli_runner, "schema")
     schema = json.loads(result.stdout)

@@ -8,18 +8,22 @@ import click
 
 from ..errors import InputError, SalesrulesError, printable
 from .group import _error_lines
-from .options import load_ruleset
 
 
 @click.command()
 @click.argument("rulesets", nargs=-1, required=True)
 def validate(rulesets):
-    """Check RULESETS (files or builtin:NAME): schema, extends, names and expression types."""
+    """Check RULESETS (files or builtin:NAME): schema, extends, names and expression types.
+
+    Every error of a ruleset is listed, one line each, not only the first.
+    """
+    from ..loader.load import load
+
     failed = False
     worst = 0
     for ref in rulesets:
         try:
-            ruleset = load_ruleset(ref)
+            ruleset = load(ref, every_error=True)
         except SalesrulesError as exc:
             if "--debug" in sys.argv[1:]:
                 raise

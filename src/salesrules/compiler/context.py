@@ -15,10 +15,10 @@ import polars as pl
 
 from ..errors import ExpressionError, RulesetError, did_you_mean
 from ..io import coerce
-from ..language.expressions import Scope, compile_expression
+from ..language.expressions import Compiled, Scope, compile_expression
 from ..model.columns import FIELD_SEP, RESERVED, SEP, SHOWN, UNKNOWN
 from ..model.sections import Expr, FieldSpec
-from ..model.types import INTEGER, Type
+from ..model.types import INTEGER, NULL, Type
 from .fields import effective_fields
 from .manifest import Entry, Manifest
 
@@ -26,8 +26,12 @@ from .manifest import Entry, Manifest
 class Compiler:
     """A ruleset being compiled for one as-of date (see :func:`salesrules.compiler.plan.compile_ruleset`)."""
 
-    def __init__(self, ruleset, as_of: dt.date, registry):
+    def __init__(self, ruleset, as_of: dt.date, registry, every_error: bool = False):
         self.ruleset = ruleset
+        # With every_error, an expression or template that does not compile is recorded here and
+        # stands in as null, so that one compilation finds every such error (``validate``).
+        self.every_error = every_error
+        self.errors: list[RulesetError] = []
         self.as_of = as_of
         self.registry = registry
         self.fields = effective_fields(ruleset)
@@ -48,13 +52,13 @@ class Compiler:
         computed |= {f"{s}_band" for s in rs.scores}
         for grade in rs.grades:
             if grade.name in computed:
-                raise RulesetError(f"grade {grade.name!r} has the name of another result; rename it", grade.loc)
+                self.fail(RulesetError(f"grade {grade.name!r} has the name of another result; rename it", grade.loc))
             computed.add(grade.name)
         looked_up = {n: s for lookup in rs.lookups for n, s in lookup.fields.items()}
         for name, spec in {**looked_up, **rs.fields}.items():
             if name in computed or name.startswith("__"):
-                raise RulesetError(f"field {name!r} has the name of a result; rename it", spec.loc)
-            if spec.default is not None:
+                self.fail(RulesetError(f"field {name!r} has the name of a result; rename it", spec.loc))
+            elif spec.default is not None:
                 self.check_default(spec)
 
     def check_default(self, spec: FieldSpec) -> None:
@@ -66,11 +70,23 @@ class Compiler:
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             converted = None  # a list or mapping is no field value
         if converted is None:
-            raise RulesetError(f"field {spec.name!r}: default {value!r} is not a valid {coerce.describe_type(spec)}", spec.loc)
+            self.fail(RulesetError(f"field {spec.name!r}: default {value!r} is not a valid {coerce.describe_type(spec)}", spec.loc))
+
+    def fail(self, error: RulesetError) -> None:
+        """Raise ``error``, or with ``every_error`` record it and go on."""
+        if not self.every_error:
+            raise error
+        self.errors.append(error)
 
     def expr(self, source: Expr | None, scope: Scope, expect: str):
         """``source`` compiled in ``scope``, checked to be of kind ``expect`` (see :func:`compile_expression`)."""
-        return compile_expression(source, scope, expect)
+        if not self.every_error:
+            return compile_expression(source, scope, expect)
+        try:
+            return compile_expression(source, scope, expect)
+        except RulesetError as exc:
+            self.errors.append(exc)
+            return Compiled(pl.lit(None), NULL, 0)
 
     def points(self, source: Expr | None, scope: Scope) -> tuple[pl.Expr, Type]:
         """A points expression (never null; 0 without one) and its type, integer or number."""
@@ -104,6 +120,15 @@ class Compiler:
     def template(self, text: str, scope: Scope, loc, only: pl.Expr) -> pl.Expr:
         """A text with ``{name}`` placeholders, filled per record where ``only`` (a boolean
         column) is true and null elsewhere, which saves rendering the values of every other record."""
+        if not self.every_error:
+            return self._template(text, scope, loc, only)
+        try:
+            return self._template(text, scope, loc, only)
+        except RulesetError as exc:
+            self.errors.append(exc)
+            return pl.lit(None, pl.String)
+
+    def _template(self, text: str, scope: Scope, loc, only: pl.Expr) -> pl.Expr:
         pieces, masked = [], False
         try:
             parsed = list(string.Formatter().parse(text))

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from ..errors import ErrorList
 from ..io.preparation import Preparation, Prepared, preparation
 from ..language.expressions import Scope
 from ..model.dates import as_of_date
@@ -72,23 +73,26 @@ class Plan:
         }
 
 
-def compile_ruleset(ruleset, as_of: dt.date | None = None) -> Plan:
+def compile_ruleset(ruleset, as_of: dt.date | None = None, *, every_error: bool = False) -> Plan:
     """Compile ``ruleset`` into a :class:`Plan`; every expression is type-checked here.
 
-    Plans are kept on the ruleset by as-of date, so evaluating twice compiles once.
+    The first error stops the compilation; with ``every_error`` every expression, template and
+    name is checked and the errors are raised together as an :class:`~salesrules.errors.ErrorList`
+    (an error in the structure of a section still stops it). Plans are kept on the ruleset by
+    as-of date, so evaluating twice compiles once.
     """
     as_of = as_of_date(as_of or ruleset.as_of or dt.date.today())
     cache = ruleset.__dict__.setdefault("_plans", {})
     if as_of not in cache:
-        cache[as_of] = _compile(ruleset, as_of)
+        cache[as_of] = _compile(ruleset, as_of, every_error)
     return cache[as_of]
 
 
-def _compile(ruleset, as_of: dt.date) -> Plan:
+def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
     from ..plugins import get_registry
 
     registry = get_registry()
-    compiler = Compiler(ruleset, as_of, registry)
+    compiler = Compiler(ruleset, as_of, registry, every_error)
     compiler.check_names()
     names = {n: (field_type(s), pl.col(n)) for n, s in compiler.fields.items()}
     hints = {c.name: "is a result and cannot be used before it is computed" for c in ruleset.classifications}
@@ -98,9 +102,19 @@ def _compile(ruleset, as_of: dt.date) -> Plan:
             compiler.scopes[section.scope] = scope
         if section.compile is not None:
             scope = section.compile(compiler, scope)
+    if compiler.errors:
+        raise ErrorList(sorted(compiler.errors, key=_place))
     key = ruleset.key or "row"
     placed = sorted((s for s in SECTIONS if s.outputs is not None), key=lambda s: s.output_place)
     output = [key] + [name for s in placed for name in s.outputs(ruleset)] + LIST_COLUMNS
     closed = [s.name for s in ruleset.stages if s.closed]
     return Plan(ruleset, as_of, compiler.fields, compiler.steps, output, key, closed,
                 manifest=compiler.manifest, scopes=compiler.scopes)
+
+
+def _place(error) -> tuple:
+    """Errors in the order of their files, lines and columns."""
+    loc = error.loc
+    if loc is None:
+        return ("", 0, 0)
+    return (str(loc.file or ""), loc.line or 0, loc.col or 0)

@@ -12,14 +12,19 @@ from .extends import _resolve, resolve_reference
 from .ruleset import Ruleset
 
 
-def load(path: str | Path, as_of: dt.date | None = None) -> Ruleset:
+def load(path: str | Path, as_of: dt.date | None = None, *, every_error: bool = False) -> Ruleset:
     """Load a ruleset from a file path or ``builtin:NAME``, with its ``extends`` merged, and check it.
 
     Checking compiles the ruleset for ``as_of`` (default: its own as-of date, else today);
-    an evaluation as of the same date reuses that plan.
+    an evaluation as of the same date reuses that plan. The first error stops the check; with
+    ``every_error`` all the errors of the ruleset's expressions, templates and names are raised
+    together (an :class:`~salesrules.errors.ErrorList`, as ``salesrules validate`` shows them).
     """
+    from ..compiler.plan import compile_ruleset
+
     ruleset = load_unchecked(path)
-    ruleset.compile(as_of)  # type-checks every expression; errors carry file:line:column
+    # Type-checks every expression; errors carry file:line:column.
+    compile_ruleset(ruleset, as_of, every_error=every_error)
     return ruleset
 
 
