@@ -105,6 +105,7 @@ def read_lookup(lookup: Lookup, currencies=None) -> pl.DataFrame:
     from .preparation import bad_value_error, match_columns
 
     path = lookup.path
+    _check_regular(lookup)
     try:
         raw = read_table(path).collect()
     except InputError as exc:
@@ -160,3 +161,20 @@ def read_lookup(lookup: Lookup, currencies=None) -> pl.DataFrame:
             f"lookup {lookup.name!r}: duplicate key {shown(first)} in rows {', '.join(map(str, rows))}{extra}", Loc(path)
         )
     return frame.select("__key", *[LOOKUP + name for name in lookup.fields])
+
+
+def _check_regular(lookup: Lookup) -> None:
+    """Refuse a lookup that is not a regular file (a device such as /dev/zero, a named pipe)
+    before it is opened: reading one could block or never end."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(lookup.path).st_mode
+    except OSError:
+        return  # the reader says what is wrong with a missing or unreadable file
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            f"lookup {lookup.name!r}: not a regular file (a device, a named pipe or a socket); "
+            "a lookup must be a file", Loc(lookup.path)
+        )

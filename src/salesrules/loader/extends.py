@@ -84,6 +84,8 @@ def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -
         raise RulesetError(f"extended ruleset {ref!r} not found ({path})", loc)
     if path.is_dir():
         raise RulesetError(f"extended ruleset {ref!r} is a directory ({path})", loc)
+    if not path.is_file():  # reading a device or a named pipe could block or never end
+        raise RulesetError(f"extended ruleset {ref!r} is not a regular file (a device, a named pipe or a socket)", loc)
     return path
 
 
@@ -95,7 +97,7 @@ def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> 
     if key in chain:
         names = [Path(c).name for c in chain[chain.index(key):]] + [path.name]
         raise RulesetError(f"extends cycle: {' -> '.join(names)}", ref_loc or Loc(str(path)))
-    raw = read_source(path)
+    raw = read_source(path, regular_only=bool(chain))  # a parent must be a file, never a device or a pipe
     source = str(path)
     extends = raw.get("extends") or []
     if isinstance(extends, str):

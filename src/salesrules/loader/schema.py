@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
-from .yamlsource import YDict, YList, load_yaml
+from .yamlsource import MAX_BYTES, YDict, YList, load_yaml
 
 FORMAT_VERSION = 1
 # The document around the sections' schemas (see salesrules.compiler.sections): the
@@ -72,16 +74,28 @@ def _validator():
     return cls(schema())
 
 
-def read_source(path: str | Path) -> YDict:
-    """Read and schema-check one ruleset file; errors carry file:line:column."""
+def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
+    """Read and schema-check one ruleset file; errors carry file:line:column.
+
+    At most one byte more than the size limit is read, so a device such as /dev/zero cannot
+    fill the memory; with ``regular_only`` (a ruleset named by ``extends``) anything but a regular
+    file (a device, a named pipe, a socket) is refused before it is opened.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if regular_only and not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError("is not a regular file (a device, a named pipe or a socket); "
+                             "a ruleset must be a file", Loc(str(path)))
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise InputError("ruleset file not found", Loc(str(path))) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a ruleset file", Loc(str(path))) from None
     except UnicodeDecodeError as exc:
+        if exc.start >= MAX_BYTES - 3:  # a character cut by the limit: the document is too big
+            raise RulesetError(f"ruleset is larger than {MAX_BYTES:,} bytes", Loc(str(path))) from None
         before = exc.object[: exc.start]
         line, col = before.count(b"\n") + 1, exc.start - before.rfind(b"\n")
         raise RulesetError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", Loc(str(path), line, col)) from None
