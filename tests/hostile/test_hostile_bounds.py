@@ -140,6 +140,16 @@ def test_a_text_bomb_in_a_ruleset_is_refused_with_its_place(ws):
                      "text is joined from more than 32 values of the record; an expression may join at most that many")
 
 
+def test_a_template_shows_a_bounded_number_of_values(ws):
+    # 2,000 copies of {company} made a 100 KB file a 200 MB output; 32 is the limit of a join.
+    head = HEAD % "amount > 1" + "factors:\n  - name: f\n    when: 'amount > 1'\n"
+    ws.ruleset_fails(head + "    reason: '" + "{company}" * 2000 + "'\n", "11:5",
+                     "a text shows at most 32 values of the record; this one shows 2,000")
+    allowed = head + "    reason: '" + "{company} {amount} {as_of}" * 10 + "{company}{company}'\n"
+    code, stderr, _ = salesrules("validate", str(ws.write("allowed.yaml", allowed)))
+    assert code == 0, stderr
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("amount > 1 and " * 400 + "amount > 1", "expression is longer than 4000 characters"),
     ("min(" + "1, " * 1100 + "1) > 1", "expression has more than 1000 parts"),

@@ -15,7 +15,7 @@ import polars as pl
 
 from ..errors import ExpressionError, RulesetError, did_you_mean
 from ..io import coerce
-from ..language.expressions import Compiled, Scope, compile_expression
+from ..language.expressions import MAX_TEXT_PARTS, Compiled, Scope, compile_expression
 from ..model.columns import FIELD_SEP, RESERVED, SEP, SHOWN, UNKNOWN
 from ..model.sections import Expr, FieldSpec
 from ..model.types import INTEGER, NULL, Type
@@ -134,6 +134,12 @@ class Compiler:
             parsed = list(string.Formatter().parse(text))
         except ValueError as exc:
             raise RulesetError(f"bad template {text!r}: {exc}", loc) from None
+        shown = sum(1 for _, name, _, _ in parsed if name is not None and name != "as_of")
+        if shown > MAX_TEXT_PARTS:
+            # Each placeholder repeats a value of the record: bounded, a text stays within
+            # MAX_TEXT_PARTS times the longest value plus the template's own characters.
+            raise RulesetError(f"a text shows at most {MAX_TEXT_PARTS} values of the record; this one "
+                               f"shows {shown:,}", loc)
         for literal, name, spec, conversion in parsed:
             if literal:
                 pieces.append(pl.lit(_unseparated(literal)))
