@@ -117,8 +117,10 @@ def _read_delimited(path: str, options: ReadOptions, separator: str) -> pl.LazyF
     source = _utf8_source(path, options.encoding)
     _read_header(source, path, separator)
     frame = pl.scan_csv(source, separator=separator, infer_schema=False, glob=False)
-    # polars reads a blank line as a row of nulls; such rows are not records.
-    return frame.filter(~pl.all_horizontal(pl.all().is_null()))
+    # polars reads a blank line as a row of nulls; such rows are not records. The empty slice
+    # keeps the filter out of the scan: pushed into it, a filter over every column takes time
+    # quadratic in the number of columns (a minute for 1,000).
+    return frame.slice(0).filter(~pl.all_horizontal(pl.all().is_null()))
 
 
 def diagnose_csv(path: str, options: ReadOptions, error: Exception) -> InputError:
