@@ -407,3 +407,41 @@ def error_in(source: str) -> RulesetError:
     with pytest.raises(RulesetError) as info:
         load_yaml("a: @\n", source)
     return info.value
+
+
+# ---------------------------------------------------------------- values of the wrong kind
+
+DATE_AS_TEXT = "2024-01-01 reads as a date; quote it to use it as text: '2024-01-01'"
+
+
+@pytest.mark.parametrize("body, place, message", [
+    ("fields:\n  2024-01-01: money\n", "4:3", f"fields: {DATE_AS_TEXT}"),
+    ("fields:\n  v: {type: enum, values: [2024-01-01, b]}\n", "4:28", f"fields.v.values.0: {DATE_AS_TEXT}"),
+    ("fields:\n  v: {type: money, aliases: [2024-01-01]}\n", "4:30", f"fields.v.aliases.0: {DATE_AS_TEXT}"),
+    ("scores:\n  2024-01-01: {min: 0}\n", "4:3", f"scores: {DATE_AS_TEXT}"),
+    ("currencies: {base: EUR, rates: {2024-01-01: 1.1}}\n", "3:33", f"currencies.rates: {DATE_AS_TEXT}"),
+    ("grades:\n  2024-01-01: {}\n", "4:3", f"grades: {DATE_AS_TEXT}"),
+    ("factors:\n  - {name: 2024-01-01, when: 'true'}\n", "4:12", f"factors.0.name: {DATE_AS_TEXT}"),
+    ("tiers:\n  - {name: 2024-01-01, when: 'true'}\n", "4:12", f"tiers.0.name: {DATE_AS_TEXT}"),
+    ('description: "\\ud800"\n', "3:14", "text holds a lone surrogate \\ud800, which is no character"),
+    ('fields:\n  "a\\udc00": money\n', "4:3", "text holds a lone surrogate \\udc00, which is no character"),
+    ("extends: ['" + "a" * 5000 + "']\n", "3:11",
+     "extended ruleset '" + "a" * 200 + "'... (5,000 characters) cannot be read: File name too long"),
+])
+def test_values_of_the_wrong_kind_are_located_errors(cli_runner, tmp_path, body, place, message):
+    from salesrules.cli import cli
+
+    path = tmp_path / "r.yaml"
+    path.write_text("salesrules: 1\nname: x\n" + body)
+    result = cli_runner.invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == f"error: {path}:{place}: {message}"
+    assert "internal error" not in result.stderr
+
+
+def test_a_date_where_a_date_is_meant_is_still_a_date(tmp_path):
+    from salesrules.loader.load import load
+
+    path = tmp_path / "r.yaml"
+    path.write_text("salesrules: 1\nname: x\nas_of: 2026-11-22\nfields:\n  v: money\n")
+    assert load(path).as_of == dt.date(2026, 11, 22)

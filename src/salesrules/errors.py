@@ -13,12 +13,14 @@ REPLACEMENT = "\ufffd"
 
 # What a terminal would act on rather than show: the C0 controls but the line feed (tab and
 # carriage return are turned into a space and a line feed first), DEL, the C1 controls (CSI,
-# OSC...) and the bidirectional marks, embeddings, overrides and isolates that reorder text.
+# OSC...) and the bidirectional marks, embeddings, overrides and isolates that reorder text;
+# and lone surrogates, which cannot be written at all.
 _CONTROLS = {
     code: REPLACEMENT
     for code in (
         *range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0),
         0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+        *range(0xD800, 0xE000),  # lone surrogates: no terminal or file encoding can hold them
     )
 }
 _CONTROLS[ord("\t")] = " "

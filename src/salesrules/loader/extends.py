@@ -68,7 +68,7 @@ def _normalize_item(item: dict, path: tuple, origins: _PathMap, loc: Loc) -> dic
 
 def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -> Path:
     """The file a ``-r`` or ``extends`` reference names: ``builtin:NAME``, ``PLUGIN:NAME`` or a path."""
-    if ":" in ref and not Path(ref).exists() and not (len(ref) > 1 and ref[1] == ":"):
+    if ":" in ref and not _exists(Path(ref)) and not (len(ref) > 1 and ref[1] == ":"):
         from ..plugins import get_registry
 
         prefix, name = ref.split(":", 1)
@@ -80,13 +80,30 @@ def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -
     path = Path(ref)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
-    if not path.exists():
-        raise RulesetError(f"extended ruleset {ref!r} not found ({path})", loc)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise RulesetError(f"extended ruleset {_short(ref)} not found ({path})", loc) from None
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise RulesetError(f"extended ruleset {_short(ref)} cannot be read: {reason}", loc) from None
     if path.is_dir():
         raise RulesetError(f"extended ruleset {ref!r} is a directory ({path})", loc)
     if not path.is_file():  # reading a device or a named pipe could block or never end
         raise RulesetError(f"extended ruleset {ref!r} is not a regular file (a device, a named pipe or a socket)", loc)
     return path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
 
 
 def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> tuple[_Resolved, YDict]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, shown
 from .build import build
-from .extends import _resolve, resolve_reference
+from .extends import _exists, _resolve, resolve_reference
 from .ruleset import Ruleset
 
 
@@ -30,9 +30,13 @@ def load(path: str | Path, as_of: dt.date | None = None, *, every_error: bool = 
 
 def load_unchecked(path: str | Path) -> Ruleset:
     """Load and merge a ruleset without compiling its expressions."""
-    file = resolve_reference(str(path), None) if not Path(str(path)).exists() and ":" in str(path) else Path(path)
-    if not Path(file).exists():
-        raise InputError("ruleset file not found", Loc(str(path)))
+    file = resolve_reference(str(path), None) if not _exists(Path(str(path))) and ":" in str(path) else Path(path)
+    try:
+        Path(file).stat()
+    except FileNotFoundError:
+        raise InputError("ruleset file not found", Loc(str(path))) from None
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        raise InputError(f"cannot read ruleset: {getattr(exc, 'strerror', None) or exc}", Loc(str(path))) from None
     resolved, raw = _resolve(Path(file), ())
     if resolved.conflicts:
         errors = []

@@ -70,8 +70,25 @@ def _validator():
         return isinstance(instance, (str, dt.date))
 
     checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("string", is_string)
-    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
+    keywords = jsonschema.Draft202012Validator.VALIDATORS
+    textual = {name: _text_only(keywords[name]) for name in ("pattern", "minLength", "maxLength")}
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, validators=textual, type_checker=checker)
     return cls(schema())
+
+
+def _text_only(keyword):
+    """A text keyword (a pattern, a length) that refuses a YAML date where a name or a text is
+    meant: ``2024-01-01`` unquoted is a date, which only ``as_of`` takes."""
+    from jsonschema.exceptions import ValidationError
+
+    def check(validator, value, instance, schema):
+        if isinstance(instance, dt.date):
+            text = instance.isoformat()
+            yield ValidationError(f"{text} reads as a date; quote it to use it as text: '{text}'")
+            return
+        yield from keyword(validator, value, instance, schema)
+
+    return check
 
 
 def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
@@ -149,7 +166,8 @@ def schema_errors(data: YDict, source: str) -> list[RulesetError]:
         for leaf in _leaf_errors(error):
             found.extend(_located_schema_errors(leaf, data, source))
     found.sort(key=lambda e: (e.loc.line or 0, e.loc.col or 0))
-    return found
+    # A date where a name is meant breaks its pattern and its length alike: say it once.
+    return list({(e.loc.line, e.loc.col, str(e)): e for e in found}.values())
 
 
 def _leaf_errors(error):
@@ -218,6 +236,8 @@ def _walk(root, path):
 
 
 def _schema_message(error) -> str:
+    if isinstance(error.instance, dt.date) and error.validator in ("pattern", "minLength", "maxLength"):
+        return error.message  # a date where text is meant, with the quoting that makes it text
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
     if error.validator in ("oneOf", "anyOf"):

@@ -173,6 +173,9 @@ def _construct_int(loader, node):
 def _construct_str(loader, node):
     value = YStr(loader.construct_scalar(node))
     value.loc = _loc(loader, node)
+    surrogate = re.search("[\ud800-\udfff]", value)
+    if surrogate:  # a "\ud800" escape: half of a UTF-16 pair, no character of any text
+        raise RulesetError(f"text holds a lone surrogate \\u{ord(surrogate.group()):04x}, which is no character", value.loc)
     value.style = node.style
     # Offsets inside the text match file columns only on one line, with no escapes or folding.
     raw_len = node.end_mark.index - node.start_mark.index
