@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..compiler.sections.classifications import TIER
 from ..model.sections import (
     Action,
+    Assignment,
     Classification,
     Currencies,
     Factor,
@@ -46,6 +47,7 @@ class Ruleset:
     currencies: Currencies | None = None
     stage_entered: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    assignment: Assignment = field(default_factory=Assignment)
 
     @property
     def key(self) -> str | None:
