@@ -38,8 +38,10 @@ from .options import (
               help="Write text into CSV as it is, even text a spreadsheet would run as a formula "
                    "(by default a leading =, +, -, @, tab or carriage return gets a ' before it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
+@click.option("--with-account", is_flag=True,
+              help="Add each record's account class (account_abc) and rolled-up score (account_score).")
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
-             csv_raw, quiet):
+             csv_raw, quiet, with_account):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
@@ -93,7 +95,21 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 progress.close()  # the results may go to the same terminal
             else:
                 progress.phase(f"Writing {outcome.rows:,} results", counted=False)
-            write_output(outcome.results, output, fmt, context, inputs)
+            results = outcome.results
+            if with_account:
+                results = _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format)
+            write_output(results, output, fmt, context, inputs)
+
+
+def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format):
+    """The results with each record's account class and score, from a second pass over the file."""
+    import polars as pl
+
+    from ..reports.accounts import account_columns
+
+    extra = account_columns(ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
+                            encoding=encoding, input_format=input_format)
+    return pl.concat([results.collect() if isinstance(results, pl.LazyFrame) else results, extra], how="horizontal")
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -153,3 +153,23 @@ def per_record(results: pl.DataFrame, table: pl.DataFrame, spec: AccountFields) 
     return (results.select(pl.col(spec.by).cast(pl.String).alias("__account"))
             .join(lookup, on="__account", how="left", maintain_order="left")
             .select("account_abc", "account_score"))
+
+
+def account_columns(ruleset, data, *, as_of=None, **options) -> pl.DataFrame:
+    """``account_abc`` and ``account_score`` of every record of ``data``, in the order (and with
+    the de-duplication and skipped rows) of ``evaluate`` with the same options: the frame-level
+    values ``evaluate --with-account`` adds, computed over the whole file after the per-record plan."""
+    from ..compiler.plan import compile_ruleset
+    from ..model.columns import CLOSED, WON
+    from ..runners.local import evaluate_full
+    from .settings import resolve
+
+    plan = compile_ruleset(ruleset, as_of)
+    spec = account_fields(plan)
+    if spec is None:
+        raise UsageError("--with-account needs an account field: declare account or company, or name one with reports.accounts.by")
+    value = resolve(plan).value
+    columns = tuple(dict.fromkeys(c for c in (spec.by, spec.customer, value, "score", "band", CLOSED, WON) if c))
+    results = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=columns, **options).results
+    table, _ = accounts(record_columns(results, spec, value), spec)
+    return per_record(results, table, spec)
