@@ -289,3 +289,25 @@ def test_evaluate_with_account_needs_an_account_field(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", str(deals), "-r", str(path), "--with-account"])
     assert result.exit_code == 2
     assert "--with-account needs an account field" in result.output
+
+
+# ---------------------------------------------------------------- the Maven CRM data
+
+MAVEN = Path(__file__).parent / "data" / "maven"
+
+
+def test_maven_accounts_by_revenue_agree_with_the_raw_data():
+    result = report(salesrules.load(MAVEN / "accounts.yaml"), MAVEN / "sales_pipeline.csv", by="territory")
+    raw = pl.read_csv(MAVEN / "sales_pipeline.csv")
+    won = raw.filter(pl.col("deal_stage") == "Won").group_by("account").agg((pl.col("close_value") * 100).sum().cast(pl.Int64))
+    values = dict(zip(raw["account"].drop_nulls().unique(), [0] * raw["account"].n_unique()))
+    values.update(dict(zip(won["account"], won["close_value"])))
+    expected = independent_abc(values, Fraction(8, 10), Fraction(95, 100))
+    assert dict(zip(result.accounts["group"], result.accounts["abc"])) == expected
+    assert result.account_summary["classes"] == {"A": 59, "B": 18, "C": 8}
+    offices = by_group(result.territories)
+    open_deals = raw.filter(pl.col("deal_stage").is_in(["Prospecting", "Engaging"]))
+    assert sum(o["open_deals"] for o in offices.values()) == open_deals.height
+    # Workload: 3 hours per deal in presentation (Engaging), 1 per prospect.
+    assert sum(o["workload"] for o in offices.values()) == 3 * (open_deals["deal_stage"] == "Engaging").sum() + (
+        open_deals["deal_stage"] == "Prospecting").sum()
