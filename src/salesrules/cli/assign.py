@@ -40,7 +40,12 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
     --reassign), best rank first, each to an eligible rep (territory and the ruleset's assignment
     rules) with room in its capacity, the least loaded one. Writes every record with its new
     owner and the reason; each rep's load and the records left unassigned go to standard error."""
-    from ..io.outputs import OutputContext, check_output_path, format_for_path, write_output
+    from ..io.outputs import (
+        OutputContext,
+        check_output_path,
+        format_for_path,
+        write_output,
+    )
     from ..reports.assignment import assign as run_assign
 
     ruleset = load_ruleset(ruleset_ref, as_of)

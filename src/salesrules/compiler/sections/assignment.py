@@ -4,8 +4,6 @@ column of the plan (``__assign:N``), so eligibility stays columnar."""
 
 from __future__ import annotations
 
-import polars as pl
-
 from ...errors import RulesetError
 from ...model.sections import Assignment, AssignmentRule
 from .schema import EXPRESSION, IDENTIFIER
