@@ -172,3 +172,17 @@ def test_an_assignment_rule_naming_rep_and_team_is_a_ruleset_error(tmp_path):
     path.write_text(RULESET.read_text().replace("{team: enterprise, when:", "{team: enterprise, rep: ann, when:"))
     with pytest.raises(salesrules.RulesetError, match="names a rep or a team, not both"):
         salesrules.load(path)
+
+
+def test_the_accounts_benchmark_runs_and_prints_its_figures(tmp_path, capsys):
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "accounts.py"
+    spec = importlib.util.spec_from_file_location("salesrules_benchmark_accounts", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    assert module.main(["--rows", "2000", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "assign rows/s" in out and "2,000" in out

@@ -23,7 +23,8 @@ def segments(results: pl.DataFrame, plan, value: str) -> tuple[pl.DataFrame, lis
     """One row per classification and level (the ruleset's order, then ``unknown`` when some
     open records have none), and per classification the total cost to serve (null when its
     levels declare no cost)."""
-    open_ = results.filter(~pl.col(CLOSED))
+    names = [c.name for c in plan.ruleset.classifications]
+    open_ = results.select(CLOSED, value, *names).filter(~pl.col(CLOSED))
     cents = whole_cents(pl.col(value).cast(pl.Float64)).fill_null(0)
     total_deals = open_.height
     total_cents = open_.select(cents.sum()).item() or 0
