@@ -281,6 +281,12 @@ def test_evaluate_with_account_adds_the_class_and_score_per_record():
     assert rows["D8"] == (None, None)
 
 
+def test_evaluate_with_account_cannot_read_standard_input():
+    result = CliRunner().invoke(cli, ["evaluate", "-", "-r", str(RULESET), "--with-account"], input=DEALS.read_text())
+    assert result.exit_code == 2
+    assert "--with-account reads FILE twice" in result.output
+
+
 def test_evaluate_with_account_needs_an_account_field(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("salesrules: 1\nname: x\nfields:\n  id: {type: string, key: true}\n  deal_value: {type: money}\n")
@@ -311,3 +317,12 @@ def test_maven_accounts_by_revenue_agree_with_the_raw_data():
     # Workload: 3 hours per deal in presentation (Engaging), 1 per prospect.
     assert sum(o["workload"] for o in offices.values()) == 3 * (open_deals["deal_stage"] == "Engaging").sum() + (
         open_deals["deal_stage"] == "Prospecting").sum()
+
+
+def test_lint_counts_the_fields_the_reports_and_assignment_name_as_used(ruleset):
+    from salesrules.analysis.lint import lint
+
+    unused = {w.message.split("'")[1] for w in lint(ruleset) if w.code == "unused-field"}
+    # territory (reports.pipeline.by, assignment.territory), is_customer (reports.accounts.customer)
+    # and visits (the workload) are read; company and owner are only read by default.
+    assert unused == {"company", "owner"}

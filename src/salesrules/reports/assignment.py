@@ -134,7 +134,7 @@ def assign(ruleset, data, reps, *, as_of=None, reassign: bool = False, strategy:
     for rank, i in order:
         if not reassign and (owners[i] or "").strip():
             continue
-        cost = 1.0 if measure == "deals" else loads[i]
+        cost = 1.0 if measure == "deals" else max(loads[i], 0.0)
         eligible = [j for j, rep in enumerate(roster) if _eligible(rep, territories[i], applies[j], rule_values, i)]
         if not eligible:
             new_owners[i], reasons[i] = None, _no_rep(spec.territory, territories[i], roster)
