@@ -326,3 +326,13 @@ def test_lint_counts_the_fields_the_reports_and_assignment_name_as_used(ruleset)
     # territory (reports.pipeline.by, assignment.territory), is_customer (reports.accounts.customer)
     # and visits (the workload) are read; company and owner are only read by default.
     assert unused == {"company", "owner"}
+
+
+def test_builtin_channel_costs_each_segment_at_100_1_001(tmp_path):
+    deals = tmp_path / "d.csv"
+    deals.write_text("id,company,deal_value,stage\nC1,Big,200000,prospect\nC2,Mid,5000,prospect\nC3,Mid,4000,lead\n"
+                     "C4,Tiny,50,prospect\nC5,Tiny,60,won\n")
+    result = report(salesrules.load("builtin:channel"), deals, as_of="2026-11-22")
+    channel = {r["segment"]: (r["deals"], r["cost"]) for r in result.segments.to_dicts() if r["classification"] == "channel"}
+    assert channel == {"field_visit": (1, 1000.0), "phone": (2, 20.0), "email": (1, 0.1)}
+    assert {t["classification"]: t["cost"] for t in result.segment_totals}["channel"] == 1020.1
