@@ -145,8 +145,13 @@ def test_cli_writes_records_and_loads(tmp_path):
     result = CliRunner().invoke(cli, ["assign", str(DEALS), "-r", str(RULESET), "--reps", str(REPS), "-o", str(out),
                                       "--loads", str(loads)])
     assert result.exit_code == 0, result.output
-    records = json.loads(out.read_text())["records"]
-    assert {r["id"]: r["new_owner"] for r in records}["D10"] == "bob"
+    doc = json.loads(out.read_text())
+    assert {r["id"]: r["new_owner"] for r in doc["records"]}["D10"] == "bob"
+    assert doc["settings"] == {"strategy": "least_loaded", "capacity": "deals", "reassign": False, "territory": "territory"}
+    assert doc["reps"][1] == {"rep": "bob", "team": None, "territory": "East", "capacity": 2.0, "load_before": 1.0,
+                              "assigned": 1, "load_after": 2.0}
+    assert doc["unassigned"] == [{"id": "D8", "rank": 6, "reason": "unassigned: every eligible rep is at capacity (cat 2/2)"}]
+    assert doc["provenance"]["ruleset"] == "accounts-test"
     assert loads.read_text().splitlines()[0].startswith("rep,team,territory,capacity,load_before,assigned,load_after")
     assert "bob: 1 -> 2 of 2 (1 assigned)" in result.output
     assert "1 open record(s) left unassigned" in result.output

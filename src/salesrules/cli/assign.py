@@ -39,7 +39,8 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
     """Assign the open prospects in FILE to the reps in REPS: those without an owner (or all with
     --reassign), best rank first, each to an eligible rep (territory and the ruleset's assignment
     rules) with room in its capacity, the least loaded one. Writes every record with its new
-    owner and the reason; each rep's load and the records left unassigned go to standard error."""
+    owner and the reason; each rep's load and the records left unassigned go to standard error
+    (with -f json, one document holds them all)."""
     from ..io.outputs import (
         OutputContext,
         check_output_path,
@@ -63,9 +64,25 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
     context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal)
     if loads:
         write_output(result.reps, loads, format_for_path(loads, "csv"), context, inputs)
-    write_output(result.records, output, fmt, context, inputs)
+    if fmt == "json":
+        _write_json(result, output, inputs)
+    else:
+        write_output(result.records, output, fmt, context, inputs)
     for rep in result.reps.iter_rows(named=True):
         click.echo(f"{rep['rep']}: {rep['load_before']:g} -> {rep['load_after']:g} of {rep['capacity']:g} "
                    f"({rep['assigned']} assigned)", err=True)
     if result.unassigned.height:
         click.echo(f"{result.unassigned.height} open record(s) left unassigned; the reason is in each record", err=True)
+
+
+def _write_json(result, output, inputs) -> None:
+    """The whole assignment as one JSON document: settings, the reps' loads, the unassigned records, every record."""
+    import json
+
+    from ..io.outputs import atomic_write_text, json_value
+
+    text = json.dumps(json_value(result.to_dict()), indent=2, ensure_ascii=False) + "\n"
+    if output in (None, "-"):
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text, inputs)

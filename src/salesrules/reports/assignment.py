@@ -48,6 +48,11 @@ class AssignmentResult:
     settings: dict
     provenance: dict
 
+    def to_dict(self) -> dict:
+        """The JSON document: ``{"provenance", "settings", "reps", "unassigned", "records"}``."""
+        return {"provenance": self.provenance, "settings": self.settings, "reps": self.reps.to_dicts(),
+                "unassigned": self.unassigned.to_dicts(), "records": self.records.to_dicts()}
+
 
 def read_reps(path: str, encoding: str | None = None) -> list[Rep]:
     """The reps of a file (any input format): a column ``rep`` (or ``name`` or ``owner``), a
