@@ -102,8 +102,9 @@ def _table(title: str, frame: pl.DataFrame, columns: list[tuple[str, str]]) -> T
     present = [(name, header) for name, header in columns if name in frame.columns]
     for name, header in present:
         numeric = frame.schema[name].is_numeric()
+        short = numeric or frame.schema[name] == pl.Boolean or name == "abc"  # yes or no; A, B or C
         table.add_column(Text(header), justify="right" if numeric else "left", overflow="fold",
-                         no_wrap=numeric, min_width=None if numeric else 10)
+                         no_wrap=short, min_width=None if short else 10)
     for row in frame.select([name for name, _ in present]).iter_rows(named=True):
         bold = row.get("group") == "total"
         table.add_row(*(Text(_figure(name, value), style="bold" if bold else "") for name, value in row.items()))
