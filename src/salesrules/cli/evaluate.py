@@ -88,6 +88,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
             raise
         with outcome:
+            if with_account:
+                outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format)
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
             if outcome.rejects is not None and outcome.rejects.height:
                 write_output(outcome.rejects, target, "csv", context, inputs)
@@ -97,10 +99,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 progress.close()  # the results may go to the same terminal
             else:
                 progress.phase(f"Writing {outcome.rows:,} results", counted=False)
-            results = outcome.results
-            if with_account:
-                results = _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format)
-            write_output(results, output, fmt, context, inputs)
+            write_output(outcome.results, output, fmt, context, inputs)
 
 
 def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format):
