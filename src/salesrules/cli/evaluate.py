@@ -59,13 +59,13 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     from ..plugins import get_registry
     from ..runners.local import run
 
+    if with_account and file == STDIN:
+        raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
     ruleset = load_ruleset(ruleset_ref, as_of)
     terminal = output in (None, "-") and sys.stdout.isatty()
     if fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")
     _check_format(fmt)
-    if with_account and file == STDIN:
-        raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
     inputs = [file] + [ruleset.path]
     # Refuse a bad output path before the evaluation, which may take long, not after it.
     check_output_path(output, inputs)
