@@ -44,10 +44,10 @@ class Ruleset:
     locs: dict = field(default_factory=dict, repr=False)
     grades: list[Grade] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
+    assignment: Assignment = field(default_factory=Assignment)
     currencies: Currencies | None = None
     stage_entered: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
-    assignment: Assignment = field(default_factory=Assignment)
 
     @property
     def key(self) -> str | None:
