@@ -83,17 +83,60 @@ EXAMPLES: dict[str, str | Python | File] = {
         'print(report.pipeline.select("group", "won_value", "quota", "attainment"))\n'
         'print(report.settings["coverage_multiple"], report.settings["coverage_source"])\n'
     ),
+    "accounts-ruleset": File("tests/data/maven/accounts.yaml"),
+    "accounts-python": Python(
+        "import polars as pl\n"
+        "import salesrules\n"
+        "\n"
+        'ruleset = salesrules.load("tests/data/maven/accounts.yaml")\n'
+        'report = ruleset.report("tests/data/maven/sales_pipeline.csv", by="territory")\n'
+        'print(report.account_summary["text"])\n'
+        "with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_float=\"full\"):\n"
+        '    print(report.accounts.select("group", "deals", "won_value", pl.col("cumulative_share").round(4), "abc", "score").head(4))\n'
+        '    print(report.accounts.group_by("abc").agg(pl.len().alias("accounts"), pl.col("won_value").sum()).sort("abc"))\n'
+    ),
+    "territories-python": Python(
+        "import polars as pl\n"
+        "import salesrules\n"
+        "\n"
+        'ruleset = salesrules.load("tests/data/maven/accounts.yaml")\n'
+        'report = ruleset.report("tests/data/maven/sales_pipeline.csv", by="territory")\n'
+        "with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_float=\"full\", tbl_width_chars=100):\n"
+        '    print(report.territories.select("group", "reps", "open_deals", "open_value", "workload",\n'
+        '                                    pl.col("potential_index", "workload_index").round(1), "balanced"))\n'
+        '    print(report.segments.filter(pl.col("classification") == "channel").select("segment", "deals", "value", "cost"))\n'
+    ),
+    "assign-small": (
+        "salesrules assign tests/data/accounts/deals.csv -r tests/data/accounts/ruleset.yaml "
+        "--reps tests/data/accounts/reps.csv -f csv"
+    ),
+    "assign-python": Python(
+        "import polars as pl\n"
+        "import salesrules\n"
+        "from salesrules.reports.assignment import assign\n"
+        "\n"
+        'ruleset = salesrules.load("tests/data/maven/accounts.yaml")\n'
+        'result = assign(ruleset, "tests/data/maven/sales_pipeline.csv", "tests/data/maven/reps.csv", reassign=True)\n'
+        "with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=100, tbl_width_chars=100):\n"
+        '    print(result.reps.group_by("territory").agg(pl.len().alias("reps"), pl.col("load_before").sum(),\n'
+        '                                               pl.col("load_after").sum(), pl.col("capacity").sum()).sort("territory"))\n'
+        '    for row in result.records.filter(pl.col("rank") <= 2).sort("rank").iter_rows(named=True):\n'
+        '        print(row["id"], row["owner"], "->", row["new_owner"], "|", row["reason"])\n'
+        'print(result.unassigned.height, "left unassigned, the first because:")\n'
+        'print(result.unassigned["reason"][0])\n'
+    ),
 }
 
 
 def _commands():
     sys.path.insert(0, str(ROOT / "src"))
+    from salesrules.cli.assign import assign
     from salesrules.cli.backtest import backtest_command
     from salesrules.cli.diff import diff_command
     from salesrules.cli.explain import explain_command
     from salesrules.cli.report import report
 
-    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command, "report": report}
+    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command, "report": report, "assign": assign}
 
 
 def run_command(line: str) -> str:

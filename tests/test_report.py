@@ -279,7 +279,7 @@ def test_unknown_report_format():
 
 def test_ruleset_report_method_returns_the_sections(ruleset):
     result = ruleset.report(DEALS, quotas=QUOTAS)
-    assert set(result.sections()) == {"pipeline", "stages", "recommendations"}
+    assert set(result.sections()) == {"pipeline", "stages", "recommendations", "segments"}
     assert result.sections()["pipeline"]["group"].to_list()[-1] == "total"
 
 

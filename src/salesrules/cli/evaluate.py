@@ -39,8 +39,10 @@ from .options import (
               help="Write text into CSV as it is, even text a spreadsheet would run as a formula "
                    "(by default a leading =, +, -, @, tab or carriage return gets a ' before it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
+@click.option("--with-account", is_flag=True,
+              help="Add each record's account class (account_abc) and rolled-up score (account_score).")
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
-             csv_raw, quiet):
+             csv_raw, quiet, with_account):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
@@ -59,6 +61,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     from ..plugins import get_registry
     from ..runners.local import run
 
+    if with_account and file == STDIN:
+        raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
     ruleset = load_ruleset(ruleset_ref, as_of)
     terminal = output in (None, "-") and sys.stdout.isatty()
     if fmt is None:
@@ -86,6 +90,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
             raise
         with outcome:
+            if with_account:
+                outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format)
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
             skipped = outcome.rejects.height if outcome.rejects is not None else 0
             # The rejects land with the results: a run that fails while writing replaces neither.
@@ -100,6 +106,17 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             if skipped:
                 progress.close()
                 click.echo(f"skipped {skipped} row(s) that could not be read; see {target}", err=True)
+
+
+def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format):
+    """The results with each record's account class and score, from a second pass over the file."""
+    import polars as pl
+
+    from ..reports.accounts import account_columns
+
+    extra = account_columns(ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
+                            encoding=encoding, input_format=input_format)
+    return pl.concat([results.collect() if isinstance(results, pl.LazyFrame) else results, extra], how="horizontal")
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -1,8 +1,9 @@
 """The built-in ``html`` report format: one self-contained page for a browser, a phone or paper.
 
-The page carries its own style sheet (with a print style) and draws its two charts as inline
-SVG: expected value (won plus weighted) against quota per group, and the funnel of the open
-stages with the share of deals that moved on from each. It loads nothing and runs no script,
+The page carries its own style sheet (with a print style) and draws its charts as inline
+SVG: expected value (won plus weighted) against quota per group, the funnel of the open
+stages with the share of deals that moved on from each, and, where the report has them, the
+Pareto curve of the accounts, the territories against the average and the cost to serve. It loads nothing and runs no script,
 and every value is escaped, so a report made from anyone's CRM export is safe to open and to
 pass around. Tables show the figures as every report format does (:func:`as_text`: money with
 cents, shares as percentages, coverage as a multiple, none as an en dash); headlines and charts
@@ -12,28 +13,37 @@ round amounts (``471.2k``, ``1.15M``).
 from __future__ import annotations
 
 import datetime as dt
-import html
-import itertools
 import math
-import re
-from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
 
+from salesrules.default_plugins.html_parts import (
+    CHART_WIDTH,
+    DASH,
+    FUNNEL_WIDEST,
+    STAGE_COLOUR,
+    TRACK_COLOUR,
+    _figure,
+    _label,
+    _label_text,
+    _number,
+    _rect,
+    _rows,
+    _section,
+    _shorten,
+    _svg,
+    _table,
+    _text,
+    compact,
+    esc,
+)
+from salesrules.default_plugins.report_html_accounts import account_sections
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
-from salesrules.reports.model import TOTAL, Report, as_text
+from salesrules.reports.model import TOTAL, Report
 
-DASH = "\u2013"
 WON_COLOUR, WEIGHTED_COLOUR, QUOTA_COLOUR = "#1d4ed8", "#93c5fd", "#0f172a"
-STAGE_COLOUR, TRACK_COLOUR = "#0f766e", "#f1f5f9"
-CHART_WIDTH, FUNNEL_WIDEST = 440, 200
-LABELS = {
-    "open_deals": "Deals", "open_value": "Value", "weighted_value": "Weighted", "won_deals": "Deals",
-    "won_value": "Value", "lost_deals": "Deals", "forecast_commit": "Commit", "forecast_best_case": "Best case",
-    "forecast_pipeline": "Pipeline", "avg_days_in_stage": "Avg. days in stage",
-}
 HEADINGS = {
     "Open": ("open_deals", "open_value", "weighted_value"), "Won": ("won_deals", "won_value"), "Lost": ("lost_deals",),
     "Quota": ("quota", "gap", "left_to_build"), "Outlook": ("expected", "attainment", "coverage"),
@@ -43,8 +53,6 @@ HEADING_OF = {column: heading for heading, columns in HEADINGS.items() for colum
 COVERAGE_SOURCES = {"default": "default", "ruleset": "set by the ruleset", "win rate": "from the win rate"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-# Control characters (C0, C1) and bidirectional overrides, which could disguise a name.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 STYLE = """
 :root{color-scheme:light;--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--soft:#f8fafc}*{box-sizing:border-box}
@@ -75,6 +83,7 @@ tbody th[scope=row]{position:sticky;left:0;background:#fff;font-weight:600;max-w
 tbody tr:last-child>*{border-bottom:0}
 tbody tr.total>*{font-weight:700;background:var(--soft);border-top:2px solid var(--ink)}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
+.charts.one{grid-template-columns:minmax(0,640px);margin:16px 0}
 figcaption strong{display:block;font-size:16px}.chart .grid{stroke:var(--line)}
 svg.chart{display:block;width:100%;height:auto;margin-top:14px;font-family:inherit}
 .chart text{fill:#475569}.chart .name{fill:var(--ink);font-weight:600}.chart .sub{font-size:.9em}
@@ -113,6 +122,7 @@ def render_html(report: Report, context: OutputContext | None = None) -> str:
         _section("Pipeline", pipeline_table(report.pipeline, groups, totals, by)),
         f'<section class="charts">\n{charts}\n</section>',
         _section("Stages", stages_table(report.stages, stages)),
+        *account_sections(report),
         _section("Next steps", recommendations_list(report.recommendations.to_dicts())),
         f"<footer>{_provenance(facts)}</footer>",
     ]
@@ -126,41 +136,7 @@ def render_html(report: Report, context: OutputContext | None = None) -> str:
     )
 
 
-def _rows(frame: pl.DataFrame) -> list[tuple[dict, dict]]:
-    """Each row of ``frame`` twice: its values (to draw) and its text (to show)."""
-    return list(zip(frame.to_dicts(), as_text(frame).to_dicts()))
-
-
 # --- Text -------------------------------------------------------------------------------------
-
-
-def esc(value: Any) -> str:
-    """``value`` as text safe in HTML and SVG: escaped, quotes too, control characters dropped."""
-    return html.escape(_CONTROL.sub("", _text(value)), quote=True)
-
-
-def compact(value: float | None) -> str:
-    """A rounded amount for headlines and charts: ``471.2k``, ``1.15M``, ``950``."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    for unit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= unit:
-            text = f"{value / unit:.{2 if abs(value) < 10 * unit else 1}f}"
-            return text.rstrip("0").rstrip(".") + suffix
-    return f"{value:,.0f}"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _label(name: str) -> str:
-    return LABELS.get(name) or name.replace("_", " ").strip().capitalize()
-
-
-def _number(value: Any) -> float:
-    """A figure to draw: never negative, none as 0."""
-    return max(float(value), 0.0) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
 
 
 def _date(value: Any) -> str:
@@ -171,15 +147,7 @@ def _date(value: Any) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
 # --- Page parts -------------------------------------------------------------------------------
-
-
-def _section(title: str, content: str) -> str:
-    return f"<section>\n<h2>{esc(title)}</h2>\n{content}\n</section>"
 
 
 def _header(facts: dict) -> str:
@@ -255,61 +223,7 @@ def stages_table(frame: pl.DataFrame, stages: list) -> str:
     return _table(frame, [(text, False) for _, text in stages], "Stage", caption, {})
 
 
-def _table(frame: pl.DataFrame, rows: list[tuple[dict, bool]], first: str, caption: str, headings: dict) -> str:
-    align = {name: "num" if dtype.is_numeric() else "text" for name, dtype in frame.schema.items()}
-    body = "\n".join(_row(frame.columns, row, align, total) for row, total in rows)
-    return (f'<div class="scroll" role="region" aria-label="{esc(first)} table" tabindex="0">\n<table>\n'
-            f"<caption>{esc(caption)}</caption>\n{_head(frame.columns, first, headings, align)}\n"
-            f"<tbody>\n{body}\n</tbody>\n</table>\n</div>")
-
-
-def _head(columns: list[str], first: str, headings: dict[str, str], align: dict[str, str]) -> str:
-    """Column headers; columns under a shared heading get a second row."""
-    names = [first] + [_label(c) for c in columns[1:]]
-    runs = [(h, list(run)) for h, run in itertools.groupby(range(len(columns)), lambda i: headings.get(columns[i]))]
-    cols = "".join(f'<colgroup span="{len(run)}"></colgroup>' for _, run in runs)
-    top, bottom = [], []
-    for heading, run in runs:
-        if heading is None:
-            span = ' rowspan="2"' if headings else ""
-            top += [f'<th scope="col"{span} class="{align[columns[i]]}">{esc(names[i])}</th>' for i in run]
-        else:
-            top.append(f'<th scope="colgroup" colspan="{len(run)}">{esc(heading)}</th>')
-            bottom += [f'<th scope="col" class="{align[columns[i]]}">{esc(names[i])}</th>' for i in run]
-    rows = "".join(f"<tr>{''.join(cells)}</tr>" for cells in (top, bottom) if cells)
-    return f"{cols}\n<thead>{rows}</thead>"
-
-
-def _row(columns: list[str], row: dict, align: dict[str, str], total: bool) -> str:
-    cells = [f'<th scope="row">{esc(row.get(columns[0]))}</th>']
-    for column in columns[1:]:
-        none = " none" if row.get(column) == DASH else ""
-        cells.append(f'<td class="{align[column]}{none}">{esc(row.get(column))}</td>')
-    css = ' class="total"' if total else ""
-    return f"<tr{css}>{''.join(cells)}</tr>"
-
-
 # --- Charts -----------------------------------------------------------------------------------
-
-
-def _figure(title: str, caption: str, svg: str) -> str:
-    return (f'<figure class="card">\n<figcaption><strong>{esc(title)}</strong>'
-            f"<span>{esc(caption)}</span></figcaption>\n{svg}\n</figure>")
-
-
-def _svg(label: str, height: float, description: str, parts: Iterable[str]) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {height:g}" width="100%" role="img" '
-            f'aria-label="{esc(label)}" font-size="12">\n<title>{esc(label)}</title>\n'
-            f"<desc>{esc(description)}</desc>\n" + "\n".join(parts) + "\n</svg>")
-
-
-def _rect(css: str, x: float, y: float, width: float, height: float, fill: str) -> str:
-    return f'<rect class="{css}" x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{height:.2f}" fill="{fill}"/>'
-
-
-def _label_text(x: float, y: float, text: str, css: str = "", anchor: str = "start") -> str:
-    attributes = f' class="{css}"' if css else ""
-    return f'<text{attributes} x="{x:g}" y="{y:g}" text-anchor="{anchor}">{esc(text)}</text>'
 
 
 def _ticks(top: float) -> tuple[float, list[float]]:

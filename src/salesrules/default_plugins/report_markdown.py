@@ -7,7 +7,8 @@ from salesrules.reports.model import as_text
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
 
-TITLES = {"pipeline": "Pipeline", "stages": "Stages", "recommendations": "What to do next"}
+TITLES = {"pipeline": "Pipeline", "stages": "Stages", "recommendations": "What to do next", "accounts": "Accounts",
+          "territories": "Territories", "segments": "Segments"}
 NUMERIC = ("Int", "UInt", "Float")
 
 
@@ -17,7 +18,9 @@ def write_markdown(report, stream, context: OutputContext) -> None:
     stream.write(f"# Pipeline report: {_cell(p.get('ruleset'))} {_cell(p.get('ruleset_version'))}\n\n")
     stream.write(f"As of {p.get('as_of')}. {_settings_line(report.settings)}\n")
     for name, frame in report.sections().items():
-        stream.write(f"\n## {TITLES[name]}\n\n")
+        stream.write(f"\n## {TITLES.get(name, name)}\n\n")
+        if name == "accounts" and report.account_summary:
+            stream.write(_cell(report.account_summary.get("text", "")) + ".\n\n")
         if frame.is_empty():
             stream.write("None.\n")
             continue

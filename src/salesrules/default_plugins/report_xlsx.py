@@ -1,11 +1,13 @@
-"""The built-in ``xlsx`` report format: sheets Pipeline, Stages, Recommendations and About.
+"""The built-in ``xlsx`` report format: sheets Pipeline, Stages, Recommendations, Accounts,
+Territories and Segments (where the report has them) and About.
 
 Each sheet holds one table: a bold header row that stays in view, an autofilter and column
 widths fitted to the content. Money shows as ``#,##0.00``, shares as ``0.0%``, multiples as
 ``3.25×``, counts as integers, groups and stages as text, and a figure that cannot be
 computed as an empty cell. The Pipeline sheet ends with the total row in bold, and charts
 expected (won plus weighted) against quota per group; the Stages sheet charts the deals in
-each open stage as a funnel. The charts are Excel's own, drawn from the cells.
+each open stage as a funnel; Accounts draws the Pareto curve, Territories the indexes around
+the average, Segments the cost to serve. The charts are Excel's own, drawn from the cells.
 
 The data comes from other people's CRM exports, so every text is written as a plain string:
 never as a formula, a number or a link, whatever it looks like.
@@ -48,7 +50,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MAX_WIDTH = 80
 FILTER_BUTTON = 3  # characters the autofilter's drop-down takes from a header
 ABOUT_COLUMNS = ["section", "name", "value"]
-LABEL_COLUMNS = {"group", "stage"}  # names, whatever their type: a year stays 2017, not 2,017
+LABEL_COLUMNS = {"group", "stage", "segment", "classification"}  # names, whatever their type: a year stays 2017, not 2,017
 
 
 class Formats:
@@ -91,6 +93,7 @@ def workbook_bytes(report: Report, context: OutputContext) -> bytes:
             funnel_chart(workbook, sheet, stages, open_stages)
         recommendations = sections["recommendations"]
         write_table(workbook, formats, "Recommendations", recommendations.columns, recommendations.rows())
+        account_sheets(workbook, formats, report)
         write_table(workbook, formats, "About", ABOUT_COLUMNS, about_rows(report, context), typed=False)
     return buffer.getvalue()
 
@@ -148,7 +151,7 @@ def number_format(value: float, column: str) -> str | None:
         return SHARE_FORMAT
     if column in MULTIPLE_COLUMNS:
         return MULTIPLE_FORMAT
-    if column == "avg_days_in_stage":
+    if column in ("avg_days_in_stage", "potential_index", "workload_index", "score", "workload"):
         return DAYS_FORMAT
     return INTEGER_FORMAT if isinstance(value, int) else None
 
@@ -166,7 +169,7 @@ def cell_text(value: Any, column: str) -> str:
             return f"{value:.1%}"
         if column in MULTIPLE_COLUMNS:
             return f"{value:.2f}\u00d7"
-        if column == "avg_days_in_stage":
+        if column in ("avg_days_in_stage", "potential_index", "workload_index", "score", "workload"):
             return f"{value:.1f}"
         return f"{value:,}" if isinstance(value, int) else str(value)
     if isinstance(value, (dt.date, dt.datetime)):
@@ -245,6 +248,85 @@ def funnel_chart(workbook, sheet, stages: pl.DataFrame, open_stages: int) -> Non
     chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": max(240, 48 * open_stages + 96)})
     sheet.insert_chart(stages.height + 2, 0, chart)
+
+
+def account_sheets(workbook, formats: Formats, report: Report) -> None:
+    """The Accounts, Territories and Segments sheets, where the report has them, with their charts:
+    the Pareto curve of the accounts, the territories' indexes around the average (100) and the
+    cost to serve each segment."""
+    if report.accounts is not None:
+        frame = report.accounts
+        sheet = write_table(workbook, formats, "Accounts", frame.columns, frame.rows())
+        if frame.height:
+            pareto_chart(workbook, sheet, frame)
+    if report.territories is not None:
+        frame = report.territories
+        sheet = write_table(workbook, formats, "Territories", frame.columns, frame.rows())
+        if frame.height:
+            territory_chart(workbook, sheet, frame)
+    if report.segments is not None:
+        frame = report.segments
+        sheet = write_table(workbook, formats, "Segments", frame.columns, frame.rows())
+        segment_charts(workbook, sheet, frame)
+
+
+def _range(sheet, frame: pl.DataFrame, column: str, first: int = 0, last: int | None = None) -> list:
+    """The cells of ``column`` for the table rows ``first`` to ``last`` (0-based, inclusive)."""
+    col = frame.columns.index(column)
+    last = frame.height - 1 if last is None else last
+    return [sheet.name, first + 1, col, last + 1, col]
+
+
+def pareto_chart(workbook, sheet, frame: pl.DataFrame) -> None:
+    """Each account's value as a column, and the cumulative share as a line on a 0–100% axis."""
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({"name": "Value", "categories": _range(sheet, frame, "group"), "values": _range(sheet, frame, "value"),
+                      "fill": {"color": "#6D28D9"}, "border": {"none": True}, "gap": 20})
+    line = workbook.add_chart({"type": "line"})
+    line.add_series({"name": "Cumulative share", "categories": _range(sheet, frame, "group"),
+                     "values": _range(sheet, frame, "cumulative_share"), "y2_axis": True,
+                     "line": {"color": "#0F172A", "width": 2}, "marker": {"type": "none"}})
+    chart.combine(line)
+    line.set_y2_axis({"min": 0, "max": 1, "num_format": "0%"})
+    chart.set_title({"name": "Accounts by value (Pareto)"})
+    chart.set_y_axis({"num_format": INTEGER_FORMAT, "major_gridlines": {"visible": True}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": min(max(720, 14 * frame.height), 2400), "height": 400})
+    sheet.insert_chart(frame.height + 2, 0, chart)
+
+
+def territory_chart(workbook, sheet, frame: pl.DataFrame) -> None:
+    """The potential and workload indexes per territory as columns rising or falling from 100, the average."""
+    chart = workbook.add_chart({"type": "column"})
+    for column, label, colour in (("potential_index", "Potential", "#B45309"), ("workload_index", "Workload", "#BE185D")):
+        chart.add_series({"name": label, "categories": _range(sheet, frame, "group"), "values": _range(sheet, frame, column),
+                          "fill": {"color": colour}, "border": {"none": True}, "gap": 80})
+    chart.set_title({"name": "Territories against the average (100)"})
+    chart.set_y_axis({"crossing": 100, "num_format": "0", "major_gridlines": {"visible": True}})
+    chart.set_x_axis({"label_position": "low"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": min(max(640, 96 * frame.height), 2400), "height": 360})
+    sheet.insert_chart(frame.height + 2, 0, chart)
+
+
+def segment_charts(workbook, sheet, frame: pl.DataFrame) -> None:
+    """One chart per classification whose levels declare a cost: the cost to serve each segment."""
+    names = frame["classification"].to_list()
+    row = frame.height + 2
+    for name in dict.fromkeys(names):
+        rows = [i for i, n in enumerate(names) if n == name]
+        if all(frame["cost"][i] is None for i in rows):
+            continue
+        chart = workbook.add_chart({"type": "column"})
+        chart.add_series({"name": "Cost to serve", "categories": _range(sheet, frame, "segment", rows[0], rows[-1]),
+                          "values": _range(sheet, frame, "cost", rows[0], rows[-1]), "fill": {"color": "#15803D"},
+                          "data_labels": {"value": True, "num_format": MONEY_FORMAT}, "gap": 60})
+        chart.set_title({"name": f"Cost to serve by {name}"})
+        chart.set_y_axis({"num_format": INTEGER_FORMAT, "major_gridlines": {"visible": True}})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 640, "height": 320})
+        sheet.insert_chart(row, 0, chart)
+        row += 17
 
 
 @hookimpl

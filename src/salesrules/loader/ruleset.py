@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..compiler.sections.classifications import TIER
 from ..model.sections import (
     Action,
+    Assignment,
     Classification,
     Currencies,
     Factor,
@@ -43,6 +44,7 @@ class Ruleset:
     locs: dict = field(default_factory=dict, repr=False)
     grades: list[Grade] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
+    assignment: Assignment = field(default_factory=Assignment)
     currencies: Currencies | None = None
     stage_entered: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)

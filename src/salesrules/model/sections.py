@@ -69,6 +69,8 @@ class Level:
     score: str | None = None
     reason: str | None = None
     loc: Loc | None = None
+    # The cost to serve one record of this level (a field visit, a call...), for the segments report.
+    cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -235,4 +237,52 @@ class ReportSettings:
     closing_gap: float = 0.25
     min_deals: int = 5
     min_closed: int = 20
+    loc: Loc | None = None
+    accounts: AccountSettings = field(default_factory=lambda: AccountSettings())
+    territories: TerritorySettings = field(default_factory=lambda: TerritorySettings())
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """``reports.accounts``: the account field, what the ABC ranks, the score roll-up, the
+    customer field and the ABC cut-offs (shares of the total value, as fractions)."""
+
+    by: str | None = None
+    value: str = "all"  # all: every deal's value; won: won value only
+    score: str = "max"  # max, sum or mean of the open records' ranking scores
+    customer: str | None = None
+    a: float = 0.8
+    b: float = 0.95
+
+
+@dataclass(frozen=True)
+class TerritorySettings:
+    """``reports.territories``: the territory field, the per-record workload expression (None:
+    1 per open deal), the balance tolerance (a fraction of the average) and quotas."""
+
+    by: str | None = None
+    workload: Expr | None = None
+    tolerance: float = 0.15
+    quotas: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssignmentRule:
+    """One rule of ``assignment.rules``: for the rep or team it names (or every rep), a
+    record is eligible only where ``when`` holds."""
+
+    when: Expr
+    rep: str | None = None
+    team: str | None = None
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The ``assignment:`` section: how ``salesrules assign`` routes open records to reps."""
+
+    territory: str | None = None  # the record field a rep's territory must match
+    capacity: str = "deals"  # deals or workload
+    strategy: str = "least_loaded"  # or round_robin
+    rules: tuple[AssignmentRule, ...] = ()
     loc: Loc | None = None

@@ -7,9 +7,14 @@ lookups and bad-input handling), keeping only the columns the report reads, and 
 
 from __future__ import annotations
 
+import polars as pl
+
+from . import accounts as acc
+from . import territories as terr
 from .advice import coverage_multiple, late_stages, recommendations
 from .model import Report
 from .pipeline import deal_columns, pipeline
+from .segments import segment_names, segments
 from .settings import resolve
 from .stages import lost_at, stages
 
@@ -29,6 +34,13 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     wanted = [settings.by, settings.value, settings.close_date, settings.lost_at_stage, "stage", "stage_probability", "__won", "__lost"]
     if settings.days_in_stage:
         wanted.append("days_in_stage")
+    accounts_spec = acc.account_fields(plan)
+    territory_spec = terr.territory_fields(plan, _territory_quotas(settings, plan))
+    if accounts_spec:
+        wanted += [accounts_spec.by, accounts_spec.customer, "score", "band", "__closed"]
+    if territory_spec:
+        wanted += [territory_spec.by, territory_spec.owner, "__workload", "__closed"]
+    wanted += segment_names(plan) + ["__closed"]
     columns = tuple(dict.fromkeys(c for c in wanted if c))
     evaluation = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=columns, **options)
     results = evaluation.results
@@ -38,6 +50,18 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     stage_table, left_out = stages(deals, plan)
     multiple = coverage_multiple(deals, plan.ruleset.reports)
     advice = recommendations(deals, groups, total, plan, multiple)
+    account_table = account_summary = territory_table = None
+    if accounts_spec:
+        account_table, account_summary = acc.accounts(acc.record_columns(results, accounts_spec, settings.value), accounts_spec)
+    if territory_spec:
+        in_period = pl.lit(True)
+        if settings.period is not None:
+            in_period = pl.col(settings.close_date).is_between(*map(pl.lit, settings.period)).fill_null(False)
+        customers = set(account_table.filter(pl.col("customer"))["group"].to_list()) if account_table is not None else None
+        records = terr.record_columns(results, territory_spec, settings.value, in_period, in_period,
+                                      accounts_spec.by if accounts_spec else None)
+        territory_table = terr.territories(records, territory_spec, customers)
+    segment_table, segment_totals = segments(results, plan, settings.value)
     return Report(
         groups, total, stage_table, advice,
         settings={
@@ -51,7 +75,26 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
             "late_stages": late_stages(plan),
         },
         provenance=plan.provenance,
+        accounts=account_table,
+        account_summary=account_summary,
+        territories=territory_table,
+        territory_settings=_territory_settings(territory_spec, territory_table),
+        segments=segment_table,
+        segment_totals=segment_totals,
     )
+
+
+def _territory_quotas(settings, plan) -> dict[str, float] | None:
+    """The --quotas of a pipeline grouped by the territory field are the territories' quotas too."""
+    spec = terr.territory_fields(plan)
+    return settings.quotas if spec is not None and settings.by == spec.by and settings.quotas else None
+
+
+def _territory_settings(spec, table) -> dict | None:
+    if spec is None:
+        return None
+    measure = "attainment" if table is not None and table["attainment"].is_not_null().any() else "win_rate"
+    return {"by": spec.by, "tolerance": spec.tolerance, "performance_by": measure}
 
 
 __all__ = ["Report", "report"]

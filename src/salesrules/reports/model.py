@@ -23,9 +23,10 @@ PIPELINE_COLUMNS = [
 FORECAST_COLUMNS = ["forecast_commit", "forecast_best_case", "forecast_pipeline"]
 MONEY_COLUMNS = {
     "open_value", "weighted_value", "won_value", "quota", "gap", "left_to_build", "expected", "value",
+    "cost", "cost_per_deal",
     *FORECAST_COLUMNS,
 }
-SHARE_COLUMNS = {"attainment", "conversion"}
+SHARE_COLUMNS = {"attainment", "conversion", "share", "cumulative_share", "win_rate", "deal_share", "value_share"}
 # Multiples, shown as 3.25×: how many times the open value covers the gap to quota.
 MULTIPLE_COLUMNS = {"coverage"}
 STAGE_COLUMNS = ["stage", "deals", "value", "weighted_value", "avg_days_in_stage", "reached", "conversion", "closed"]
@@ -51,6 +52,11 @@ class Report:
       None), ``coverage_multiple`` and ``coverage_source`` (``"default"``, ``"ruleset"`` or
       ``"win rate"``), ``lost_left_out`` (lost deals without the stage they reached).
     - ``provenance``: ruleset, ruleset_version, ruleset_hash, as_of.
+    - ``accounts`` (:data:`~salesrules.reports.accounts.ACCOUNT_COLUMNS`, by value descending,
+      then name) and ``account_summary``; ``territories``
+      (:data:`~salesrules.reports.territories.TERRITORY_COLUMNS`) and ``territory_settings``;
+      ``segments`` (:data:`~salesrules.reports.segments.SEGMENT_COLUMNS`) and
+      ``segment_totals``. None when the ruleset has no account or territory field.
     """
 
     pipeline: pl.DataFrame
@@ -59,6 +65,12 @@ class Report:
     recommendations: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    accounts: pl.DataFrame | None = None
+    account_summary: dict[str, Any] | None = None
+    territories: pl.DataFrame | None = None
+    territory_settings: dict[str, Any] | None = None
+    segments: pl.DataFrame | None = None
+    segment_totals: list[dict[str, Any]] | None = None
 
     @property
     def as_of(self) -> dt.date | None:
@@ -72,6 +84,8 @@ class Report:
             "pipeline": pl.concat([self.pipeline, self.total], how="vertical_relaxed"),
             "stages": self.stages,
             "recommendations": self.recommendations,
+            **{name: frame for name, frame in (("accounts", self.accounts), ("territories", self.territories),
+                                               ("segments", self.segments)) if frame is not None},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,7 +105,20 @@ class Report:
             },
             "stages": self.stages.to_dicts(),
             "recommendations": self.recommendations.to_dicts(),
+            **self._more(),
         }
+
+    def _more(self) -> dict[str, Any]:
+        """The accounts, territories and segments of the JSON document, where the report has them."""
+        more: dict[str, Any] = {}
+        if self.accounts is not None:
+            summary = self.account_summary or {}
+            more["accounts"] = {"by": summary.get("by"), "groups": self.accounts.to_dicts(), "summary": summary}
+        if self.territories is not None:
+            more["territories"] = {**(self.territory_settings or {}), "groups": self.territories.to_dicts()}
+        if self.segments is not None:
+            more["segments"] = {"groups": self.segments.to_dicts(), "totals": self.segment_totals or []}
+        return more
 
 
 def as_text(frame: pl.DataFrame, null: str = "\u2013") -> pl.DataFrame:
@@ -106,7 +133,7 @@ def as_text(frame: pl.DataFrame, null: str = "\u2013") -> pl.DataFrame:
             text = pl.format("{}%", (value * 100).round(1))
         elif name in MULTIPLE_COLUMNS and dtype.is_numeric():
             text = pl.format("{}\u00d7", value.round(2))
-        elif name == "avg_days_in_stage" and dtype.is_numeric():
+        elif name in ("avg_days_in_stage", "potential_index", "workload_index", "workload", "score") and dtype.is_numeric():
             text = value.round(1).cast(pl.String)
         else:
             text = value.cast(pl.String)

@@ -274,6 +274,13 @@ class _Linter:
         used |= {lookup.on for lookup in getattr(rs, "lookups", None) or ()}
         used |= {spec.currency_field for spec in rs.fields.values() if getattr(spec, "currency_field", None)}
         used |= {getattr(rs, "stage_entered", None) or "stage_entered"}
+        # Fields the report and the assignment are told to read.
+        reports, assignment = getattr(rs, "reports", None), getattr(rs, "assignment", None)
+        if reports is not None:
+            used |= {reports.by, reports.value, reports.close_date, reports.lost_at_stage, reports.accounts.by,
+                     reports.accounts.customer, reports.territories.by}
+        if assignment is not None:
+            used.add(assignment.territory)
         for name, spec in rs.fields.items():
             if spec.key or name == "stage" or name in used:
                 continue

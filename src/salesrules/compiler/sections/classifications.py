@@ -49,6 +49,7 @@ def build(ctx) -> dict:
                     score=lv.get("score"),
                     reason=lv.get("reason"),
                     loc=ctx.loc(*path, lv["name"]),
+                    cost=float(lv["cost"]) if lv.get("cost") is not None else None,
                 )
                 for lv in levels
             ),

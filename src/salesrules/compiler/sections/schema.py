@@ -35,6 +35,7 @@ LEVELS = named_list({
     "score": IDENTIFIER,
     "reason": {"type": "string"},
     "description": {"type": "string"},
+    "cost": {"type": "number", "minimum": 0, "description": "The cost to serve one record of this level (segments report)"},
     "remove": REMOVE,
 })
 
