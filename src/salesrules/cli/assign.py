@@ -55,7 +55,7 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
     from .evaluate import _check_format
 
     _check_format(fmt)
-    inputs = [file, ruleset.path, reps]
+    inputs = [file, *ruleset.files_read(), reps]
     check_output_path(output, inputs)
     if loads:
         check_output_path(loads, inputs + ([output] if output not in (None, "-") else []))
