@@ -266,6 +266,9 @@ def _typed_query(source: DatabaseSource) -> tuple[str, int]:
 
 def _schema(connection, sql: str, source: DatabaseSource) -> pl.Schema:
     cursor = connection.cursor()
+    if getattr(source.ref.database, "retype", None) is None:
+        # A database of static types describes the columns of a query that returns no row.
+        sql = f"SELECT * FROM ({sql}) AS salesrules_query LIMIT 0"
     try:
         cursor.execute(sql)
         reader = cursor.fetch_record_batch()
