@@ -45,6 +45,7 @@ class Ruleset:
     lookups: list[Lookup] = field(default_factory=list)
     currencies: Currencies | None = None
     stage_entered: str | None = None
+    stage_status: dict | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
