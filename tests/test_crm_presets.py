@@ -15,7 +15,7 @@ import salesrules
 from salesrules.cli import cli
 from salesrules.scaffold.crm import recognise
 
-DATA = Path(__file__).parent / "data" / "crm"
+DATA = Path(__file__).resolve().parent.parent / "examples" / "crm"
 AS_OF = dt.date(2026, 11, 22)
 
 # Each CRM's default stages, the standard stage they mean and its probability, as the presets'

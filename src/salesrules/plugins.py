@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "salesrules.default_plugins.databases",
     "salesrules.default_plugins.functions",
     "salesrules.default_plugins.input_formats",
+    "salesrules.default_plugins.output_crm",
     "salesrules.default_plugins.output_csv",
     "salesrules.default_plugins.output_json",
     "salesrules.default_plugins.output_markdown",

@@ -207,7 +207,7 @@ def read_database(source: DatabaseSource, batch_rows: int = BATCH_ROWS) -> pl.La
                     if skipped:
                         frame, skipped = frame.slice(skipped), max(0, skipped - frame.height)
                     if frame.schema != schema:
-                        frame = frame.cast(dict(schema), strict=False)
+                        frame = _conform(frame, schema, source)
                     if with_columns is not None:
                         frame = frame.select(with_columns)
                     if predicate is not None:
@@ -266,9 +266,9 @@ def _typed_query(source: DatabaseSource) -> tuple[str, int]:
 
 def _schema(connection, sql: str, source: DatabaseSource) -> pl.Schema:
     cursor = connection.cursor()
-    if getattr(source.ref.database, "retype", None) is None:
-        # A database of static types describes the columns of a query that returns no row.
-        sql = f"SELECT * FROM ({sql}) AS salesrules_query LIMIT 0"
+    # The types of the first row: a driver may take them from the values (SQLite's does), and the
+    # whole result is not needed to learn them.
+    sql = f"SELECT * FROM ({sql}) AS salesrules_query LIMIT 1"
     try:
         cursor.execute(sql)
         reader = cursor.fetch_record_batch()
@@ -278,6 +278,22 @@ def _schema(connection, sql: str, source: DatabaseSource) -> pl.Schema:
     finally:
         cursor.close()
     return pl.DataFrame(pl.from_arrow(_plain(arrow.empty_table()))).schema
+
+
+def _conform(frame: pl.DataFrame, schema: pl.Schema, source: DatabaseSource) -> pl.DataFrame:
+    """``frame`` with the column types of the first rows; a value that does not fit is an error,
+    never a silent null."""
+    for name, dtype in schema.items():
+        if frame.schema[name] == dtype:
+            continue
+        try:
+            frame = frame.with_columns(pl.col(name).cast(dtype, strict=True))
+        except pl.exceptions.PolarsError:
+            raise InputError(
+                f"column {name!r} holds {frame.schema[name]} values where its first rows were {dtype}; "
+                "cast it to one type in --query", Loc(source.name)
+            ) from None
+    return frame
 
 
 def _plain(data):
