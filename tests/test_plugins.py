@@ -184,6 +184,15 @@ def test_hook_register_databases(register, tmp_path):
     connection.close()
     results = salesrules.load("builtin:standard").evaluate(f"archive:///{path}", table="deals", as_of=AS_OF)
     assert results.select("id", "tier").row(0) == ("A", "high")
+    # Without a retype, a column whose values change kind after the first batch is one clean error.
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE mixed ("Opportunity ID" TEXT, "Amount")')
+        connection.executemany("INSERT INTO mixed VALUES (?, ?)", [(str(i), 1000) for i in range(2000)] + [("x", "lots")])
+    connection.close()
+    with pytest.raises(salesrules.InputError) as failure:
+        salesrules.load("builtin:standard").evaluate(f"archive:///{path}", table="mixed", as_of=AS_OF)
+    assert str(failure.value) == (f"archive:///{path}: cannot read table 'mixed': "
+                                  "Type mismatch in column 1: expected INT64 but got STRING/BINARY")
 
 
 def test_hook_register_commands(register):

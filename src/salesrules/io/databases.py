@@ -171,8 +171,9 @@ def connect(ref: DatabaseRef):
 
 
 def quote(name: str) -> str:
-    """``name`` as an SQL identifier, quoted (``"my table"``), a dotted name part by part."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    """``name`` as an SQL identifier, quoted (``"my table"``): a table of exactly that name, as
+    the bulk insert names it too (a table in another schema is read with ``--query``)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def source_query(source: DatabaseSource) -> str:
@@ -221,7 +222,7 @@ def read_database(source: DatabaseSource, batch_rows: int = BATCH_ROWS) -> pl.La
             except SalesrulesError:
                 raise
             except Exception as exc:
-                raise database_error(ref, exc, f"cannot read {source.table or 'the query'}") from None
+                raise database_error(ref, exc, f"cannot read {'table ' + repr(source.table) if source.table else 'the query'}") from None
             finally:
                 cursor.close()
 
