@@ -1,4 +1,4 @@
-"""Rewrite the example outputs in docs/explain.md, diff.md, backtest.md and reports.md from real runs.
+"""Rewrite the example outputs in docs/explain.md, diff.md, backtest.md, reports.md and databases.md from real runs.
 
 Each example sits between ``<!-- output: NAME -->`` and ``<!-- end -->``; this script runs the
 command (or Python snippet) that NAME stands for, from the project root, and writes the command
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("explain.md", "diff.md", "backtest.md", "reports.md")
+DOCS = ("explain.md", "diff.md", "backtest.md", "reports.md", "databases.md")
 MARKER = re.compile(r"(<!-- output: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
 
 
@@ -124,6 +124,44 @@ EXAMPLES: dict[str, str | Python | File] = {
         '        print(row["id"], row["owner"], "->", row["new_owner"], "|", row["reason"])\n'
         'print(result.unassigned.height, "left unassigned, the first because:")\n'
         'print(result.unassigned["reason"][0])\n'
+    **{
+        f"crm-{crm}": f"salesrules evaluate examples/crm/{crm}.csv -r docs/examples/acme-{crm}.yaml {AS_OF} -f csv"
+        for crm in ("salesforce", "hubspot", "pipedrive")
+    },
+    "crm-ruleset": File("docs/examples/acme-hubspot.yaml"),
+    "crm-init": "salesrules init examples/crm/pipedrive.csv --name acme",
+    "crm-pipedrive-import": (
+        f"salesrules evaluate examples/crm/pipedrive.csv -r docs/examples/acme-pipedrive.yaml {AS_OF} -f pipedrive-csv | head -3"
+    ),
+    "databases-sqlite": Python(
+        "import sqlite3\n"
+        "import tempfile\n"
+        "\n"
+        "import polars as pl\n"
+        "import salesrules\n"
+        "from click.testing import CliRunner\n"
+        "from salesrules.cli import cli\n"
+        "\n"
+        "# A CRM export loaded into SQLite as text, the way an ETL job leaves it.\n"
+        "crm = tempfile.mkdtemp() + \"/crm.db\"\n"
+        "export = pl.read_csv(\"examples/prospects.csv\", infer_schema=False)\n"
+        "with sqlite3.connect(crm) as db:\n"
+        "    db.execute(\"CREATE TABLE prospects (\" + \", \".join(f'\"{c}\" TEXT' for c in export.columns) + \")\")\n"
+        "    db.executemany(f\"INSERT INTO prospects VALUES ({', '.join('?' * export.width)})\", export.rows())\n"
+        "\n"
+        "run = [\"evaluate\", crm, \"--table\", \"prospects\", \"-r\", \"builtin:standard\", \"--as-of\", \"2026-11-22\", \"-o\", crm]\n"
+        "print(CliRunner().invoke(cli, run).exit_code)\n"
+        "print(CliRunner().invoke(cli, run).output.replace(crm, \"crm.db\"), end=\"\")  # the table exists now\n"
+        "print(CliRunner().invoke(cli, run + [\"--if-exists\", \"replace\"]).exit_code)\n"
+        "with sqlite3.connect(crm) as db:\n"
+        "    top = db.execute(\"SELECT id, tier, stage, score, rank, ruleset, as_of FROM results WHERE rank <= 3 ORDER BY rank\")\n"
+        "    for row in top.fetchall():\n"
+        "        print(row)\n"
+        "\n"
+        "# The same records, read from the table or from the CSV file, give the same results.\n"
+        "ruleset = salesrules.load(\"builtin:standard\")\n"
+        "from_table = ruleset.evaluate(crm, table=\"prospects\", as_of=\"2026-11-22\")\n"
+        "print(from_table.equals(ruleset.evaluate(\"examples/prospects.csv\", as_of=\"2026-11-22\")))\n"
     ),
 }
 
@@ -133,10 +171,13 @@ def _commands():
     from salesrules.cli.assign import assign
     from salesrules.cli.backtest import backtest_command
     from salesrules.cli.diff import diff_command
+    from salesrules.cli.evaluate import evaluate
     from salesrules.cli.explain import explain_command
+    from salesrules.cli.init import init
     from salesrules.cli.report import report
 
-    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command, "report": report, "assign": assign}
+    return {"explain": explain_command, "diff": diff_command, "backtest": backtest_command, "report": report,
+            "assign": assign, "evaluate": evaluate, "init": init}
 
 
 def run_command(line: str) -> str:

@@ -164,6 +164,37 @@ def test_hook_register_report_formats(register, tmp_path, cli_runner):
     assert out.read_text() == "standard: 2 open, 1 won\n"
 
 
+def test_hook_register_databases(register, tmp_path):
+    import sqlite3
+
+    import adbc_driver_sqlite.dbapi
+
+    class Archive:
+        __name__ = "archive"
+
+        @salesrules.hookimpl
+        def register_databases(self, register):
+            register("archive", lambda url: adbc_driver_sqlite.dbapi.connect(url.split(":///", 1)[1]), schemes=("archive",))
+
+    register(Archive(), "archive")
+    path = tmp_path / "sales.data"
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE deals ("Opportunity ID" TEXT, "Amount" TEXT)')
+        connection.execute("INSERT INTO deals VALUES ('A', '$2,000,000')")
+    connection.close()
+    results = salesrules.load("builtin:standard").evaluate(f"archive:///{path}", table="deals", as_of=AS_OF)
+    assert results.select("id", "tier").row(0) == ("A", "high")
+    # Without a retype, a column whose values change kind after the first batch is one clean error.
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE mixed ("Opportunity ID" TEXT, "Amount")')
+        connection.executemany("INSERT INTO mixed VALUES (?, ?)", [(str(i), 1000) for i in range(2000)] + [("x", "lots")])
+    connection.close()
+    with pytest.raises(salesrules.InputError) as failure:
+        salesrules.load("builtin:standard").evaluate(f"archive:///{path}", table="mixed", as_of=AS_OF)
+    assert str(failure.value) == (f"archive:///{path}: cannot read table 'mixed': "
+                                  "Type mismatch in column 1: expected INT64 but got STRING/BINARY")
+
+
 def test_hook_register_commands(register):
     class Hello:
         __name__ = "hello"

@@ -91,6 +91,23 @@ def register_report_formats(register: Callable) -> None:
 
 
 @hookspec
+def register_databases(register: Callable) -> None:
+    """Register databases that records are read from and results written to.
+
+    :param register: ``register(name, connect, schemes, extensions=(), retype=None)``.
+        ``connect(url)`` receives the URI as the user gave it (credentials included) and returns
+        an open DB-API 2.0 connection with the ADBC extensions (``cursor.fetch_record_batch``,
+        ``cursor.adbc_ingest``, ``connection.adbc_get_table_schema``), autocommit off.
+        ``schemes`` are the URI schemes that select it (``"postgresql"``), ``extensions`` the
+        file suffixes (``".db"``). ``retype(connection, sql)`` optionally returns the query
+        rewritten so that each column has one type in every batch, and the number of leading
+        rows it adds (skipped when read).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add commands to the ``salesrules`` command line.
 

@@ -22,8 +22,10 @@ from .errors import PluginError, UsageError, did_you_mean
 ENTRY_POINT_GROUP = "salesrules"
 
 DEFAULT_PLUGINS = (
+    "salesrules.default_plugins.databases",
     "salesrules.default_plugins.functions",
     "salesrules.default_plugins.input_formats",
+    "salesrules.default_plugins.output_crm",
     "salesrules.default_plugins.output_csv",
     "salesrules.default_plugins.output_json",
     "salesrules.default_plugins.output_markdown",
@@ -176,6 +178,18 @@ class ReportFormat:
     sink: Callable | None = None  # reports are written whole
 
 
+@dataclass(frozen=True)
+class Database:
+    """A database that records are read from and results written to; see ``register_databases``."""
+
+    name: str
+    connect: Callable
+    schemes: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    retype: Callable | None = None
+    plugin: str = ""
+
+
 @dataclass
 class Registry:
     """Everything the loaded plugins registered, by kind and name."""
@@ -186,6 +200,7 @@ class Registry:
     input_formats: dict[str, InputFormat] = field(default_factory=dict)
     output_formats: dict[str, OutputFormat] = field(default_factory=dict)
     report_formats: dict[str, ReportFormat] = field(default_factory=dict)
+    databases: dict[str, Database] = field(default_factory=dict)
 
 
 def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
@@ -210,6 +225,10 @@ def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
             ) from exc
 
 
+def _database(name, connect, schemes=(), extensions=(), retype=None, plugin=""):
+    return Database(name, connect, tuple(s.lower() for s in schemes), tuple(e.lower() for e in extensions), retype, plugin)
+
+
 def get_registry() -> Registry:
     """The registry of the loaded plugins, built once per set of plugins."""
     global _registry
@@ -222,6 +241,7 @@ def get_registry() -> Registry:
         _collect("register_input_formats", "input format", registry.input_formats, InputFormat)
         _collect("register_output_formats", "output format", registry.output_formats, OutputFormat)
         _collect("register_report_formats", "report format", registry.report_formats, ReportFormat)
+        _collect("register_databases", "database", registry.databases, _database)
         _registry = registry
     return _registry
 

@@ -11,6 +11,8 @@ import click
 from ..errors import Loc, SalesrulesError, UsageError, did_you_mean
 from .options import (
     as_of_option,
+    database_input_options,
+    database_output_options,
     encoding_option,
     format_option,
     input_format_option,
@@ -25,7 +27,9 @@ from .options import (
 @click.argument("file")
 @ruleset_option()
 @format_option(help="Output format (default: by -o extension; table on a terminal, else csv).")
-@output_option("Output file; '-' is standard output.")
+@output_option("Output file; '-' is standard output; a database URI (or a .db file) writes a table.")
+@database_input_options
+@database_output_options("results", "With a database -o: the table to write the results to.")
 @as_of_option()
 @click.option("--with-input", is_flag=True, help="Carry the input columns through to the output.")
 @click.option("--on-error", type=click.Choice(["error", "skip"]), default="error", show_default=True,
@@ -41,13 +45,17 @@ from .options import (
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
 @click.option("--with-account", is_flag=True,
               help="Add each record's account class (account_abc) and rolled-up score (account_score).")
-def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
-             csv_raw, quiet, with_account):
+def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, with_input, on_error, rejects,
+             on_duplicate, encoding, input_format, explain, csv_raw, quiet, with_account):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
     second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
     results wait in temporary files (SALESRULES_SPILL=auto|always|never).
+
+    FILE may be a database: sqlite:///prospects.db (or a .db file), postgresql://user@host/db,
+    or database: for the URI in SALESRULES_DATABASE_URL, with --table or --query. A database
+    -o writes the results as a table in one transaction (--output-table, --if-exists).
     """
     from ..io.inputs import STDIN, STDIN_NAME
     from ..io.outputs import (
@@ -61,19 +69,27 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     from ..plugins import get_registry
     from ..runners.local import run
 
+    from ..io.databases import results_table, write_table
+    from .database import check_database_output
+
     if with_account and file == STDIN:
         raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
     ruleset = load_ruleset(ruleset_ref, as_of)
     terminal = output in (None, "-") and sys.stdout.isatty()
-    if fmt is None:
+    database = check_database_output(output, output_table, if_exists, file, table, fmt)
+    if database is not None:
+        fmt = "csv"  # lists as text, as in CSV
+    elif fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")
     _check_format(fmt)
     inputs = [file, *ruleset.files_read()]
     # Refuse a bad output path before the evaluation, which may take long, not after it.
-    check_output_path(output, inputs)
+    if database is None:
+        check_output_path(output, inputs)
     target = None
     if on_error == "skip":
-        target = rejects or (f"{os.path.splitext(output)[0]}.rejects.csv" if output not in (None, "-") else "rejects.csv")
+        target = rejects or (f"{os.path.splitext(output)[0]}.rejects.csv"
+                             if output not in (None, "-") and database is None else "rejects.csv")
         if output not in (None, "-") and _same_path(target, output):
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
@@ -83,6 +99,7 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             outcome = run(
                 ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
                 with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
+                table=table, query=query,
                 lists_as_text=writer.lists_as_text, progress=progress,
             )
         except SalesrulesError as exc:
@@ -91,7 +108,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             raise
         with outcome:
             if with_account:
-                outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format)
+                outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding,
+                                                input_format, table=table, query=query)
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
             skipped = outcome.rejects.height if outcome.rejects is not None else 0
             # The rejects land with the results: a run that fails while writing replaces neither.
@@ -102,20 +120,23 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                     progress.close()  # the results may go to the same terminal
                 else:
                     progress.phase(f"Writing {outcome.rows:,} results", counted=False)
-                write_output(outcome.results, output, fmt, context, inputs)
+                if database is not None:
+                    write_table(database, output_table, results_table(outcome.results, context), if_exists)
+                else:
+                    write_output(outcome.results, output, fmt, context, inputs)
             if skipped:
                 progress.close()
                 click.echo(f"skipped {skipped} row(s) that could not be read; see {target}", err=True)
 
 
-def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format):
+def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format, **source):
     """The results with each record's account class and score, from a second pass over the file."""
     import polars as pl
 
     from ..reports.accounts import account_columns
 
     extra = account_columns(ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
-                            encoding=encoding, input_format=input_format)
+                            encoding=encoding, input_format=input_format, **source)
     return pl.concat([results.collect() if isinstance(results, pl.LazyFrame) else results, extra], how="horizontal")
 
 

@@ -65,6 +65,24 @@ def output_option(help: str):
     return click.option("-o", "--output", help=help)
 
 
+def database_input_options(fn):
+    """``--table`` and ``--query``: what to read when FILE is a database URI."""
+    fn = click.option("--query", help="With a database FILE: the SQL query whose rows to read.")(fn)
+    return click.option("--table", help="With a database FILE (sqlite:///x.db, postgresql://...): the table to read.")(fn)
+
+
+def database_output_options(default_table: str, table_help: str):
+    """``--output-table`` and ``--if-exists``: where results go when ``-o`` is a database."""
+
+    def decorate(fn):
+        fn = click.option("--if-exists", type=click.Choice(["fail", "replace", "append"]), default="fail",
+                          show_default=True,
+                          help="With a database -o: when the table exists, stop, replace it or append to it.")(fn)
+        return click.option("--output-table", default=default_table, show_default=True, help=table_help)(fn)
+
+    return decorate
+
+
 def load_ruleset(ref: str, as_of: dt.date | None = None):
     """Load the ruleset ``ref`` names (a path or ``builtin:NAME``)."""
     from ..loader.load import load

@@ -9,6 +9,8 @@ import click
 from ..errors import UsageError, did_you_mean
 from .options import (
     as_of_option,
+    database_input_options,
+    database_output_options,
     encoding_option,
     format_option,
     input_format_option,
@@ -23,7 +25,9 @@ from .options import (
 @click.argument("file")
 @ruleset_option()
 @format_option(help="Report format (default: by -o extension; table on a terminal, else json).")
-@output_option("Report file; '-' is standard output.")
+@output_option("Report file; '-' is standard output; a database URI (or a .db file) writes one table per section.")
+@database_input_options
+@database_output_options("report", "With a database -o: the tables' prefix (report_pipeline, report_stages...).")
 @as_of_option()
 @click.option("--by", help="The field to group the pipeline by (default: reports.pipeline.by, else owner).")
 @click.option("--quotas", help="A file of quotas: a column named after the group field (or 'group') and 'quota'.")
@@ -31,26 +35,41 @@ from .options import (
 @on_duplicate_option()
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
-def report(file, ruleset_ref, fmt, output, as_of, by, quotas, period, on_duplicate, encoding, input_format):
+def report(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, by, quotas, period, on_duplicate,
+           encoding, input_format):
     """Report on the pipeline in FILE: per group (owner by default) what is sold, expected from
     open deals weighted by stage probability, and left to build to reach the quota; deals,
-    value and conversion per stage; and what to do next, with the figures behind it."""
+    value and conversion per stage; and what to do next, with the figures behind it.
+
+    FILE may be a database with --table or --query, as for evaluate; a database -o writes
+    each section as a table named PREFIX_SECTION (--output-table, --if-exists), all in one
+    transaction."""
     from ..reports import report as build_report
     from ..io.outputs import OutputContext, check_output_path, write_document
     from ..plugins import get_registry
 
+    from ..io.databases import report_tables, write_tables
+    from .database import check_database_output
+
     ruleset = load_ruleset(ruleset_ref, as_of)
     formats = get_registry().report_formats
     terminal = output in (None, "-") and sys.stdout.isatty()
-    fmt = fmt or _format_for(output, formats, "table" if terminal else "json")
-    if fmt not in formats:
-        raise UsageError(f"unknown report format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
+    database = check_database_output(output, f"{output_table}_pipeline", if_exists, file, table, fmt)
+    if database is None:
+        fmt = fmt or _format_for(output, formats, "table" if terminal else "json")
+        if fmt not in formats:
+            raise UsageError(f"unknown report format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
     inputs = [file, *ruleset.files_read()] + ([quotas] if quotas else [])
-    check_output_path(output, inputs)
+    if database is None:
+        check_output_path(output, inputs)
     result = build_report(ruleset, file, as_of=as_of, by=by, quotas=quotas, period=period,
-                          on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
+                          on_duplicate=on_duplicate, encoding=encoding, input_format=input_format,
+                          table=table, query=query)
     context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal)
-    write_document(result, output, formats[fmt], context, inputs)
+    if database is not None:
+        write_tables(database, report_tables(result, output_table, context), if_exists)
+    else:
+        write_document(result, output, formats[fmt], context, inputs)
 
 
 def _format_for(path: str | None, formats: dict, default: str) -> str:

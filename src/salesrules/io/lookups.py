@@ -61,12 +61,13 @@ def looked_up_fields(ruleset, fields: dict[str, FieldSpec]) -> dict[str, FieldSp
     return out
 
 
-def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = False) -> pl.LazyFrame:
+def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = False, database: str | None = None) -> pl.LazyFrame:
     """``frame`` with a ``__lookup:NAME`` column for every looked-up field, joined lazily.
 
     With ``only_keyed`` (one record), a lookup whose join value the frame lacks is left out
     instead of read: it could match nothing, and a ruleset test may then give the looked-up
-    fields themselves.
+    fields themselves. ``database`` is the URI the records come from, where lookup tables
+    without a ``database`` of their own are read.
     """
     from .preparation import match_columns
 
@@ -86,7 +87,7 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
                 key = key.replace(list(spellings), list(spellings.values()))
         if only_keyed and (key is None or frame.select(key.is_not_null().any()).collect().item() is not True):
             continue
-        table = read_lookup(lookup, plan.ruleset.currencies)
+        table = read_lookup(lookup, plan.ruleset.currencies, database)
         if key is None:
             continue
         joined = f"__lookup_key:{lookup.name}"
@@ -98,16 +99,20 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
     return frame
 
 
-def read_lookup(lookup: Lookup, currencies=None) -> pl.DataFrame:
-    """The lookup file as a frame of its trimmed ``__key`` and the typed ``__lookup:NAME`` columns."""
+def read_lookup(lookup: Lookup, currencies=None, database: str | None = None) -> pl.DataFrame:
+    """The lookup file (or table) as a frame of its trimmed ``__key`` and the typed ``__lookup:NAME`` columns."""
     from ..model.columns import IN, ROW
     from .inputs import read_table
     from .preparation import bad_value_error, match_columns
 
     path = lookup.path
-    _check_regular(lookup)
+    if lookup.table is None:
+        _check_regular(lookup)
     try:
-        raw = read_table(path).collect()
+        if lookup.table is not None:
+            path, raw = _read_lookup_table(lookup, database)
+        else:
+            raw = read_table(path).collect()
     except InputError as exc:
         raise InputError(f"lookup {lookup.name!r}: {exc.message}", exc.loc or Loc(path)) from None
     except pl.exceptions.PolarsError as exc:
@@ -178,3 +183,18 @@ def _check_regular(lookup: Lookup) -> None:
             f"lookup {lookup.name!r}: not a regular file (a device, a named pipe or a socket); "
             "a lookup must be a file", Loc(lookup.path)
         )
+
+
+def _read_lookup_table(lookup: Lookup, database: str | None) -> tuple[str, pl.DataFrame]:
+    """The lookup's table: its name for messages and its rows."""
+    from .databases import DatabaseSource, read_database, resolve
+
+    uri = lookup.database or database
+    if uri is None:
+        raise InputError(
+            f"reads table {lookup.table!r}, but the records come from no database; "
+            "give the lookup a 'database' URI",
+            lookup.loc,
+        )
+    source = DatabaseSource(resolve(uri), table=lookup.table)
+    return source.name, read_database(source).collect()

@@ -199,7 +199,7 @@ def _row_errors(flagged: pl.DataFrame, prepared: Prepared, fields: dict[str, Fie
 
 def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, source: str) -> InputError:
     """The error for one value that does not convert, or a required value that is missing."""
-    where = f"row {row[ROW]}, column {shown(column or name)}"
+    where = f"row {row[ROW]}{_key_of(row, source)}, column {shown(column or name)}"
     value = row.get(IN + column) if column else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return InputError(f"{where}: a value is required for field {name!r}", Loc(source))
@@ -214,6 +214,24 @@ def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, s
         spellings = [v for canon, alts in (spec.values or {}).items() for v in (canon, *alts)]
         hint = did_you_mean(str(value).strip(), spellings)
     return InputError(f"{where}: cannot read {shown(str(value))} as {coerce.describe_type(spec)}{hint}", Loc(source))
+
+
+# The key field's input column, per source, set by :func:`prepare` for database sources: a
+# query's row number alone does not find the record again.
+_KEY_COLUMNS: dict[str, str] = {}
+
+
+def _key_of(row: dict, source: str) -> str:
+    column = _KEY_COLUMNS.get(source)
+    if column is None or row.get(IN + column) is None:
+        return ""
+    return f" ({shown(column)} {shown(row[IN + column])})"
+
+
+def name_rows_by_key(source: str, column: str | None) -> None:
+    """Name the bad rows of ``source`` by the value of ``column`` (the key) besides their number."""
+    if column is not None:
+        _KEY_COLUMNS[source] = column
 
 
 def _rejects(bad: pl.DataFrame, prepared: Prepared, fields, source) -> pl.DataFrame:

@@ -17,6 +17,11 @@ def to_lazy(data, options: dict) -> tuple[pl.LazyFrame, str]:
         return data, "<frame>"
     if isinstance(data, pl.DataFrame):
         return data.lazy(), "<frame>"
+    if isinstance(data, (str, Path)) and (options.get("table") or options.get("query") or _is_database(str(data))):
+        from .databases import read_database
+
+        source = database_source(str(data), options.get("table"), options.get("query"))
+        return read_database(source), source.name
     if isinstance(data, (str, Path)):
         from .inputs import ReadOptions, read_table
 
@@ -27,6 +32,24 @@ def to_lazy(data, options: dict) -> tuple[pl.LazyFrame, str]:
     if type(data).__module__.startswith("pandas"):
         return pl.from_pandas(data).lazy(), "<pandas>"
     raise UsageError(f"cannot evaluate {type(data).__name__}: pass a path, a polars or pandas frame, or a list of dicts")
+
+
+def _is_database(text: str) -> bool:
+    from .databases import is_database
+
+    return is_database(text)
+
+
+def database_source(uri: str, table: str | None, query: str | None):
+    """The :class:`~salesrules.io.databases.DatabaseSource` of ``uri`` with ``--table`` or ``--query``."""
+    from .databases import DatabaseSource, resolve
+
+    if not _is_database(uri):
+        raise UsageError(f"--table and --query read a database; {uri!r} is a file (pass sqlite:///... or postgresql://...)")
+    ref = resolve(uri)
+    if (table is None) == (query is None):
+        raise UsageError(f"reading the database {ref.shown} needs --table NAME or --query SQL (one of them)")
+    return DatabaseSource(ref, table=table, query=query)
 
 
 def records_frame(records: list[dict]) -> pl.DataFrame:
@@ -58,6 +81,10 @@ def records_frame(records: list[dict]) -> pl.DataFrame:
 
 def _read_error(exc: Exception, data, source: str, encoding: str | None, input_format: str | None) -> InputError:
     """The located error for polars failing to read the input."""
+    if isinstance(data, (str, Path)) and _is_database(str(data)):
+        from .databases import database_error, resolve
+
+        return database_error(resolve(str(data)), exc, "cannot read", source)
     if isinstance(data, (str, Path)):
         from .inputs import ReadOptions, diagnose
 

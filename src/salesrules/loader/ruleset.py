@@ -47,6 +47,7 @@ class Ruleset:
     assignment: Assignment = field(default_factory=Assignment)
     currencies: Currencies | None = None
     stage_entered: str | None = None
+    stage_status: dict | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
     sources: tuple[str, ...] = ()
 

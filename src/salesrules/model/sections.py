@@ -165,6 +165,8 @@ class Lookup:
     holding the join value, ``on`` the prospect field joined on; ``values`` maps a key of
     the file to the spellings the prospects use for it; ``fields`` are the looked-up fields,
     named as the rules see them, each matching a column of the file by name or alias.
+    With ``table`` the lookup is a database table instead of a file: in ``database`` (a URI)
+    or, without it, in the database the records come from; ``path`` is then empty.
     """
 
     name: str
@@ -174,6 +176,8 @@ class Lookup:
     fields: dict[str, FieldSpec]
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     loc: Loc | None = None
+    table: str | None = None
+    database: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..compiler.packing import unpack
 from ..compiler.plan import Plan, compile_ruleset
 from ..errors import UsageError
 from ..io.lookups import join_lookups
-from ..io.preparation import Prepared, _rejects, describe_bad_rows
+from ..io.preparation import Prepared, _rejects, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, ROW
 from .common import (
@@ -193,9 +193,13 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     options = EvaluateOptions.of(options, **keywords)
     on_error, on_duplicate = options.on_error, options.on_duplicate
     plan = compile_ruleset(ruleset, options.as_of)
-    frame, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format})
-    frame = join_lookups(plan, frame, source).with_row_index(ROW, offset=1)
+    frame, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format,
+                                   "table": options.table, "query": options.query})
+    database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
+    frame = join_lookups(plan, frame, source, database=database).with_row_index(ROW, offset=1)
     whole = plan.prepare(frame, source)  # checks the columns before any row is read
+    if database is not None:
+        name_rows_by_key(source, whole.mapping.get(plan.key))  # a database: rows by their key too
     input_columns = whole.input_columns if options.with_input else []
     output = _result_columns(plan, options.lists_as_text, options.explain, input_columns)
     columns = [e for name, e in output if name != "rank"]

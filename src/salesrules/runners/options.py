@@ -28,6 +28,8 @@ class EvaluateOptions:
       number and rank): the tools that aggregate a few columns need no more in memory.
     - ``lists_as_text``: reasons, gaps and actions as display text joined by this separator,
       as :func:`salesrules.io.outputs.text_frame` renders them, instead of lists.
+    - ``table``, ``query``: when ``data`` names a database (``sqlite:///prospects.db``,
+      ``postgresql://...``), the table or the SQL query to read.
     - ``spill``: ``auto``, ``always`` or ``never`` keep results in temporary files beyond a
       size (default from SALESRULES_SPILL, else auto).
     """
@@ -43,6 +45,8 @@ class EvaluateOptions:
     columns: tuple[str, ...] | None = None
     lists_as_text: str | None = None
     spill: str | None = None
+    table: str | None = None
+    query: str | None = None
 
     def __post_init__(self):
         if self.on_error not in ON_ERROR:

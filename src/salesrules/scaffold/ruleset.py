@@ -69,9 +69,36 @@ def _nice(value: float) -> int:
     return int(math.floor(value / 10**digits) * 10**digits)
 
 
+def money_tiers(fname: str, series: pl.Series, levels_only: bool = False) -> list[str]:
+    """The ``tiers`` lines: thresholds from the 80th and 50th percentiles of ``series``.
+
+    With ``levels_only`` the levels say what the standard ruleset's say (``low`` with a
+    condition), so that they merge over it.
+    """
+    values = pl.DataFrame({"v": series}).select(
+        coerce.coerce_expr(pl.col("v"), FieldSpec(fname, "money"), series.dtype)
+    ).to_series().drop_nulls()
+    high = _nice(values.quantile(0.8) or 0) if values.len() else 0
+    medium = _nice(values.quantile(0.5) or 0) if values.len() else 0
+    low = f'{{name: low, when: "{fname} < {medium}", points: 10}}' if levels_only else "{name: low, points: 10}"
+    return [
+        "# Value tiers: thresholds from this file's 80th and 50th percentiles.",
+        "tiers:",
+        f'  - {{name: high, when: "{fname} > {high}", points: 50}}',
+        f'  - {{name: medium, when: "{fname} >= {medium}", points: 30}}',
+        f"  - {low}",
+    ]
+
+
 def starter_ruleset(frame: pl.LazyFrame, name: str, source: str) -> str:
-    """YAML text of a starter ruleset for the columns of ``frame``."""
+    """YAML text of a starter ruleset for the columns of ``frame``; for a recognised CRM export
+    (Salesforce, HubSpot, Pipedrive) one that extends the CRM's preset."""
+    from .crm import recognise, starter
+
     sample = frame.head(SAMPLE_ROWS).collect()
+    crm = recognise(sample.columns)
+    if crm is not None:
+        return starter(crm, sample, name, source, infer_type, snake, money_tiers)
     fields, stage_values, money = [], None, None
     key = None
     for column in sample.columns:
@@ -106,20 +133,7 @@ def starter_ruleset(frame: pl.LazyFrame, name: str, source: str) -> str:
             parts.append(f"aliases: [{json.dumps(column)}]")
         lines.append(f"  {fname}: {{{', '.join(parts)}}}")
     if money is not None:
-        fname, series = money
-        values = pl.DataFrame({"v": series}).select(
-            coerce.coerce_expr(pl.col("v"), FieldSpec(fname, "money"), series.dtype)
-        ).to_series().drop_nulls()
-        high = _nice(values.quantile(0.8) or 0) if values.len() else 0
-        medium = _nice(values.quantile(0.5) or 0) if values.len() else 0
-        lines += [
-            "",
-            "# Value tiers: thresholds from this file's 80th and 50th percentiles.",
-            "tiers:",
-            f'  - {{name: high, when: "{fname} > {high}", points: 50}}',
-            f'  - {{name: medium, when: "{fname} >= {medium}", points: 30}}',
-            "  - {name: low, points: 10}",
-        ]
+        lines += [""] + money_tiers(*money)
     if stage_values:
         lines += ["", "# Stages in the order of the sales cycle: reorder them and set probabilities.", "stages:"]
         seen = set()

@@ -23,6 +23,16 @@ SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "file": {"type": "string", "minLength": 1, "description": "The lookup file, relative to this ruleset"},
+                "table": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "A database table to look up instead of a file",
+                },
+                "database": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The database URI of the table (default: the database the records come from)",
+                },
                 "key": {
                     "type": "string",
                     "minLength": 1,
@@ -59,16 +69,22 @@ def build(ctx) -> dict:
     lookups = []
     fields = ctx.built.get("fields", {})
     for lname, spec in (ctx.data.get("lookups") or {}).items():
-        for required in ("file", "key", "on", "fields"):
+        if spec.get("file") and spec.get("table"):
+            raise RulesetError(f"lookup {lname!r} reads a 'file' or a 'table', not both", ctx.loc("lookups", lname, "table"))
+        if spec.get("database") and not spec.get("table"):
+            raise RulesetError(f"lookup {lname!r}: 'database' goes with 'table'", ctx.loc("lookups", lname, "database"))
+        for required in ("file" if not spec.get("table") else "table", "key", "on", "fields"):
             if not spec.get(required):
                 raise RulesetError(f"lookup {lname!r} needs {required!r}", ctx.loc("lookups", lname))
         file_loc = ctx.loc("lookups", lname, "file")
-        path = Path(str(spec["file"]))
-        if not path.is_absolute() and file_loc is not None and file_loc.file:
+        path = Path(str(spec.get("file") or ""))
+        if spec.get("file") and not path.is_absolute() and file_loc is not None and file_loc.file:
             path = Path(file_loc.file).parent / path
         lookups.append(Lookup(
             name=lname,
-            path=str(path),
+            path=str(path) if spec.get("file") else "",
+            table=str(spec["table"]) if spec.get("table") else None,
+            database=str(spec["database"]) if spec.get("database") else None,
             key=str(spec["key"]),
             on=str(spec["on"]),
             values=value_map(spec.get("values")) or {},

@@ -28,6 +28,18 @@ SCHEMA = {
         "maxLength": 64,
         "description": "The date field recording when a deal entered its current stage (default: a field named stage_entered)",
     },
+    "stage_status": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["field"],
+        "properties": {
+            "field": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "maxLength": 64},
+            "won": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "lost": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        },
+        "description": "A field whose value says a deal is won or lost whatever its recorded stage (a CRM "
+                       "that keeps the status apart from the stage): its won and lost spellings",
+    },
     "stages": named_list(
         {
             "name": {"type": "string", "minLength": 1, "maxLength": 64},
@@ -91,7 +103,8 @@ def build(ctx) -> dict:
     return {
         "stages": stages,
         "stage_entered": ctx.data.get("stage_entered"),
-        "locs": {"stage_entered": ctx.loc("stage_entered")},
+        "stage_status": ctx.data.get("stage_status"),
+        "locs": {"stage_entered": ctx.loc("stage_entered"), "stage_status": ctx.loc("stage_status")},
     }
 
 
@@ -124,7 +137,7 @@ def compile(compiler, scope):
         ])
         compiler.add_points(compiler.score_of(None, None), "__stage_points", INTEGER)
         return scope.child({"stage": (Type("enum", ()), pl.col("stage"))})
-    recorded = pl.col(STAGE)
+    recorded = _with_status(compiler, pl.col(STAGE))
     conditions = {}
     for stage in rs.stages:
         for cname, cexpr in stage.entry.items():
@@ -232,3 +245,27 @@ def stage_entered_field(compiler) -> str | None:
             return None  # a field that happens to be called stage_entered, not a date: no timing
         raise RulesetError(f"stage_entered: field {name!r} must be a date, not {spec.type}", loc if rs.stage_entered else spec.loc)
     return name
+
+
+def _with_status(compiler, recorded: pl.Expr) -> pl.Expr:
+    """The recorded stage, or the won or lost stage where the ``stage_status`` field says so."""
+    rs = compiler.ruleset
+    status = getattr(rs, "stage_status", None)
+    if not status:
+        return recorded
+    loc = rs.locs.get("stage_status")
+    name = status["field"]
+    spec = compiler.fields.get(name)
+    if spec is None:
+        raise RulesetError(f"stage_status: {name!r} is not a field{did_you_mean(name, compiler.fields)}", loc)
+    if spec.type != "string":
+        raise RulesetError(f"stage_status: field {name!r} must be a string, not {spec.type}", loc)
+    value = pl.col(name).str.strip_chars().str.to_lowercase()
+    for kind in ("won", "lost"):
+        spellings = [str(s).strip().lower() for s in status.get(kind) or ()]
+        target = next((s.name for s in rs.stages if s.closed == kind), None)
+        if spellings and target is None:
+            raise RulesetError(f"stage_status: {kind} needs a stage with closed: {kind}", loc)
+        if spellings:
+            recorded = pl.when(value.is_in(spellings)).then(pl.lit(target)).otherwise(recorded)
+    return recorded
