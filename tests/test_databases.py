@@ -204,7 +204,10 @@ def test_report_writes_each_section_as_a_table(prospects_db, tmp_path, cli_runne
     document = json.loads(cli_runner.invoke(cli, ["report", str(PROSPECTS), "-r", "builtin:standard", "--as-of",
                                                   "2026-11-22", "-f", "json"]).output)
     names = [r[0] for r in rows(out, "SELECT name FROM sqlite_master ORDER BY name")]
-    assert names == ["report_pipeline", "report_recommendations", "report_stages"]
+    assert names == ["report_accounts", "report_pipeline", "report_recommendations", "report_segments",
+                     "report_stages", "report_territories"]
+    accounts = [r[0] for r in rows(out, "SELECT \"group\" FROM report_accounts")]
+    assert accounts == [g["group"] for g in document["accounts"]["groups"]]
     groups = [r[0] for r in rows(out, "SELECT \"group\" FROM report_pipeline")]
     assert groups == [g["group"] for g in document["pipeline"]["groups"]] + ["total"]
     stages = rows(out, "SELECT stage, deals, as_of FROM report_stages")
