@@ -124,6 +124,7 @@ EXAMPLES: dict[str, str | Python | File] = {
         '        print(row["id"], row["owner"], "->", row["new_owner"], "|", row["reason"])\n'
         'print(result.unassigned.height, "left unassigned, the first because:")\n'
         'print(result.unassigned["reason"][0])\n'
+    ),
     **{
         f"crm-{crm}": f"salesrules evaluate examples/crm/{crm}.csv -r docs/examples/acme-{crm}.yaml {AS_OF} -f csv"
         for crm in ("salesforce", "hubspot", "pipedrive")
