@@ -13,12 +13,29 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+
+# polars warns about a bad POLARS_MAX_THREADS when it is imported; the command line says it on
+# one error line instead (see group.check_environment), so the warning is not shown twice.
+warnings.filterwarnings("ignore", message=r"illegal value .* 'POLARS_MAX_THREADS'")
 
 import click
 
 from .. import __version__
 from ..errors import PluginError, SalesrulesError
-from . import assign, backtest, diff, evaluate, explain, init, lint, plugins, report, test, validate
+from . import (
+    assign,
+    backtest,
+    diff,
+    evaluate,
+    explain,
+    init,
+    lint,
+    plugins,
+    report,
+    test,
+    validate,
+)
 from .group import EXIT_INTERRUPTED, _Group
 
 # polars reads CSV in chunks whose size it takes from this variable, once per process; its

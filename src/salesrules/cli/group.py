@@ -7,6 +7,7 @@ are removed and no half-written output is left.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -16,6 +17,16 @@ from ..errors import ErrorList, SalesrulesError, printable
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+def check_environment() -> None:
+    """Refuse environment variables that would make the engine fail inside its thread pool:
+    polars panics on ``POLARS_MAX_THREADS=0`` or a value that is not a number."""
+    from ..errors import UsageError, shown
+
+    value = os.environ.get("POLARS_MAX_THREADS")
+    if value is not None and not (value.strip().isdigit() and int(value) > 0):
+        raise UsageError(f"POLARS_MAX_THREADS={shown(value)}: the number of threads must be a whole number of at least 1")
 
 
 class Terminated(KeyboardInterrupt):
@@ -206,6 +217,7 @@ class _Group(click.Group):
         try:
             if self.startup_error is not None and not debug:
                 raise self.startup_error
+            check_environment()
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) else 0
         except click.exceptions.Abort as exc:

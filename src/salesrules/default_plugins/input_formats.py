@@ -29,6 +29,8 @@ from salesrules.errors import InputError, Loc, shown
 from salesrules.hookspecs import hookimpl
 from salesrules.io.inputs import ReadOptions, first_line, temporary_path
 
+from ..io.line_ends import cr_line_ends, lone_carriage_return
+
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 8192
 ENCODING_HINT = "pass the file's encoding with --encoding (for example --encoding cp1252)"
@@ -79,6 +81,8 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
 
     import fastexcel
 
+    from ..io.workbooks import check_workbook, locate_big_number
+
     # fastexcel logs a warning for every empty column ("Could not determine dtype ... falling
     # back to string"); without logging set up Python prints it on stderr, next to our one
     # error line. Text is what salesrules wants anyway. A level set by the application stays.
@@ -86,6 +90,7 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
     if quiet.level == logging.NOTSET:
         quiet.setLevel(logging.ERROR)
 
+    check_workbook(path)  # a cell far from the data or a zip bomb would abort the reader
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as exc:  # fastexcel raises its own error classes
@@ -95,7 +100,13 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
     if header.height == 0:
         raise InputError(f"sheet {shown(sheet)} is empty (no header row)", Loc(path))
     _check_unique_headers([_cell_text(v) for v in header.row(0)], path, None, f"in sheet {shown(sheet)} ")
-    return pl.read_excel(path, engine="calamine", sheet_name=sheet).lazy()
+    try:
+        return pl.read_excel(path, engine="calamine", sheet_name=sheet).lazy()
+    except Exception as exc:
+        located = locate_big_number(path, sheet, exc)
+        if located is None:
+            raise
+        raise located from None
 
 
 @hookimpl
@@ -201,6 +212,10 @@ def _locate_csv_problem(source: str, path: str, separator: str, width: int, erro
                     )
     except UnicodeDecodeError:
         return _decode_error(path, "utf-8")
+    lone = lone_carriage_return(source)
+    if lone is not None:
+        return InputError("a line ends in a carriage return alone, others in a line feed: mixed line "
+                          "endings; save the file with one kind of line end", Loc(path, lone))
     return InputError(f"cannot parse as CSV: {first_line(error)}", Loc(path))
 
 
@@ -245,17 +260,10 @@ def _utf8_source(path: str, encoding: str) -> str:
     """``path`` itself when it is UTF-8 with LF or CRLF line ends, else a temporary UTF-8 copy
     with LF line ends: polars reads a file whose lines end in CR alone (the old Mac "CSV
     (Macintosh)" export) as one line, a header without records."""
-    cr_only = _cr_line_ends(path)
+    cr_only = cr_line_ends(path)
     if _is_utf8(encoding) and not cr_only:
         return path
     return _transcode(path, encoding, cr_only)
-
-
-def _cr_line_ends(path: str) -> bool:
-    """Whether the start of the file breaks lines with CR alone (a CR and no LF)."""
-    with open(path, "rb") as stream:
-        head = stream.read(SNIFF_SIZE)
-    return b"\r" in head and b"\n" not in head
 
 
 def _transcode(path: str, encoding: str, cr_only: bool = False) -> str:

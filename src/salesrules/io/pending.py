@@ -11,7 +11,13 @@ import os
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
-from .outputs import _file_mode, _os_error, _remove_quietly, _sync_directory, check_output_path
+from .outputs import (
+    _file_mode,
+    _os_error,
+    _remove_quietly,
+    _sync_directory,
+    check_output_path,
+)
 
 
 @contextmanager
