@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -18,6 +19,7 @@ from .options import (
     output_option,
     ruleset_option,
 )
+from .view import notes_for, report_written, resolve, view_options
 
 
 @click.command()
@@ -38,12 +40,15 @@ from .options import (
               help="Write text into CSV as it is, even text a spreadsheet would run as a formula "
                    "(by default a leading =, +, -, @, tab or carriage return gets a ' before it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
+@view_options
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
-             csv_raw, quiet):
+             csv_raw, quiet, sort, columns, with_columns, limit, all_rows):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
-    On a terminal a progress bar shows on standard error when the work takes more than a
-    second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
+    On a terminal the table shows the top records by rank, as many as fit the screen
+    (--limit N, --all), with rank, key, tier, stage, score, band and reasons (--with adds
+    columns, --columns chooses them for any format). A progress bar shows on standard error
+    when the work takes more than a second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
     results wait in temporary files (SALESRULES_SPILL=auto|always|never).
     """
     from ..io.inputs import STDIN, STDIN_NAME
@@ -72,19 +77,28 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
     writer = get_registry().output_formats[fmt]
+    view = resolve(ruleset.compile(as_of), fmt, writer, sort=sort, columns=columns, with_columns=with_columns,
+                   limit=limit, all_rows=all_rows, terminal=terminal, explain=explain)
+    started = time.monotonic()
     with Progress(enabled=enabled_for(sys.stderr, quiet)) as progress:
         try:
             outcome = run(
                 ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
                 with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
-                lists_as_text=writer.lists_as_text, progress=progress,
+                lists_as_text=writer.lists_as_text, progress=progress, sort=view.sort, columns=view.columns,
             )
         except SalesrulesError as exc:
             if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
                 exc.loc = Loc(STDIN_NAME, exc.loc.line, exc.loc.col)  # a value on standard input: <stdin>, not "-"
             raise
         with outcome:
-            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
+            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw,
+                                    total_rows=outcome.rows, closed_rows=outcome.closed,
+                                    notes=notes_for(view, outcome.rows))
+            results = outcome.results
+            if view.limit is not None:
+                progress.phase(f"Taking the top {view.limit:,} of {outcome.rows:,} rows", counted=False)
+                results = results.head(view.limit).collect()  # only these rows are formatted
             if outcome.rejects is not None and outcome.rejects.height:
                 write_output(outcome.rejects, target, "csv", context, inputs)
                 progress.close()
@@ -93,7 +107,11 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
                 progress.close()  # the results may go to the same terminal
             else:
                 progress.phase(f"Writing {outcome.rows:,} results", counted=False)
-            write_output(outcome.results, output, fmt, context, inputs)
+            write_output(results, output, fmt, context, inputs)
+        if output not in (None, "-"):
+            progress.close()
+            written = outcome.rows if view.limit is None else min(view.limit, outcome.rows)
+            report_written(written, output, started, quiet)
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -73,4 +73,4 @@ def provenance_sheet(context: OutputContext) -> pl.DataFrame:
 @hookimpl
 def register_output_formats(register):
     """Register ``xlsx`` (``.xlsx``)."""
-    register("xlsx", write_xlsx, extension=".xlsx", binary=True, lists_as_text="; ")
+    register("xlsx", write_xlsx, extension=".xlsx", binary=True, lists_as_text="; ", sort="rank")
