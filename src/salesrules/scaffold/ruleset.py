@@ -38,7 +38,8 @@ def snake(name: str) -> str:
     text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
     if not text or text[0].isdigit():
         text = f"f_{text}"
-    return f"{text}_value" if text in RESERVED else text
+    # Reserved result names, and words YAML reads as a boolean or null rather than a name.
+    return f"{text}_value" if text in RESERVED or text in ("true", "false", "null") else text
 
 
 def _converts(series: pl.Series, spec: FieldSpec) -> bool:
@@ -90,11 +91,19 @@ def quoted(text: str) -> str:
         code = ord(char)
         if char in '"\\':
             out.append("\\" + char)
-        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in (0xFEFF, 0xFFFE, 0xFFFF):
+        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in _ESCAPED:
             out.append(f"\\u{code:04x}" if code <= 0xFFFF else char)
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
+
+
+_ESCAPED = (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)
+
+
+def comment(text: str) -> str:
+    """``text`` safe on one comment line: what YAML cannot hold, or would break the line, escaped."""
+    return quoted(text)[1:-1]
 
 
 @dataclass
@@ -213,7 +222,8 @@ def _stages(sample: pl.DataFrame, header: str | None) -> tuple[list[str], int, d
     closed.sort(key=lambda pair: pair[0] == "lost")
     lines = ["", "# Stages in the order of the sales cycle, from the common CRM vocabularies."]
     if unknown:
-        lines.append(f"# Not recognised, placed after the known ones: {', '.join(map(str, unknown))}. Move them where they belong.")
+        listed = ", ".join(comment(str(value)) for value in unknown)
+        lines.append(f"# Not recognised, placed after the known ones: {listed}. Move them where they belong.")
     lines.append("# Set each stage's probability of closing, and the evidence it needs (entry:).")
     lines.append("stages:")
     taken: set[str] = set()
@@ -268,10 +278,11 @@ def starter_ruleset(frame: pl.LazyFrame, name: str, source: str, output: str | N
     tier_lines, tier_top = _tiers(value)
     stage_lines, stage_top, closed = _stages(sample, stage_header)
     target = output or f"{name}.yaml"
-    src, dst = shlex.quote(source), shlex.quote(target)
+    src, dst = comment(shlex.quote(source)), comment(shlex.quote(target))
     hint = _backtest_hint(columns, stage_header, closed, sample)
     lines = [
-        f"# A starter ruleset for {source}, written to {target}" + (" (save it there)" if output is None else "") + ".",
+        f"# A starter ruleset for {comment(source)}, written to {comment(target)}"
+        + (" (save it there)" if output is None else "") + ".",
         "# Field types were inferred from the data. Adjust the tiers, stages, factors and bands to",
         "# your methodology (docs/ruleset-format.md), then:",
         f"#   salesrules validate {dst}",
@@ -279,8 +290,8 @@ def starter_ruleset(frame: pl.LazyFrame, name: str, source: str, output: str | N
         f"#   salesrules report {src} -r {dst}",
     ]
     if hint:
-        lines.append(f"#   salesrules backtest {src} -r {dst} {hint}")
-    lines += ["salesrules: 1", f"name: {quoted(name)}", 'version: "0.1"', "", "fields:"]
+        lines.append(f"#   salesrules backtest {src} -r {dst} {comment(hint)}")
+    lines += ["salesrules: 1", f"name: {quoted(name)}", 'version: "0.1"', "", "fields:" if columns else "fields: {}"]
     for column in columns:
         parts = [] if column.type is None else [f"type: {column.type}"] + (["key: true"] if column.key else [])
         if column.header != column.name:
