@@ -213,3 +213,34 @@ def test_a_file_written_on_a_terminal_is_reported_on_stderr(cli_runner, files, t
     assert out.output.endswith(" s\n") and len(out.output.splitlines()) == 1
     quiet = run(cli_runner, data, "-r", ruleset, "-o", str(target), "--quiet")
     assert quiet.output == ""
+
+
+def test_xlsx_a_manager_can_use(cli_runner, files, tmp_path):
+    import zipfile
+
+    data, ruleset = files
+    target = tmp_path / "ranked.xlsx"
+    out = run(cli_runner, data, "-r", ruleset, "-o", str(target))
+    assert out.exit_code == 0, out.output
+    sheet = pl.read_excel(target, sheet_name="results")
+    assert sheet["id"].to_list() == ["b", "d", "e", "a", "c", "f"]  # ranked, closed deals last
+    assert sheet["rank"].to_list() == [1, 2, 3, 4, None, None]
+    with zipfile.ZipFile(target) as archive:
+        xml = {name: archive.read(name).decode() for name in archive.namelist()}
+    results_sheet = xml["xl/worksheets/sheet1.xml"]
+    assert '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>' in results_sheet
+    assert "autoFilter" in xml["xl/tables/table1.xml"]
+    assert 'customWidth="1"' in results_sheet
+    assert 'formatCode="0%"' in xml["xl/styles.xml"]
+    assert dict(pl.read_excel(target, sheet_name="provenance").rows())["ruleset"] == "view"
+
+
+def test_xlsx_formats_money_and_percent_columns():
+    from salesrules.default_plugins.output_xlsx import column_formats, column_widths
+    from salesrules.io.outputs import OutputContext
+
+    frame = pl.DataFrame({"id": ["a" * 100], "stage_probability": [0.25], "deal_value": [1234.5], "score": [3]})
+    context = OutputContext({}, "id", money_columns=("deal_value",))
+    assert column_formats(frame, context) == {"stage_probability": "0%", "deal_value": "#,##0.00"}
+    assert column_widths(frame) == {"id": 60 * 7 + 10, "stage_probability": 20 * 7 + 10,
+                                    "deal_value": 13 * 7 + 10, "score": 8 * 7 + 10}

@@ -94,7 +94,8 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
         with outcome:
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw,
                                     total_rows=outcome.rows, closed_rows=outcome.closed,
-                                    notes=notes_for(view, outcome.rows))
+                                    notes=notes_for(view, outcome.rows),
+                                    money_columns=tuple(n for n, f in outcome.plan.fields.items() if f.type == "money"))
             results = outcome.results
             if view.limit is not None:
                 progress.phase(f"Taking the top {view.limit:,} of {outcome.rows:,} rows", counted=False)

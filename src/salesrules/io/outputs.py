@@ -52,7 +52,8 @@ class OutputContext:
     :mod:`salesrules.io.formulas`). ``total_rows`` and ``closed_rows``, when set, say how many
     records the evaluation had and how many of them are closed deals: the frame may then hold
     only the first of them (the table shows the top of the ranking). ``notes`` are lines a
-    format for people may show under the results (how to see the rest).
+    format for people may show under the results (how to see the rest). ``money_columns`` name
+    the result columns that hold money, for formats that show amounts as such.
     """
 
     provenance: dict
@@ -63,6 +64,7 @@ class OutputContext:
     total_rows: int | None = None
     closed_rows: int | None = None
     notes: tuple[str, ...] = ()
+    money_columns: tuple[str, ...] = ()
 
 
 def format_for_path(path: str | None, default: str) -> str:
