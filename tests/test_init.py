@@ -72,6 +72,16 @@ def test_stages_follow_the_sales_vocabulary_and_unknown_ones_are_listed(tmp_path
     assert "# Not recognised, placed after the known ones: Pondering. Move them where they belong." in text
 
 
+def test_form_placeholders_become_null_values(tmp_path):
+    frame = pl.DataFrame({"id": ["a", "b", "c", "d"], "Specialization": ["Select", "Finance", "select", None],
+                          "Stage": ["Lead", "-", "Won", "Lost"], "Country": ["N/A", "India", "India", "(none)"]})
+    ruleset, text = starter(tmp_path, frame)
+    assert 'null_values: ["Select", "N/A", "-", "(none)"]' in text
+    assert [s.name for s in ruleset.stages] == ["lead", "won", "lost"]
+    one = ruleset.evaluate_one({"id": "x", "Specialization": "SELECT", "Country": "(none)"}, as_of="2026-11-22")
+    assert one["score"] == 0
+
+
 def test_stage_vocabulary():
     assert stage_place("Prospecting") < stage_place("Engaging") < stage_place("Proposal Made") < stage_place("Negotiation")
     assert stage_place("appointmentscheduled") < stage_place("qualifiedtobuy") < stage_place("contractsent")

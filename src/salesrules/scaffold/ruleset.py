@@ -29,6 +29,8 @@ _MONEY_WORDS = ("amount", "value", "revenue", "price", "deal_size", "arr", "mrr"
 # Numeric columns that identify or code rather than measure.
 _NOT_A_MEASURE = ("id", "number", "no", "code", "zip", "postcode", "phone", "year", "index", "score")
 TIER_POINTS = (30, 20, 10)
+# Placeholders CRM forms write for "no answer"; the starter declares those its file holds.
+PLACEHOLDERS = ("Select", "N/A", "NA", "-", "--", "(none)", "null", "n.a.", "?", "#N/A", "not provided")
 STAGE_STEP = 5
 
 
@@ -206,7 +208,8 @@ def _stages(sample: pl.DataFrame, header: str | None) -> tuple[list[str], int, d
     if header is None:
         return [], 0, {}
     counts = sample[header].drop_nulls().cast(pl.String).str.strip_chars()
-    counts = counts.filter(counts != "").value_counts(sort=True)
+    counts = counts.filter((counts != "") & ~counts.str.to_lowercase().is_in([p.lower() for p in PLACEHOLDERS]))
+    counts = counts.value_counts(sort=True)
     values = counts.get_column(counts.columns[0]).to_list()
     known, unknown, closed, outcome = [], [], [], {}
     for value in values:
@@ -269,6 +272,19 @@ def _backtest_hint(columns: list[Column], stage_header: str | None, closed: dict
     return None
 
 
+def _placeholders(sample: pl.DataFrame, columns: list[Column]) -> list[str]:
+    """The placeholders of :data:`PLACEHOLDERS` that text columns of the sample hold."""
+    wanted = {p.lower(): p for p in PLACEHOLDERS}
+    found = set()
+    for column in columns:
+        series = sample[column.header]
+        if series.dtype != pl.String:
+            continue
+        values = series.drop_nulls().str.strip_chars().str.to_lowercase().unique()
+        found |= set(values.filter(values.is_in(list(wanted))).to_list())
+    return [wanted[p.lower()] for p in PLACEHOLDERS if p.lower() in found]
+
+
 def starter_ruleset(frame: pl.LazyFrame, name: str, source: str, output: str | None = None) -> str:
     """YAML text of a starter ruleset for the columns of ``frame`` (read from ``source``),
     to be written to ``output`` (None: standard output, to be saved as ``NAME.yaml``)."""
@@ -291,7 +307,12 @@ def starter_ruleset(frame: pl.LazyFrame, name: str, source: str, output: str | N
     ]
     if hint:
         lines.append(f"#   salesrules backtest {src} -r {dst} {comment(hint)}")
-    lines += ["salesrules: 1", f"name: {quoted(name)}", 'version: "0.1"', "", "fields:" if columns else "fields: {}"]
+    lines += ["salesrules: 1", f"name: {quoted(name)}", 'version: "0.1"']
+    placeholders = _placeholders(sample, columns)
+    if placeholders:
+        lines += ["", "# Texts this file uses for no value: they read as empty.",
+                  f"null_values: [{', '.join(quoted(p) for p in placeholders)}]"]
+    lines += ["", "fields:" if columns else "fields: {}"]
     for column in columns:
         parts = [] if column.type is None else [f"type: {column.type}"] + (["key: true"] if column.key else [])
         if column.header != column.name:
