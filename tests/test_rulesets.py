@@ -1073,3 +1073,16 @@ def test_copies_of_the_shipped_rulesets_load_from_anywhere(tmp_path):
         copy = tmp_path / path.name
         shutil.copy(path, copy)
         assert load(copy).hash == load(path).hash
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rulesets").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_ruleset_has_at_least_five_tests(path):
+    assert len(load(str(path)).tests) >= 5
+
+
+def test_the_standard_ruleset_s_tests_exercise_every_rule(cli_runner):
+    from salesrules.cli import cli
+
+    result = cli_runner.invoke(cli, ["test", str(ROOT / "rulesets" / "standard.yaml"), "--coverage", "--fail-under", "100"])
+    assert result.exit_code == 0, result.output
+    assert "29 of 29 rule items exercised (100.0%)" in result.output
