@@ -165,8 +165,18 @@ def test_table_shows_the_top_rows_and_a_footer(cli_runner, files):
     assert [r.split("│")[2].strip() for r in rows] == ["b", "d", "e"]
     assert "3 more records not shown (top 3 of 6; 2 closed deals come after the open ones)." in out.output
     assert "--limit N or --all shows more rows" in out.output
-    assert "More columns: --with tier_points,lane,stage_source,stage_conflict,stage_probability,actions,gaps" in out.output.replace("\n", "")
+    assert "More columns: --with tier_points,lane,stage_conflict,stage_probability,actions,gaps" in out.output.replace("\n", "")
     assert Tally.seen == 0  # the table's columns need no lane
+
+
+def test_table_marks_an_inferred_stage(cli_runner, tmp_path):
+    data = tmp_path / "inferred.csv"
+    data.write_text("id,need_identified,stage\na,yes,\nb,no,lead\n")
+    out = cli_runner.invoke(cli, ["evaluate", str(data), "-r", "builtin:standard", "-f", "table", "--as-of", "2026-11-22"])
+    rows = [line for line in out.output.splitlines() if line.startswith("│")]
+    assert [[cell.strip() for cell in row.split("│")[1:7]] for row in rows] == [
+        ["1", "a", "unknown", "discovery (inferred)", "20", "C"], ["2", "b", "unknown", "lead", "5", "C"]]
+    assert "The need is ide…" in rows[0]  # cut to fit 80 columns, not left out
 
 
 def test_table_all_and_with(cli_runner, files):

@@ -28,13 +28,13 @@ from salesrules.io.outputs import OutputContext, provenance_text, text_frame
 
 # The columns shown unless others are asked for, in this order (KEY stands for the key).
 KEY = "\0key"
-DEFAULT_COLUMNS = ("rank", KEY, "tier", "stage", "score", "band", "reasons")
+# stage_source is read to mark an inferred stage "(inferred)", not shown as a column.
+DEFAULT_COLUMNS = ("rank", KEY, "tier", "stage", "stage_source", "score", "band", "reasons")
 # Which columns stay when the console is too narrow for all of them: first ones first.
 _PRIORITY = (KEY, "rank", "score", "band", "tier", "stage")
 _HIDDEN = {"tier_points", "stage_source", "stage_conflict", "stage_probability"}
-# A text column narrower than this is not worth showing; one wider than this is cut first.
+# A text column is cut down to no narrower than this; below it, it is left out.
 _MIN_TEXT = 12
-_WIDE = 24
 _OVERHEAD = 3  # a column's padding and its border
 
 
@@ -69,7 +69,7 @@ def ranked_view(frame: pl.DataFrame, context: OutputContext) -> pl.DataFrame:
     ``gaps``), the internal ones and the input columns are left out."""
     if "rank" not in frame.columns or "score" not in frame.columns:
         return frame
-    columns = frame.columns
+    columns = [c for c in frame.columns if c != "stage_source"]
     if "gaps" in columns:
         columns = [c for c in columns[: columns.index("gaps") + 1] if c not in _HIDDEN]
     results = [c for c in columns if c not in ("rank", context.key)]
@@ -123,10 +123,12 @@ def _fit(frame: pl.DataFrame, context: OutputContext, natural: dict[str, int], w
     """The width of each column shown: all at their natural width when they fit; else the
     text columns cut (none below a readable width), and the columns that still do not fit
     left out, the least important first."""
-    def minimum(name: str) -> int:
-        return natural[name] if natural[name] <= _WIDE or name == context.key else _MIN_TEXT
-
     order = [context.key if n == KEY else n for n in _PRIORITY]
+
+    def minimum(name: str) -> int:
+        # The key, rank, score, band, tier and stage are never cut; other text gives way.
+        return natural[name] if name in order else min(natural[name], _MIN_TEXT)
+
     ranked = [n for n in order if n in natural] + [n for n in natural if n not in order]
     room = width - 1  # the table's left border
     kept: list[str] = []
