@@ -310,6 +310,7 @@ def evaluate(ruleset, data, options: EvaluateOptions | None = None, **keywords) 
     ``data`` is a path (csv, json, ndjson, parquet, xlsx), a polars DataFrame or LazyFrame, a
     pandas DataFrame, or a list of dicts. Options (see :class:`~salesrules.runners.options.EvaluateOptions`):
     ``as_of``, ``on_error`` ("error" or "skip"), ``on_duplicate`` ("error", "first", "last"),
-    ``with_input``, ``encoding``, ``input_format``.
+    ``with_input``, ``encoding``, ``input_format``, ``columns`` (the result columns to keep, in
+    order; the others are not computed) and ``sort`` ("input" or "rank").
     """
     return evaluate_full(ruleset, data, options, **keywords).results
