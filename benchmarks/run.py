@@ -33,6 +33,10 @@ when ``--huge`` is given):
     ``salesrules report`` (JSON) against ``salesrules evaluate`` (CSV) with
     ``builtin:standard`` on the same ``--rows`` CSV, side by side: the report may take at most
     1.5 times as long.
+``table``
+    The terminal table of the top records (``-f table --limit 40``, 120 columns wide) against
+    writing every result as CSV, on the same ``--rows`` CSV, whole processes side by side: the
+    table may take at most 1.2 times as long (only the rows shown are formatted).
 ``huge``
     ``salesrules evaluate`` on a CSV file of ``--huge`` rows with the default
     ``SALESRULES_SPILL=auto`` (peak memory checked against 1 GiB), then again with
@@ -74,12 +78,13 @@ FLOOR = {
     "csv": "import polars as pl, sys; pl.read_csv(sys.argv[1]).write_csv(sys.argv[2])",
     "parquet": "import polars as pl, sys; pl.read_parquet(sys.argv[1]).write_parquet(sys.argv[2])",
 }
-SECTIONS = ("e2e", "loop", "rows", "factors", "latency", "report", "huge")
+SECTIONS = ("e2e", "loop", "rows", "factors", "latency", "report", "table", "huge")
 DEFAULT_SECTIONS = ("e2e", "loop", "factors", "latency", "report")
 
 # The targets, by the figure they apply to.
 CSV_RATIO_LIMIT = 1.3
 REPORT_RATIO_LIMIT = 1.5
+TABLE_RATIO_LIMIT = 1.2
 PARQUET_RATIO_LIMIT = 1.5
 COMPILE_FACTORS = 1000
 COMPILE_LIMIT_S = 1.0
@@ -306,12 +311,12 @@ def run_process(command: Sequence[str], env: dict | None = None) -> Run:
     return Run(elapsed, usage.ru_maxrss * 1024)  # Linux reports KiB
 
 
-def side_by_side(commands: dict[str, Sequence[str]], repeat: int) -> dict[str, list[Run]]:
+def side_by_side(commands: dict[str, Sequence[str]], repeat: int, env: dict | None = None) -> dict[str, list[Run]]:
     """Run each command ``repeat`` times, taking turns (a, b, a, b...), so drifts hit all alike."""
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
-            runs[name].append(run_process(command))
+            runs[name].append(run_process(command, env))
     return runs
 
 
@@ -624,6 +629,31 @@ def section_report(bench: Bench) -> None:
     bench.show("report", table)
 
 
+def section_table(bench: Bench) -> None:
+    """The terminal table of the top records against the CSV of all of them, side by side."""
+    args = bench.args
+    source = bench.input(args.rows, "csv")
+    table_out, csv_out = bench.out / "table.txt", bench.out / "all.csv"
+    common = [str(source), "-r", str(RULESET), "--as-of", AS_OF]
+    bench.log(f"table: {args.repeat} x (csv, table) ...")
+    runs = side_by_side({
+        "csv": [bench.salesrules, "evaluate", *common, "-o", str(csv_out)],
+        "table": [bench.salesrules, "evaluate", *common, "-f", "table", "--limit", "40", "-o", str(table_out)],
+    }, args.repeat, env={**os.environ, "COLUMNS": "120"})
+    csv_s = median(r.seconds for r in runs["csv"])
+    table_s = median(r.seconds for r in runs["table"])
+    ratio = table_s / csv_s
+    passed = ratio <= TABLE_RATIO_LIMIT
+    shown = Table(f"Terminal table of the top 40 against CSV of all: whole processes, median of {args.repeat}",
+                  ["rows", "csv", "table", "ratio", "target"])
+    shown.rows.append([fmt_rows(args.rows), fmt_seconds(csv_s), fmt_seconds(table_s), fmt_ratio(ratio),
+                       f"≤ {TABLE_RATIO_LIMIT:.1f}x {verdict(passed)}"])
+    shown.data.append({"rows": args.rows, "csv_s": csv_s, "table_s": table_s, "ratio": ratio})
+    bench.target("table against csv", f"≤ {TABLE_RATIO_LIMIT:.1f}x", fmt_ratio(ratio), passed)
+    remove(table_out, csv_out)
+    bench.show("table", shown)
+
+
 def section_huge(bench: Bench) -> None:
     """A big CSV: bounded peak memory with spilling, and the same output as all in memory."""
     args = bench.args
@@ -661,6 +691,7 @@ SECTION_RUNNERS = {
     "factors": section_factors,
     "latency": section_latency,
     "report": section_report,
+    "table": section_table,
     "huge": section_huge,
 }
 

@@ -86,6 +86,48 @@ def test_exact_figures(files):
     ]
     assert result["unmapped_stages"] == 0
     assert result["outcome"] == {"field": "Result", "column": "field 'result'", "won": ["Won"], "lost": ["Lost"]}
+    assert result["factors"] == [{
+        "factor": "bonus", "fired_won": 1, "fired_lost": 1, "fired_won_share": 0.25, "fired_lost_share": 0.25,
+        "win_rate": 0.5, "lift": 1.0, "auc": 0.5,
+    }]
+    # won 200, 120, 100, 60 against lost 150, 50, 40, 30: 13 of 16 pairs ordered
+    assert {f["field"]: f["auc"] for f in result["fields"]}["deal_value"] == 0.8125
+    assert result["leaks"] == []
+
+
+LEAKY = RULESET.replace("""  last_stage: {type: string, aliases: ["Last Stage"]}""", """  last_stage: {type: string, aliases: ["Last Stage"]}
+  lost_reason: {type: string, aliases: ["Lost Reason"]}""").replace("""factors:
+  - {name: bonus, when: "deal_value >= 150", points: 5}""", """factors:
+  - {name: bonus, when: "deal_value >= 150", points: 5}
+  - {name: no_objection, when: "lost_reason is None", points: 20}""")
+
+
+def test_a_field_filled_after_the_outcome_is_a_leak(tmp_path):
+    (tmp_path / "leaky.yaml").write_text(LEAKY)
+    rows = DATA.splitlines()
+    reasons = {"Lost": "price", "lost": "timing"}
+    data = [rows[0] + ",Lost Reason"] + [f"{r},{reasons.get(r.split(',')[2], '')}" for r in rows[1:]]
+    (tmp_path / "deals.csv").write_text("\n".join(data) + "\n")
+    result = backtest(salesrules.load(str(tmp_path / "leaky.yaml")), str(tmp_path / "deals.csv"),
+                      outcome="Result", won="Won", lost="Lost")
+    assert [(leak["kind"], leak["name"], leak["auc"]) for leak in result["leaks"]] == [
+        ("factor", "no_objection", 1.0), ("field", "lost_reason", 1.0),
+    ]
+    factor = result["factors"][1]
+    assert (factor["fired_won"], factor["fired_lost"], factor["win_rate"]) == (4, 0, 1.0)
+    assert result["leaks"][1]["message"] == (
+        "field 'lost_reason' alone separates won from lost almost perfectly (AUC 1.000): it is probably "
+        "filled in after the outcome; a rule that reads it scores the past, not the prospect")
+
+
+def test_the_outcome_may_be_an_expression_or_a_classification(files):
+    data, ruleset = files
+    rs = salesrules.load(ruleset)
+    by_expression = backtest(rs, data, outcome="result == 'Won' or deal_value > 400")
+    assert (by_expression["closed"], by_expression["won"], by_expression["lost"]) == (9, 5, 4)
+    assert by_expression["outcome"]["column"] == "expression \"result == 'Won' or deal_value > 400\""
+    by_tier = backtest(rs, data, outcome="tier", won="big", lost="small")
+    assert (by_tier["closed"], by_tier["won"], by_tier["outcome"]["column"]) == (9, 5, "classification 'tier'")
 
 
 def test_table_output(files):
@@ -113,6 +155,9 @@ small       4       1       3     25.0%   0.50
 Top band A: win rate 50.0%, lift 1.00 over the overall 50.0%
 Ranking quality: AUC 0.688 (chance that a won deal outscores a lost one; 0.5 is chance, 1.0 perfect)
 
+Factor  fired: won    lost  win rate   lift    AUC
+bonus        25.0%   25.0%     50.0%   1.00  0.500
+
 Stage  probability  reached     won  observed  difference
 lead         10.0%        8       4     50.0%   +40.0 pts
 demo         50.0%        4       3     75.0%   +25.0 pts
@@ -129,7 +174,8 @@ def test_errors(files):
     result = runner.invoke(group, base + ["--outcome", "reslt", "--won", "Won", "--lost", "Lost"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "error: --outcome 'reslt' is neither a field of the ruleset nor an input column (did you mean 'result'?)"
+        "error: --outcome 'reslt' is neither a field of the ruleset, an input column, a classification nor an "
+        "expression over them (did you mean 'result'?)"
     ]
     result = runner.invoke(group, base + ["--outcome", "Result", "--won", "Closed Won", "--lost", "Closed Lost"])
     assert result.exit_code == 2

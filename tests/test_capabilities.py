@@ -95,8 +95,8 @@ def test_grades_combine_bands_not_numbers(ruleset):
 def test_grades_come_after_the_bands_in_the_results(ruleset):
     rs = ruleset(GRADES)
     out = rs.evaluate([{"id": "a"}])
-    assert out.columns == [
-        "id", "tier", "tier_points", "stage", "stage_source", "stage_conflict", "stage_probability",
+    assert out.columns == [  # no stage columns: the ruleset has no stages
+        "id", "tier", "tier_points",
         "score", "band", "fit", "fit_band", "engagement", "engagement_band", "grade",
         "rank", "reasons", "actions", "gaps",
     ]

@@ -126,3 +126,28 @@ def test_plugin_tutorial_example_works(tmp_path, monkeypatch):
     finally:
         pm.unregister(name="acme")
         reset_registry()
+
+
+def test_the_readme_python_snippet_runs(monkeypatch):
+    """The README's Python example runs as written, from the project's root."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the project's own docs
+    assert namespace["results"].height == 200 and isinstance(namespace["one"], dict)
+    assert namespace["top"].columns == ["id", "score", "rank"] and namespace["top"]["rank"][0] == 1
+
+
+def test_every_built_in_format_is_in_the_readme():
+    """Each input, output and report format the built-in plugins register is named in the README."""
+    from salesrules.plugins import get_registry
+
+    readme = (ROOT / "README.md").read_text()
+    registry = get_registry()
+    builtin = lambda formats: [n for n, f in formats.items() if f.plugin.startswith("salesrules.default_plugins")]
+    missing = [n for n in builtin(registry.output_formats) + builtin(registry.report_formats) if f"`{n}`" not in readme]
+    missing += [n for n in builtin(registry.input_formats) if not re.search(rf"\b{n}\b", readme, re.I)]
+    assert not missing

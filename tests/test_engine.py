@@ -398,19 +398,22 @@ actions:
     ]
 
 
-def test_without_stages_the_stage_is_unknown(ruleset):
+def test_without_stages_there_are_no_stage_columns(ruleset):
     rs = ruleset("""
 fields:
   v: {type: integer}
 factors:
-  - {name: v, points: v}
+  - {name: v, points: v, reason: "v is {v}"}
 """)
     out = rs.evaluate([{"v": 1}])
+    assert out.columns == ["row", "tier", "tier_points", "score", "band", "rank", "reasons", "actions", "gaps"]
     row = out.row(0, named=True)
-    assert (row["stage"], row["stage_source"], row["stage_conflict"], row["stage_probability"], row["gaps"]) == (
-        "unknown", None, False, None, [],
-    )
-    assert row["rank"] == 1
+    assert (row["gaps"], row["rank"], row["score"]) == ([], 1, 1)
+    from salesrules.analysis.explain import explain, render_text
+
+    text = render_text(explain(rs, [{"v": 1}], "1"))
+    assert text.splitlines()[0] == "1: score 1, band unknown (tier unknown)"
+    assert "stage" not in text
 
 
 # ---------------------------------------------------------------- nulls

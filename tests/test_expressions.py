@@ -528,6 +528,7 @@ def test_arithmetic_with_null_is_null():
         ("budget_confirmed and deal_vlaue > 1", "unknown field 'deal_vlaue' (did you mean 'deal_value'?)", "deal_vlaue", 1),
         ("company == 'Café' and dael_value > 1", "(did you mean 'deal_value'?)", "dael_value", 1),
         ("xyzzy > 1", "unknown field 'xyzzy'", "xyzzy", 1),
+        ("company == Student", "unknown field 'Student'; if Student is a text value, quote it: 'Student'", "Student", 1),
         ("days_since", "'days_since' is a function; call it as days_since(...)", "days_since", 1),
         ("days_snce(last_contact) > 3", "unknown function 'days_snce' (did you mean 'days_since'?)", "days_snce", 1),
         ("delta > 0 and lowr(company) == 'a'", "unknown function 'lowr' (did you mean 'lower'?)", "lowr", 1),

@@ -71,8 +71,8 @@ stages:
   - {name: lead, probability: 0.1}
   - {name: won, closed: won}
 factors:
-  - {name: big_team, when: "seats > 50 and seats <= 500 or merger", points: 5}
-  - {name: recent, when: "days_since(close_date) > 14 and days_since(close_date) < 60", points: 1}
+  - {name: big_team, when: "seats > 50 and seats <= 500 or merger", points: 50}
+  - {name: recent, when: "days_since(close_date) > 14 and days_since(close_date) < 60", points: 20}
 scores:
   priority:
     min: 0
@@ -335,6 +335,42 @@ scores:
         ("no-catch-all", 28, 9, "score 'fit' has no catch-all band: a score below 1 gets no band; add a last band "
                                 "without min"),
     ]
+
+
+def test_a_band_above_the_points_the_rules_add_up_to(tmp_path):
+    body = """\
+stages:
+  - {name: lead, probability: 0.1, points: 5}
+  - {name: demo, probability: 0.4, points: 15}
+  - {name: won, closed: won}
+factors:
+  - {name: merger, when: merger, points: -20}
+  - {name: big, when: "seats > 100", points: 12.5}
+scores:
+  priority:
+    bands:
+      - {name: A, min: 28}
+      - {name: B, min: 27.5}
+      - {name: C}
+"""
+    # The most: no tier points, the demo stage's 15, and 12.5 from big (merger only takes away).
+    assert warnings_of(tmp_path, body) == [
+        ("unreachable-band", 24, 9, "band 'A' of score 'priority' can never be reached: its min 28 is above 27.5, "
+                                    "the most the points of the tiers, stages and factors add up to"),
+    ]
+
+
+def test_points_from_expressions_leave_the_reach_unknown(tmp_path):
+    body = """\
+factors:
+  - {name: per_seat, when: "seats > 0", points: "seats * 2"}
+scores:
+  priority:
+    bands:
+      - {name: A, min: 1000}
+      - {name: C}
+"""
+    assert warnings_of(tmp_path, body) == []
 
 
 def test_bands_after_a_catch_all_band(tmp_path):

@@ -200,8 +200,9 @@ def test_table_without_terminal(tmp_path, results, context):
     assert lines[-1].strip() == "hash abc123, as of 2026-11-20"
     assert all(len(line) <= 200 for line in lines)
     row_one = next(i for i, line in enumerate(lines) if "P-1" in line)
-    assert "budget confirmed" in lines[row_one] and "Call the champion (due 2026-11-24)" in lines[row_one]
-    assert "champion, named" in lines[row_one + 1] and "Send deck" in lines[row_one + 1]
+    # One line per record: list items joined with "; ".
+    assert "budget confirmed; champion, named" in lines[row_one]
+    assert "Call the champion (due 2026-11-24); Send deck" in lines[row_one]
     assert any("P|2" in line and "no budget" in line for line in lines)
 
 

@@ -135,11 +135,28 @@ def test_a_bad_quota_is_located(ruleset, tmp_path):
     assert str(info.value) == f"{bad}: row 2, column 'quota': cannot read 'lots' as an amount"
 
 
-def test_a_ruleset_without_a_value_field_says_what_to_declare(tmp_path):
+def test_a_value_field_that_is_no_number_says_what_to_declare(tmp_path):
     path = tmp_path / "novalue.yaml"
-    path.write_text("salesrules: 1\nname: x\nfields: {id: {type: string, key: true}}\n")
+    path.write_text("salesrules: 1\nname: x\nfields: {id: {type: string, key: true}, deal_value: string}\n")
     with pytest.raises(salesrules.UsageError, match="declare deal_value or name one with reports.pipeline.value"):
         report(salesrules.load(path), [{"id": "1"}])
+
+
+def test_without_a_money_field_the_report_counts_deals(tmp_path):
+    path = tmp_path / "novalue.yaml"
+    path.write_text("salesrules: 1\nname: x\nfields: {id: {type: string, key: true}}\n")
+    result = report(salesrules.load(path), [{"id": "1"}, {"id": "2"}]).to_dict()
+    assert result["settings"]["value"] is None
+    total = result["pipeline"]["total"]
+    assert (total["open_deals"], total["open_value"], total["won_deals"]) == (2, 0.0, 0)
+
+
+def test_without_deal_value_the_first_money_field_values_deals(tmp_path):
+    path = tmp_path / "amount.yaml"
+    path.write_text("salesrules: 1\nname: x\nfields: {id: {type: string, key: true}, n: integer, amount: money}\n")
+    result = report(salesrules.load(path), [{"id": "1", "amount": "$1,500"}, {"id": "2", "amount": 250}]).to_dict()
+    assert result["settings"]["value"] == "amount"
+    assert result["pipeline"]["total"]["open_value"] == 1750.0
 
 
 # ---------------------------------------------------------------- an independent computation

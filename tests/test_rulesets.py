@@ -1073,3 +1073,50 @@ def test_copies_of_the_shipped_rulesets_load_from_anywhere(tmp_path):
         copy = tmp_path / path.name
         shutil.copy(path, copy)
         assert load(copy).hash == load(path).hash
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rulesets").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_ruleset_has_at_least_five_tests(path):
+    assert len(load(str(path)).tests) >= 5
+
+
+def test_the_standard_ruleset_s_tests_exercise_every_rule(cli_runner):
+    from salesrules.cli import cli
+
+    result = cli_runner.invoke(cli, ["test", str(ROOT / "rulesets" / "standard.yaml"), "--coverage", "--fail-under", "100"])
+    assert result.exit_code == 0, result.output
+    assert "29 of 29 rule items exercised (100.0%)" in result.output
+
+
+def _own_items(ruleset) -> dict:
+    """The coverage keys of the rules a ruleset's own file defines (not those it inherits)."""
+    import os
+
+    own = os.path.realpath(ruleset.path)
+    mine = lambda item: item.loc is not None and os.path.realpath(item.loc.file) == own
+    items = {}
+    for c in ruleset.classifications:
+        items.update({("levels", c.name, level.name): level for level in c.levels if mine(level)})
+    items.update({("stages", None, s.name): s for s in ruleset.stages if mine(s)})
+    items.update({("factors", None, f.name): f for f in ruleset.factors if mine(f)})
+    for score in ruleset.scores.values():
+        items.update({("bands", score.name, b.name): b for b in score.bands if mine(b)})
+    items.update({("actions", None, a.name): a for a in ruleset.actions if mine(a)})
+    return items
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rulesets").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_ruleset_s_tests_exercise_its_own_rules(path):
+    """Each shipped ruleset's tests exercise every rule its file defines; what it inherits is
+    tested where it is defined."""
+    from salesrules.analysis.testing import collect, run_suite
+    from salesrules.analysis.testing.coverage import coverage
+
+    suites = collect([str(path)])
+    runs = [(suite, run_suite(suite)) for suite in suites]
+    found = coverage(runs)
+    assert len(found) == 1
+    own = _own_items(found[0].ruleset)
+    missed = sorted(f"{kind} {group or ''} {name}".replace("  ", " ") for (kind, group, name) in own
+                    if not found[0].items.get((kind, group, name)))
+    assert not missed

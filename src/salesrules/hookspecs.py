@@ -66,14 +66,18 @@ def register_output_formats(register: Callable) -> None:
     """Register writers of results.
 
     :param register: ``register(name, write, extension, binary=True, sink=None,
-        lists_as_text=None)``. ``write(frame, stream, context)`` receives the results as a
+        lists_as_text=None, sort="input", columns=None)``. ``write(frame, stream, context)`` receives the results as a
         polars DataFrame, a writable stream (bytes when ``binary``, text otherwise) and a
         :class:`salesrules.outputs.OutputContext`. Results too big for memory go instead to
         ``sink(frame, stream, context)`` when the format has one, with a polars LazyFrame to
         write in batches (``frame.sink_csv(stream)`` and the like); without one they are
         collected for ``write``. ``lists_as_text`` (a separator such as ``"; "``) asks for
         reasons, gaps and actions as text joined by it, as
-        :func:`salesrules.outputs.text_frame` renders them, instead of lists.
+        :func:`salesrules.outputs.text_frame` renders them, instead of lists. ``sort`` is
+        the order of the records when the user asks for none: ``input`` (as read) or
+        ``rank`` (ranked open deals first, then the closed ones). ``columns(available, key)``,
+        when given, returns the result columns the format shows by default, from the list
+        ``available``; the others are then not computed.
     """
 
 

@@ -164,6 +164,11 @@ class OutputFormat:
     # Optional: the separator the writer joins list values with; the results then come with
     # reasons, gaps and actions already as that text, as ``outputs.text_frame`` renders them.
     lists_as_text: str | None = None
+    # Optional: the order the format writes records in by default, ``input`` or ``rank``.
+    sort: str = "input"
+    # Optional: ``columns(available, key)`` gives the result columns the format shows by
+    # default (the others are then not computed); None writes every column.
+    columns: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ per tier, the lift of the top band (its win rate over the overall win rate), the
 score for won against lost deals (the probability that a won deal outscores a lost one, ties
 counting half; computed from average ranks) and, with a field that records the last stage each
 closed deal reached, the observed win rate of the deals that reached each stage against the
-probability the ruleset gives that stage. All figures are polars aggregations.
+probability the ruleset gives that stage. Per factor, how often it fired among the won and the
+lost deals, its lift and its own AUC; and a warning for each factor or field that alone
+separates won from lost almost perfectly (see :mod:`salesrules.analysis.leaks`). The outcome
+is a field, an input column, a classification, or any expression over them: a true/false
+one says won (true) or lost (false) by itself. All figures are polars aggregations.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ..errors import InputError, Loc, UsageError, did_you_mean
 from ..model.columns import UNKNOWN
 from .diff import field_candidates, field_column
 from .explain import _input_column, ruleset_label
+from .leaks import auc, factor_figures, field_separations, leak_warnings
 
 DIGITS = 4
 
@@ -29,11 +34,18 @@ def _lower(expr: pl.Expr) -> pl.Expr:
 
 def outcome_columns(results: pl.DataFrame, plan, name: str) -> tuple[list[pl.Expr], str]:
     """The columns that may hold the outcome ``name``: the ruleset field (by name or alias) and the
-    input column that feeds it, or an input column of that name. An error when there is none."""
+    input column that feeds it, an input column of that name, a classification, or an expression
+    (see :func:`outcome_expression`). An error when it is none of them."""
+    if name in {c.name for c in plan.ruleset.classifications} and name in results.columns:
+        return [pl.col(name)], f"classification {name!r}"
     found = field_column(results, plan, name)
     if found is None:
+        compiled = outcome_expression(plan, name)
+        if compiled is not None:
+            return [compiled.expr], f"expression {name!r}"
         hint = did_you_mean(name, field_candidates(results, plan))
-        raise UsageError(f"--outcome {name!r} is neither a field of the ruleset nor an input column{hint}")
+        raise UsageError(f"--outcome {name!r} is neither a field of the ruleset, an input column, a classification "
+                         f"nor an expression over them{hint}")
     expr, description = found
     columns = [expr]
     field = expr.meta.output_name()
@@ -44,24 +56,45 @@ def outcome_columns(results: pl.DataFrame, plan, name: str) -> tuple[list[pl.Exp
     return columns, description
 
 
-def backtest_evaluation(evaluation, outcome: str, won, lost, stage_field: str | None = None,
+def outcome_expression(plan, text: str):
+    """``text`` compiled as an expression over the fields and the results before actions, or
+    None when it does not compile (it is then no outcome at all)."""
+    from ..errors import SalesrulesError
+    from ..language.expressions import compile_expression
+    from ..model.sections import Expr
+
+    scope = plan.scopes.get("actions")
+    if scope is None:
+        return None
+    try:
+        return compile_expression(Expr(text), scope)
+    except SalesrulesError:
+        return None
+
+
+def backtest_evaluation(evaluation, outcome: str, won=(), lost=(), stage_field: str | None = None,
                         source: str = "<data>") -> dict:
     """The backtest figures of an internal evaluation (see the module docs), as a dict."""
     won = [won] if isinstance(won, str) else list(won)
     lost = [lost] if isinstance(lost, str) else list(lost)
     won_keys = {w.strip().lower() for w in won}
     lost_keys = {x.strip().lower() for x in lost}
-    if not won_keys or not lost_keys:
-        raise UsageError("a backtest needs --won and --lost values")
-    both = won_keys & lost_keys
-    if both:
-        raise UsageError(f"{sorted(both)[0]!r} is given both as a won and as a lost value")
     results, plan = evaluation.results, evaluation.plan
     rs = plan.ruleset
     ranking = rs.ranking_score
     columns, description = outcome_columns(results, plan, outcome)
-    is_won = pl.any_horizontal([_lower(c).is_in(list(won_keys)) for c in columns]).fill_null(False)
-    is_lost = pl.any_horizontal([_lower(c).is_in(list(lost_keys)) for c in columns]).fill_null(False)
+    boolean = results.select(columns[0]).dtypes[0] == pl.Boolean
+    if boolean and not won_keys and not lost_keys:
+        won, lost = ["true"], ["false"]
+        is_won, is_lost = columns[0].fill_null(False), (~columns[0]).fill_null(False)
+    else:
+        if not won_keys or not lost_keys:
+            raise UsageError("a backtest needs --won and --lost values (or a true/false --outcome expression)")
+        both = won_keys & lost_keys
+        if both:
+            raise UsageError(f"{sorted(both)[0]!r} is given both as a won and as a lost value")
+        is_won = pl.any_horizontal([_lower(c).is_in(list(won_keys)) for c in columns]).fill_null(False)
+        is_lost = pl.any_horizontal([_lower(c).is_in(list(lost_keys)) for c in columns]).fill_null(False)
     frame = results.select(
         pl.col(plan.manifest.scores[ranking].total).alias("score"),
         pl.col(plan.manifest.scores[ranking].band).fill_null(UNKNOWN).alias("band"),
@@ -99,12 +132,28 @@ def backtest_evaluation(evaluation, outcome: str, won, lost, stage_field: str | 
         "band": top["band"], "closed": top["closed"], "won": top["won"], "win_rate": top["win_rate"], "lift": top["lift"],
     }
     result["auc"] = _round(auc(closed["score"], closed["won"]))
+    _add_leaks(result, results, plan, is_won, is_lost, columns, overall)
     if stage_field:
         result["stages"], result["unmapped_stages"] = _stage_rates(closed, rs)
     result["outcome"] = {"field": outcome, "column": description, "won": won, "lost": lost}
     result["score_name"] = ranking
     result.update(plan.provenance)
     return result
+
+
+def _add_leaks(result: dict, results: pl.DataFrame, plan, is_won, is_lost, columns, overall: float) -> None:
+    """The factors' figures and the leak warnings (see :mod:`salesrules.analysis.leaks`)."""
+    closed = results.with_columns(is_won.alias("won"), is_lost.alias("__lost")).filter(pl.col("won") | pl.col("__lost"))
+    factors = factor_figures(closed, dict(plan.manifest.factors), overall)
+    # The outcome's own fields say nothing about a leak: they are the outcome.
+    skip = {name for c in columns for name in c.meta.root_names() if name in plan.fields}
+    skip |= {plan.key, "stage"} if "stage" in skip or any(s.closed for s in plan.ruleset.stages) else {plan.key}
+    fields = field_separations(closed, plan.fields, skip)
+    result["factors"] = [
+        {k: (_round(v) if isinstance(v, float) else v) for k, v in f.items()} for f in factors
+    ]
+    result["fields"] = [{"field": f["field"], "auc": _round(f["auc"])} for f in fields]
+    result["leaks"] = [{**w, "auc": _round(w["auc"])} for w in leak_warnings(factors, fields)]
 
 
 def _rates(closed: pl.DataFrame, column: str, order: list[str], overall: float) -> list[dict]:
@@ -125,18 +174,6 @@ def _rates(closed: pl.DataFrame, column: str, order: list[str], overall: float) 
             "win_rate": _round(rate), "lift": _round(rate / overall) if rate is not None and overall else None,
         })
     return out
-
-
-def auc(scores: pl.Series, won: pl.Series) -> float | None:
-    """The AUC of ``scores`` for won against lost (Mann-Whitney U over n_won * n_lost, ties averaged)."""
-    frame = pl.DataFrame({"score": scores, "won": won}).drop_nulls()
-    n_won = int(frame["won"].sum())
-    n_lost = frame.height - n_won
-    if n_won == 0 or n_lost == 0:
-        return None
-    ranks = frame.select(pl.col("score").rank("average").alias("rank"), pl.col("won"))
-    rank_sum = ranks.filter(pl.col("won"))["rank"].sum()
-    return (rank_sum - n_won * (n_won + 1) / 2) / (n_won * n_lost)
 
 
 def _last_stage(results: pl.DataFrame, plan, name: str) -> pl.Expr:
@@ -184,7 +221,7 @@ def _round(value):
     return None if value is None else round(float(value), DIGITS)
 
 
-def backtest(ruleset, data, *, outcome: str, won, lost, as_of=None, stage_field: str | None = None, **options) -> dict:
+def backtest(ruleset, data, *, outcome: str, won=(), lost=(), as_of=None, stage_field: str | None = None, **options) -> dict:
     """Evaluate ``data`` and backtest the ruleset on its closed deals (see the module docs)."""
     from ..runners.local import evaluate_full
 
@@ -198,6 +235,10 @@ def backtest(ruleset, data, *, outcome: str, won, lost, as_of=None, stage_field:
 def _percent(won, closed) -> str:
     """A win rate as a percentage, from the counts (so no rounding happens twice)."""
     return "-" if not closed else f"{won * 100 / closed:.1f}%"
+
+
+def _share_text(value) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
 
 
 def _lift(value) -> str:
@@ -235,6 +276,17 @@ def render_table(result: dict) -> str:
     auc_value = result["auc"]
     lines.append(f"Ranking quality: AUC {'-' if auc_value is None else f'{auc_value:.3f}'} "
                  f"(chance that a won deal outscores a lost one; 0.5 is chance, 1.0 perfect)")
+    if result.get("factors"):
+        lines.append("")
+        width = max([len("Factor")] + [len(f["factor"]) for f in result["factors"]])
+        lines.append(f"{'Factor'.ljust(width)}  fired: won    lost  win rate   lift    AUC")
+        for f in result["factors"]:
+            lines.append(f"{f['factor'].ljust(width)}  {_share_text(f['fired_won_share']):>10}  "
+                         f"{_share_text(f['fired_lost_share']):>6}  "
+                         f"{_percent(f['fired_won'], f['fired_won'] + f['fired_lost']):>8}  {_lift(f['lift']):>5}"
+                         f"  {'-' if f['auc'] is None else format(f['auc'], '.3f'):>5}")
+    for leak in result.get("leaks", ()):
+        lines.append(f"warning: {leak['message']}")
     if "stages" in result:
         lines.append("")
         stages = result["stages"]

@@ -70,7 +70,7 @@ def explain_row(row: pl.DataFrame, plan) -> dict:
         "score": values[plan.manifest.scores[ranking].total],
         "band": values[plan.manifest.scores[ranking].band],
         "tier": values.get("tier") or UNKNOWN,
-        "stage": values.get("stage") or UNKNOWN,
+        "stage": (values.get("stage") or UNKNOWN) if rs.stages else None,  # None: the ruleset has no stages
         "contributions": _contributions(row, plan, ranking, reader),
         "not_fired": _not_fired(row, plan, reader),
         "actions": [
@@ -314,7 +314,8 @@ def render_text(receipt: dict) -> str:
     """A receipt as readable text."""
     lines = []
     head = f"{receipt['id']}: score {display(receipt['score'])}, band {receipt['band'] or UNKNOWN}"
-    head += f" (tier {receipt['tier']}, stage {receipt['stage']})"
+    stage = f", stage {receipt['stage']}" if receipt["stage"] is not None else ""
+    head += f" (tier {receipt['tier']}{stage})"
     lines.append(head)
     lines.append(f"ruleset {ruleset_label(receipt)}, as of {receipt['as_of']}")
     lines.append("")

@@ -20,9 +20,11 @@ from .options import (
 @click.command("backtest")
 @click.argument("file")
 @ruleset_option()
-@click.option("--outcome", required=True, help="Field or input column holding the outcome of each deal.")
-@click.option("--won", multiple=True, required=True, help="Outcome value of a won deal (repeatable; case is ignored).")
-@click.option("--lost", multiple=True, required=True, help="Outcome value of a lost deal (repeatable; case is ignored).")
+@click.option("--outcome", required=True,
+              help="The outcome of each deal: a field, an input column, a classification, or an expression "
+                   "(a true/false one needs no --won/--lost: true is won, false lost).")
+@click.option("--won", multiple=True, help="Outcome value of a won deal (repeatable; case is ignored).")
+@click.option("--lost", multiple=True, help="Outcome value of a lost deal (repeatable; case is ignored).")
 @click.option("--stage-field", help="Field or input column with the last stage each closed deal reached.")
 @format_option(["table", "json"], "table")
 @as_of_option()
@@ -30,7 +32,9 @@ from .options import (
 @input_format_option()
 def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as_of, encoding, input_format):
     """Backtest a ruleset on the closed deals in FILE: win rate per band and tier, lift of the top
-    band, AUC of the score for won against lost deals, and (with --stage-field) the stage
+    band, AUC of the score for won against lost deals, each factor's firing among won and lost,
+    lift and own AUC, a warning for any factor or field that alone separates won from lost
+    almost perfectly (filled in after the outcome), and (with --stage-field) the stage
     probabilities against the observed win rates."""
     from ..analysis.backtest import backtest, render_table
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import nullcontext
 
 import click
@@ -21,6 +22,7 @@ from .options import (
     output_option,
     ruleset_option,
 )
+from .view import notes_for, report_written, resolve, view_options
 
 
 @click.command()
@@ -45,12 +47,16 @@ from .options import (
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
 @click.option("--with-account", is_flag=True,
               help="Add each record's account class (account_abc) and rolled-up score (account_score).")
+@view_options
 def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, with_input, on_error, rejects,
-             on_duplicate, encoding, input_format, explain, csv_raw, quiet, with_account):
+             on_duplicate, encoding, input_format, explain, csv_raw, quiet, with_account, sort, columns, with_columns, limit,
+             all_rows):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
-    On a terminal a progress bar shows on standard error when the work takes more than a
-    second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
+    On a terminal the table shows the top records by rank, as many as fit the screen
+    (--limit N, --all), with rank, key, tier, stage, score, band and reasons (--with adds
+    columns, --columns chooses them for any format). A progress bar shows on standard error
+    when the work takes more than a second (--quiet turns it off). Memory stays bounded for big files: beyond 64 MB the
     results wait in temporary files (SALESRULES_SPILL=auto|always|never).
 
     FILE may be a database: sqlite:///prospects.db (or a .db file), postgresql://user@host/db,
@@ -69,7 +75,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     from ..plugins import get_registry
     from ..runners.local import run
 
-    from ..io.databases import results_table, write_table
+    from ..io.databases import masked, results_table, write_table
     from .database import check_database_output
 
     if with_account and file == STDIN:
@@ -94,13 +100,16 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
     writer = get_registry().output_formats[fmt]
+    view = resolve(ruleset.compile(as_of), fmt, writer, sort=sort, columns=columns, with_columns=with_columns,
+                   limit=limit, all_rows=all_rows, terminal=terminal, explain=explain)
+    started = time.monotonic()
     with Progress(enabled=enabled_for(sys.stderr, quiet)) as progress:
         try:
             outcome = run(
                 ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
                 with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
                 table=table, query=query,
-                lists_as_text=writer.lists_as_text, progress=progress,
+                lists_as_text=writer.lists_as_text, progress=progress, sort=view.sort, columns=view.columns,
             )
         except SalesrulesError as exc:
             if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
@@ -109,8 +118,15 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         with outcome:
             if with_account:
                 outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding,
-                                                input_format, table=table, query=query)
-            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw)
+                                                input_format, table=table, query=query, sort=view.sort)
+            context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw,
+                                    total_rows=outcome.rows, closed_rows=outcome.closed,
+                                    notes=notes_for(view, outcome.rows),
+                                    money_columns=tuple(n for n, f in outcome.plan.fields.items() if f.type == "money"))
+            results = outcome.results
+            if view.limit is not None:
+                progress.phase(f"Taking the top {view.limit:,} of {outcome.rows:,} rows", counted=False)
+                results = results.head(view.limit).collect()  # only these rows are formatted
             skipped = outcome.rejects.height if outcome.rejects is not None else 0
             # The rejects land with the results: a run that fails while writing replaces neither.
             with pending(target, inputs) if skipped else nullcontext() as staging:
@@ -121,12 +137,17 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
                 else:
                     progress.phase(f"Writing {outcome.rows:,} results", counted=False)
                 if database is not None:
-                    write_table(database, output_table, results_table(outcome.results, context), if_exists)
+                    write_table(database, output_table, results_table(results, context), if_exists)
                 else:
-                    write_output(outcome.results, output, fmt, context, inputs)
+                    write_output(results, output, fmt, context, inputs)
             if skipped:
                 progress.close()
                 click.echo(f"skipped {skipped} row(s) that could not be read; see {target}", err=True)
+        if output not in (None, "-"):
+            progress.close()
+            written = outcome.rows if view.limit is None else min(view.limit, outcome.rows)
+            place = output if database is None else f"table {output_table!r} of {masked(output)}"
+            report_written(written, place, started, quiet)
 
 
 def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encoding, input_format, **source):

@@ -21,7 +21,7 @@ def init(file, output, name, encoding):
     from ..scaffold.ruleset import starter_ruleset
 
     frame = read_table(file, ReadOptions(encoding=encoding or "utf-8"))
-    text = starter_ruleset(frame, name or _stem(file), file)
+    text = starter_ruleset(frame, name or _stem(file), file, None if output in (None, "-") else output)
     if output in (None, "-"):
         click.echo(text, nl=False)
         return

@@ -63,4 +63,4 @@ def _cell(text: str, number: bool) -> str:
 @hookimpl
 def register_output_formats(register):
     """Register ``markdown`` (``.md``)."""
-    register("markdown", write_markdown, extension=".md", binary=False, lists_as_text="; ")
+    register("markdown", write_markdown, extension=".md", binary=False, lists_as_text="; ", sort="rank")

@@ -1,6 +1,10 @@
 """The built-in ``xlsx`` output format: worksheets ``results`` and ``provenance``.
 
-Lists are joined with ``"; "`` and actions read ``text (due YYYY-MM-DD)`` as in CSV;
+The results sheet is ready to work with: rows in rank order (``salesrules evaluate`` ranks
+them for xlsx unless ``--sort input``; closed deals come last), a filter on every column,
+the header row frozen, each column as wide as its content (up to a limit, longer text
+wraps), probabilities as percentages and money (``context.money_columns``) with two
+decimals and thousands separators. Lists are joined with ``"; "`` and actions read ``text (due YYYY-MM-DD)`` as in CSV;
 numbers, booleans and dates keep their Excel types. Text is always written as text: a
 value such as ``=HYPERLINK(...)`` or ``http://...`` from a prospect file or a ruleset
 never becomes a formula or a link.
@@ -55,10 +59,49 @@ def write_xlsx(frame: pl.DataFrame, stream, context: OutputContext) -> None:
 def workbook_bytes(frame: pl.DataFrame, context: OutputContext) -> bytes:
     """The xlsx workbook of the results and their provenance."""
     buffer = io.BytesIO()
+    results = text_frame(frame, "; ")
     with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as workbook:
-        text_frame(frame, "; ").write_excel(workbook, worksheet="results", autofit=True)
+        results.write_excel(
+            workbook, worksheet="results", autofilter=True, freeze_panes=(1, 0),
+            column_widths=column_widths(results), column_formats=column_formats(results, context),
+            include_header=True,
+        )
         provenance_sheet(context).write_excel(workbook, worksheet="provenance", autofit=True)
     return buffer.getvalue()
+
+
+MAX_WIDTH = 60  # characters; longer text is cut off at the column's edge until widened
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0%"
+
+
+def column_widths(frame: pl.DataFrame) -> dict[str, int]:
+    """Each column's width in pixels: its longest value or header (of the first 1,000 rows),
+    at most :data:`MAX_WIDTH` characters."""
+    head = frame.head(1000)
+    widths = {}
+    for name in frame.columns:
+        values = head.get_column(name)
+        if values.dtype == pl.Boolean:
+            longest = 5
+        else:
+            longest = values.cast(pl.String).str.len_chars().max() or 0
+        characters = min(MAX_WIDTH, max(len(name) + 3, int(longest)))  # + 3: the filter's button
+        widths[name] = characters * 7 + 10
+    return widths
+
+
+def column_formats(frame: pl.DataFrame, context: OutputContext) -> dict[str, str]:
+    """Number formats: probabilities as percentages, money columns with two decimals."""
+    formats = {}
+    for name, dtype in frame.schema.items():
+        if not dtype.is_numeric():
+            continue
+        if name == "stage_probability" or name.endswith("_probability"):
+            formats[name] = PERCENT_FORMAT
+        elif name in context.money_columns:
+            formats[name] = MONEY_FORMAT
+    return formats
 
 
 def provenance_sheet(context: OutputContext) -> pl.DataFrame:
@@ -73,4 +116,4 @@ def provenance_sheet(context: OutputContext) -> pl.DataFrame:
 @hookimpl
 def register_output_formats(register):
     """Register ``xlsx`` (``.xlsx``)."""
-    register("xlsx", write_xlsx, extension=".xlsx", binary=True, lists_as_text="; ")
+    register("xlsx", write_xlsx, extension=".xlsx", binary=True, lists_as_text="; ", sort="rank")

@@ -32,6 +32,8 @@ def read_text_value(text: str | None, field: FieldSpec, mapping: dict[str, str] 
     """
     if text is None or text == "":
         return None
+    if field.null_values:
+        return NOT_READ  # the polars reader makes its placeholders null
     kind = field.type
     if kind == "string":
         value = text.strip(_WHITESPACE)

@@ -48,8 +48,12 @@ class OutputContext:
 
     ``provenance`` holds ``ruleset``, ``ruleset_version``, ``ruleset_hash`` and ``as_of``
     (an ISO date); ``key`` names the key column; ``is_terminal`` and ``width`` describe
-    the console for the table writer; ``csv_raw`` lets text that a spreadsheet would run as a
-    formula into CSV as it is (see :mod:`salesrules.io.formulas`).
+    the console for the table writer; ``csv_raw`` lets text that a spreadsheet would run as a formula into CSV as it is (see
+    :mod:`salesrules.io.formulas`). ``total_rows`` and ``closed_rows``, when set, say how many
+    records the evaluation had and how many of them are closed deals: the frame may then hold
+    only the first of them (the table shows the top of the ranking). ``notes`` are lines a
+    format for people may show under the results (how to see the rest). ``money_columns`` name
+    the result columns that hold money, for formats that show amounts as such.
     """
 
     provenance: dict
@@ -57,6 +61,10 @@ class OutputContext:
     is_terminal: bool = False
     width: int | None = None
     csv_raw: bool = False
+    total_rows: int | None = None
+    closed_rows: int | None = None
+    notes: tuple[str, ...] = ()
+    money_columns: tuple[str, ...] = ()
 
 
 def format_for_path(path: str | None, default: str) -> str:

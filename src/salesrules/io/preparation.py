@@ -98,11 +98,21 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
                 raise InputError(f"unknown field {shown(column)}{did_you_mean(column, fields)}", Loc(source))
     selection = [pl.col(ROW), *[pl.col(c).alias(IN + c) for c in columns], *[pl.col(c) for c in looked_up + read_before]]
 
+    def source(name: str) -> pl.Expr:
+        """The input column of field ``name``, its null values (placeholders) made null."""
+        spec, column = fields[name], mapping[name]
+        text = pl.col(IN + column)
+        if spec.null_values and schema[column] == pl.String:
+            placeholders = sorted({v.strip().lower() for v in spec.null_values})
+            return pl.when(text.str.strip_chars().str.to_lowercase().is_in(placeholders)).then(
+                pl.lit(None, pl.String)).otherwise(text).alias(IN + column)
+        return text
+
     def read(name: str) -> pl.Expr:
         spec, column = fields[name], mapping[name]
         if column is None:
             return pl.lit(None, coerce.polars_dtype(spec))
-        return coerce.coerce_expr(pl.col(IN + column), spec, schema[column], lookups=lookups)
+        return coerce.coerce_expr(source(name), spec, schema[column], lookups=lookups)
 
     # Each field is read once, into a column of its own, so that its flag and its value
     # share the reading whatever the query optimizer does.
@@ -116,8 +126,12 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
             value = pl.col(READ + name)  # typed in Python: every value was read
         else:
             value = pl.col(VALUE + name)
-            flag = _unread(pl.col(IN + column), value, schema[column], spec)
-            if flag is not None:
+            flag = _unread(source(name), value, schema[column], spec)
+            if flag is not None and spec.unknown not in (None, "error"):
+                # An enum value that is none of its spellings becomes null, or the value named.
+                if spec.unknown != "null":
+                    value = pl.when(flag).then(pl.lit(spec.unknown, pl.String)).otherwise(value)
+            elif flag is not None:
                 flags[name] = flag
         if spec.rates is not None and spec.type == "money":
             rate = _rate(spec, fields, read)

@@ -167,7 +167,10 @@ class _Compiler:
             raise self.error(node, f"{name!r} {self.scope.hints[name]}")
         if name in self.scope.functions:
             raise self.error(node, f"{name!r} is a function; call it as {name}(...)")
-        raise self.error(node, f"unknown field {name!r}{did_you_mean(name, list(self.scope.names) + ['as_of'])}")
+        suggestion = did_you_mean(name, list(self.scope.names) + ["as_of"])
+        # A bare word is read as a name: ``occupation == Student`` means the text 'Student'.
+        quoting = f"; if {name} is a text value, quote it: '{name}'" if name[:1].isupper() else ""
+        raise self.error(node, f"unknown field {name!r}{suggestion}{quoting}")
 
     # -- operators
 

@@ -53,6 +53,8 @@ class FieldSpec:
     currency_field: str | None = None
     description: str = ""
     loc: Loc | None = None
+    null_values: tuple[str, ...] = ()
+    unknown: str | None = None
     # Set by the engine, not the loader: the rate of each currency code to the base currency.
     # On a money field, values are converted with them; on a field named by a money field's
     # ``currency_field``, a code that is not among them is a bad value.

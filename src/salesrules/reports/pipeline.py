@@ -38,7 +38,7 @@ def money(total_cents: pl.Expr) -> pl.Expr:
 def deal_columns(results: pl.DataFrame, plan, settings) -> pl.DataFrame:
     """One row per record with what the report reads: group, value, open, won, lost (in the
     period), weighted value, slipped, the forecast category, the stage and days in it."""
-    value = pl.col(settings.value).cast(pl.Float64)
+    value = pl.col(settings.value).cast(pl.Float64) if settings.value is not None else pl.lit(None, pl.Float64)
     in_period = pl.lit(True)
     if settings.period is not None:
         start, end = settings.period

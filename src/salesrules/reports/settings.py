@@ -19,7 +19,7 @@ class Resolved:
     """The settings of one report, every default applied and checked against the plan."""
 
     by: str | None
-    value: str
+    value: str | None  # None: the ruleset has no money field, the report counts deals only
     close_date: str | None
     lost_at_stage: str | None
     period: tuple[dt.date, dt.date] | None
@@ -36,8 +36,11 @@ def resolve(plan, *, by=None, quotas=None, period=None, encoding=None) -> Resolv
     if by is not None and by not in _groupable(plan):
         raise UsageError(f"cannot group the pipeline by {by!r}: no such field or result{did_you_mean(by, _groupable(plan))}")
     value = settings.value or "deal_value"
-    spec = fields.get(value)
-    if spec is None or spec.type not in NUMERIC:
+    if settings.value is None and value not in fields:
+        # No value named and no deal_value: the first money field, else deals are only counted.
+        value = next((name for name, spec in fields.items() if spec.type == "money"), None)
+    spec = fields.get(value) if value is not None else None
+    if value is not None and (spec is None or spec.type not in NUMERIC):
         found = f"{value!r} is a {spec.type} field" if spec else f"there is no field {value!r}"
         raise UsageError(
             f"the pipeline report needs the money field of a deal's value ({found}); "

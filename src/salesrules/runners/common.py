@@ -8,7 +8,7 @@ import polars as pl
 
 from ..compiler.packing import packed_text, unpacked, unpacked_actions
 from ..compiler.plan import Plan
-from ..errors import InputError, Loc, shown
+from ..errors import InputError, Loc, UsageError, did_you_mean, shown
 from ..model.columns import (
     ACTIONS_FIRED,
     ACTIONS_TEXT,
@@ -93,6 +93,22 @@ def _result_columns(plan: Plan, lists_as_text: str | None, explain: bool, input_
         name = c if c not in taken else f"input.{c}"
         columns.append((name, pl.col(IN + c).alias(name)))
     return columns
+
+
+def chosen_columns(output: list[tuple[str, pl.Expr]], names) -> list[tuple[str, pl.Expr]]:
+    """The ``output`` columns named in ``names``, in that order; an unknown name is a UsageError
+    that lists the known ones."""
+    known = dict(output)
+    chosen = []
+    for name in dict.fromkeys(names):
+        if name not in known:
+            raise UsageError(
+                f"unknown result column {shown(name)}{did_you_mean(name, known)}; known: {', '.join(known)}"
+            )
+        chosen.append((name, known[name]))
+    if not chosen:
+        raise UsageError("no result column asked for")
+    return chosen
 
 
 def _may_repeat(keys: pl.Series) -> bool:

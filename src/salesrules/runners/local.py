@@ -24,6 +24,7 @@ from .common import (
     Evaluation,
     _kept_by_key,
     _result_columns,
+    chosen_columns,
     rank_values,
 )
 from .options import EvaluateOptions
@@ -154,6 +155,12 @@ class Outcome:
     rejects: pl.DataFrame | None
     rows: int
     store: _Store
+    ranked: int = 0  # how many of the rows are open deals with a rank
+
+    @property
+    def closed(self) -> int:
+        """How many of the rows are closed deals (not ranked)."""
+        return self.rows - self.ranked
 
     def __enter__(self) -> "Outcome":
         return self
@@ -202,8 +209,12 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         name_rows_by_key(source, whole.mapping.get(plan.key))  # a database: rows by their key too
     input_columns = whole.input_columns if options.with_input else []
     output = _result_columns(plan, options.lists_as_text, options.explain, input_columns)
-    columns = [e for name, e in output if name != "rank"]
     key = ROW if plan.key == "row" else plan.key
+    if options.columns is not None and not options.internal:
+        output = chosen_columns(output, options.columns)
+    # The rank and the order need the score and the key, whichever columns are written.
+    needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW]
+    columns = [e for name, e in output if name != "rank"] + needed
 
     def evaluated(prepared: Prepared) -> pl.LazyFrame:
         lazy = plan.apply(prepared.frame)
@@ -285,8 +296,13 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             kept = unpack(kept) if options.columns is None else kept
             results = kept.select(pl.exclude("rank"), pl.col("rank"))
         else:
+            if options.sort == "rank":
+                joined = joined.sort(
+                    ["rank", "score", key], descending=[False, True, False], nulls_last=True, maintain_order=True
+                )
             results = joined.select([pl.col(name) for name, _ in output])
-        return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store)
+        ranked = int(side.get_column("rank").is_not_null().sum())
+        return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store, ranked)
     except BaseException:
         store.close()
         raise
@@ -298,6 +314,7 @@ def evaluate(ruleset, data, options: EvaluateOptions | None = None, **keywords) 
     ``data`` is a path (csv, json, ndjson, parquet, xlsx), a polars DataFrame or LazyFrame, a
     pandas DataFrame, or a list of dicts. Options (see :class:`~salesrules.runners.options.EvaluateOptions`):
     ``as_of``, ``on_error`` ("error" or "skip"), ``on_duplicate`` ("error", "first", "last"),
-    ``with_input``, ``encoding``, ``input_format``.
+    ``with_input``, ``encoding``, ``input_format``, ``columns`` (the result columns to keep, in
+    order; the others are not computed) and ``sort`` ("input" or "rank").
     """
     return evaluate_full(ruleset, data, options, **keywords).results

@@ -9,6 +9,7 @@ from ..errors import UsageError
 
 ON_ERROR = ("error", "skip")
 ON_DUPLICATE = ("error", "first", "last")
+SORTS = ("input", "rank")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class EvaluateOptions:
       factors...), for the tools that explain and compare evaluations (see the plan's manifest).
     - ``columns``: with ``internal``, keep only these of the plan's columns (and the record
       number and rank): the tools that aggregate a few columns need no more in memory.
+      Otherwise the result columns to write, in this order; the columns not asked for are
+      not computed (the plan's steps that only they need are pruned before any row is read).
+    - ``sort``: ``input`` keeps the records in the order they were read; ``rank`` puts the
+      ranked open deals first, by rank, then the closed ones by score.
     - ``lists_as_text``: reasons, gaps and actions as display text joined by this separator,
       as :func:`salesrules.io.outputs.text_frame` renders them, instead of lists.
     - ``table``, ``query``: when ``data`` names a database (``sqlite:///prospects.db``,
@@ -47,12 +52,15 @@ class EvaluateOptions:
     spill: str | None = None
     table: str | None = None
     query: str | None = None
+    sort: str = "input"
 
     def __post_init__(self):
         if self.on_error not in ON_ERROR:
             raise UsageError(f"on_error must be 'error' or 'skip', not {self.on_error!r}")
         if self.on_duplicate not in ON_DUPLICATE:
             raise UsageError(f"on_duplicate must be 'error', 'first' or 'last', not {self.on_duplicate!r}")
+        if self.sort not in SORTS:
+            raise UsageError(f"sort must be 'input' or 'rank', not {self.sort!r}")
 
     @classmethod
     def of(cls, options: "EvaluateOptions | None" = None, **keywords) -> "EvaluateOptions":

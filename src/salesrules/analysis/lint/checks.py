@@ -113,8 +113,9 @@ class _Linter:
                 self.never_holds(parsed, parsed.tree.body)
         for classification in self.ruleset.classifications:
             self.levels(classification)
+        reach = score_reach(self.ruleset)
         for score in self.ruleset.scores.values():
-            self.bands(score)
+            self.bands(score, reach.get(score.name))
         self.stages()
         self.unused_fields()
         return sorted(self.warnings, key=lambda w: (
@@ -197,7 +198,9 @@ class _Linter:
 
     # -- bands
 
-    def bands(self, score) -> None:
+    def bands(self, score, most: float | None = None) -> None:
+        """Bands that can never be reached; ``most`` is the highest score the ruleset's points
+        can add up to (None when some points are not constant)."""
         earlier = []
         catch_all = floor = None
         for band in score.bands:
@@ -224,6 +227,9 @@ class _Linter:
             elif score.max is not None and band.min > score.max:
                 self.warn("unreachable-band", f"{label} can never be reached: its min {_num(band.min)} is above "
                           f"the score's max {_num(score.max)}", band.loc)
+            elif most is not None and band.min > most:
+                self.warn("unreachable-band", f"{label} can never be reached: its min {_num(band.min)} is above "
+                          f"{_num(most)}, the most the points of the tiers, stages and factors add up to", band.loc)
             earlier.append(band)
             if score.min is not None and band.min <= score.min:
                 floor = band.name
@@ -286,6 +292,61 @@ class _Linter:
                 continue
             self.warn("unused-field", f"field {name!r} is declared but no rule uses it "
                       "(no condition, points, reason or action text)", spec.loc)
+
+
+def _constant(points: Expr | None) -> float | None:
+    """The value of constant points (0 when there are none), None when they are an expression."""
+    if points is None:
+        return 0.0
+    parsed = _parse(points)
+    if parsed is None:
+        return None
+    node = parsed.tree.body
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign, node = (-1 if isinstance(node.op, ast.USub) else 1), node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return sign * float(node.value)
+    return None
+
+
+def score_reach(ruleset) -> dict[str, float | None]:
+    """The highest value each score can reach from constant points: each classification and the
+    stages give one of their levels' points (or 0), each factor its points or 0, then the
+    score's max clamps. None for a score some of whose points are not constant, or that no
+    item gives points to (a skeleton, not a ruleset to check)."""
+    first = next(iter(ruleset.scores), None)
+    most: dict[str, float | None] = {name: 0.0 for name in ruleset.scores}
+    scored: set[str] = set()
+
+    def add(groups: dict[str, list[float | None]]) -> None:
+        for name, values in groups.items():
+            if name not in most or most[name] is None:
+                continue
+            if any(v != 0 for v in values):
+                scored.add(name)
+            most[name] = None if None in values else most[name] + max([0.0, *values])
+
+    def one_of(items) -> None:
+        groups: dict[str, list[float | None]] = {}
+        for item in items:
+            groups.setdefault(item.score or first, []).append(_constant(item.points))
+        add(groups)
+
+    for classification in ruleset.classifications:
+        one_of(classification.levels)
+    one_of(ruleset.stages)
+    for factor in ruleset.factors:
+        value = _constant(factor.points)
+        if factor.decay is not None and factor.decay.steps:
+            value = None if value is None else max([value, *(p for _, p in factor.decay.steps)])
+        add({factor.score or first: [value]})
+    for name, score in ruleset.scores.items():
+        if name not in scored:
+            most[name] = None
+        elif most.get(name) is not None and score.max is not None:
+            most[name] = min(most[name], score.max)
+    return most
 
 
 def lint(ruleset) -> list[LintWarning]:

@@ -116,7 +116,10 @@ def expressions(ruleset):
 
 
 def outputs(ruleset) -> list[str]:
-    """The stage, where it comes from, whether its evidence is missing, and its probability."""
+    """The stage, where it comes from, whether its evidence is missing, and its probability;
+    nothing for a ruleset without stages."""
+    if not ruleset.stages:
+        return []
     return ["stage", "stage_source", "stage_conflict", "stage_probability"]
 
 
@@ -133,9 +136,8 @@ def compile(compiler, scope):
             pl.lit(False).alias(CLOSED),
             pl.lit(False).alias(WON),
             pl.lit(False).alias(LOST),
-            pl.lit(0, pl.Int64).alias("__stage_points"),
         ])
-        compiler.add_points(compiler.score_of(None, None), "__stage_points", INTEGER)
+        # No stage part on any receipt: a ruleset without stages says nothing of stages.
         return scope.child({"stage": (Type("enum", ()), pl.col("stage"))})
     recorded = _with_status(compiler, pl.col(STAGE))
     conditions = {}
