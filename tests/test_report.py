@@ -328,3 +328,19 @@ def test_maven_pipeline_per_agent_and_per_office_agrees_with_the_raw_data(by, qu
         assert row["quota"] == quota_table[name]
         assert row["attainment"] == pytest.approx(row["won_value"] / row["quota"])
     assert result.total["open_deals"].item() == raw.filter(pl.col("deal_stage").is_in(["Prospecting", "Engaging"])).height
+
+
+def test_a_ruleset_without_a_money_field_reports_deal_counts_in_every_section(tmp_path):
+    import salesrules
+
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "salesrules: 1\nname: counts\nfields:\n  id: {type: string, key: true}\n  company: string\n  size: integer\n"
+        "tiers:\n  - {name: big, when: 'size >= 10', points: 5}\n  - {name: small, points: 1}\n"
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("id,company,size\n1,Acme,20\n2,Acme,3\n3,Beta,1\n")
+    report = salesrules.load(ruleset).report(str(data))
+    assert report.segments.select("segment", "deals").rows() == [("big", 1), ("small", 2)]
+    assert report.segments["value"].to_list() == [0.0, 0.0]
+    assert sorted(report.accounts.select("group", "deals").rows()) == [("Acme", 2), ("Beta", 1)]

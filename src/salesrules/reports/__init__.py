@@ -18,6 +18,9 @@ from .segments import segment_names, segments
 from .settings import resolve
 from .stages import lost_at, stages
 
+# The value column of a report whose ruleset has no money field.
+NO_VALUE = "__no_value"
+
 
 def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **options) -> Report:
     """The pipeline report of ``data`` (anything ``Ruleset.evaluate`` reads).
@@ -44,6 +47,10 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     columns = tuple(dict.fromkeys(c for c in wanted if c))
     evaluation = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=columns, **options)
     results = evaluation.results
+    # Without a money field the report counts deals; the sections that sum value sum nothing.
+    value = settings.value or NO_VALUE
+    if settings.value is None:
+        results = results.with_columns(pl.lit(None, pl.Float64).alias(NO_VALUE))
     deals = deal_columns(results, plan, settings).with_columns(lost_at(results, plan, settings.lost_at_stage))
     forecast = any(s.forecast for s in plan.ruleset.stages)
     groups, total = pipeline(deals, settings.quotas, settings.by is not None, forecast)
@@ -52,16 +59,16 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     advice = recommendations(deals, groups, total, plan, multiple)
     account_table = account_summary = territory_table = None
     if accounts_spec:
-        account_table, account_summary = acc.accounts(acc.record_columns(results, accounts_spec, settings.value), accounts_spec)
+        account_table, account_summary = acc.accounts(acc.record_columns(results, accounts_spec, value), accounts_spec)
     if territory_spec:
         in_period = pl.lit(True)
         if settings.period is not None:
             in_period = pl.col(settings.close_date).is_between(*map(pl.lit, settings.period)).fill_null(False)
         customers = set(account_table.filter(pl.col("customer"))["group"].to_list()) if account_table is not None else None
-        records = terr.record_columns(results, territory_spec, settings.value, in_period, in_period,
+        records = terr.record_columns(results, territory_spec, value, in_period, in_period,
                                       accounts_spec.by if accounts_spec else None)
         territory_table = terr.territories(records, territory_spec, customers)
-    segment_table, segment_totals = segments(results, plan, settings.value)
+    segment_table, segment_totals = segments(results, plan, value)
     return Report(
         groups, total, stage_table, advice,
         settings={
