@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..compiler.sections.classifications import TIER
+from ..model.decisions import Decision
 from ..model.sections import (
     Action,
     Classification,
@@ -46,6 +47,7 @@ class Ruleset:
     currencies: Currencies | None = None
     stage_entered: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    decisions: list[Decision] = field(default_factory=list)
 
     @property
     def key(self) -> str | None:

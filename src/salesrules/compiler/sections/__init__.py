@@ -17,6 +17,7 @@ from . import (
     actions,
     classifications,
     currencies,
+    decisions,
     factors,
     fields,
     grades,
@@ -69,7 +70,7 @@ def _section(module) -> Section:
 # In the order they are built and compiled: a section sees what the ones before it built.
 SECTIONS: tuple[Section, ...] = tuple(
     _section(m) for m in (
-        fields, lookups, currencies, signals, stages, classifications, factors, scores, grades, actions, reports
+        fields, lookups, currencies, signals, decisions, stages, decisions.DecisionGaps, classifications, factors, scores, grades, actions, reports
     )
 )
 

@@ -1,0 +1,128 @@
+"""DMN 1.5 hit policies as polars expressions over the rules' hit columns.
+
+Every rule of a table has a boolean hit column (its tests all hold) and one expression per
+output. :func:`table_result` combines them into the table's result for each record:
+
+- UNIQUE: the one matching rule's outputs; two or more matches are a violation, and null.
+- ANY: the outputs of the matching rules, which must all be equal, else a violation and null.
+- PRIORITY: the matching rule whose outputs come first in the outputs' value lists (the first
+  output decides, the next breaks ties; then rule order).
+- FIRST: the first matching rule in rule order.
+- RULE ORDER, COLLECT: the list of the matching rules' outputs in rule order.
+- OUTPUT ORDER: that list sorted by the outputs' value lists.
+- COLLECT with SUM, MIN, MAX, COUNT: the sum, minimum or maximum of the matching outputs (null
+  when none matches), or how many rules match.
+
+When no rule matches, a single-hit table gives its outputs' defaults if it has any, else null;
+a list result is null. Several outputs make a struct per rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+ORDER = "__order"
+
+
+@dataclass
+class TableColumns:
+    """What :func:`table_result` reads: per rule its hit and outputs, per output its default."""
+
+    names: list[str]
+    hits: list[pl.Expr]
+    outputs: list[list[pl.Expr]]  # by rule, then by output
+    constants: list[list[bool]]  # whether each entry is a literal, by rule, then by output
+    defaults: list[pl.Expr | None]
+    priorities: list[pl.Expr] | None  # by rule: its priority, smaller first (PRIORITY, OUTPUT ORDER)
+
+
+def matched_count(hits: list[pl.Expr]) -> pl.Expr:
+    """How many rules match."""
+    return pl.sum_horizontal([h.cast(pl.Int32) for h in hits]) if hits else pl.lit(0, pl.Int32)
+
+
+def first_hit(hits: list[pl.Expr]) -> pl.Expr:
+    """The index of the first matching rule, null when none matches."""
+    if not hits:
+        return pl.lit(None, pl.Int32)
+    return pl.coalesce([pl.when(h).then(pl.lit(i, pl.Int32)) for i, h in enumerate(hits)])
+
+
+def _select(cols: TableColumns, index: pl.Expr, k: int) -> pl.Expr:
+    """Output ``k`` of the rule at ``index`` (null where index is null)."""
+    entries = [row[k] for row in cols.outputs]
+    if not entries:
+        return pl.lit(None)
+    if all(row[k] for row in cols.constants):
+        values = pl.select([e.alias(str(i)) for i, e in enumerate(entries)]).row(0)
+        dtype = pl.select(entries[0]).dtypes[0]
+        return index.replace_strict(list(range(len(entries))), list(values), default=None, return_dtype=dtype)
+    # Only the chosen rule's branch is non-null, so the first non-null is its value.
+    return pl.coalesce([pl.when(index == i).then(e) for i, e in enumerate(entries)])
+
+
+def _pack(cols: TableColumns, values: list[pl.Expr]) -> pl.Expr:
+    """One output's value, or a struct of several outputs."""
+    if len(values) == 1:
+        return values[0]
+    return pl.struct([v.alias(n) for v, n in zip(values, cols.names)])
+
+
+def table_result(policy: str, aggregation: str | None, cols: TableColumns, count: pl.Expr):
+    """The table's result and its violation flag (a boolean expression, or None when the
+    policy cannot be violated). ``count`` is the column of :func:`matched_count`."""
+    hits = cols.hits
+    violation = None
+    if policy in ("UNIQUE", "ANY", "PRIORITY", "FIRST"):
+        first = first_hit(hits)
+        if policy == "UNIQUE":
+            violation = count > 1
+            index = pl.when(~violation).then(first)
+        elif policy == "ANY":
+            chosen = [_select(cols, first, k) for k in range(len(cols.names))]
+            differs = [
+                h & ~pl.all_horizontal([row[k].eq_missing(chosen[k]) for k in range(len(cols.names))])
+                for h, row in zip(hits, cols.outputs)
+            ]
+            violation = pl.any_horizontal(differs) if differs else pl.lit(False)
+            index = pl.when(~violation).then(first)
+        elif policy == "PRIORITY":
+            n = len(hits)
+            keys = [pl.when(h).then(p.cast(pl.Int64) * n + i) for i, (h, p) in enumerate(zip(hits, cols.priorities))]
+            index = (pl.min_horizontal(keys) % n).cast(pl.Int32) if keys else first
+        else:
+            index = first
+        value = _pack(cols, [_select(cols, index, k) for k in range(len(cols.names))])
+        result = pl.when(index.is_not_null()).then(value)
+        if any(d is not None for d in cols.defaults):
+            defaults = [d if d is not None else pl.lit(None) for d in cols.defaults]
+            result = result.when(count == 0).then(_pack(cols, defaults))
+        return result, violation
+    if aggregation is not None:
+        if aggregation == "COUNT":
+            return count.cast(pl.Int64), None
+        values = [pl.when(h).then(row[0]) for h, row in zip(hits, cols.outputs)]
+        combine = {"SUM": pl.sum_horizontal, "MIN": pl.min_horizontal, "MAX": pl.max_horizontal}[aggregation]
+        return pl.when(count > 0).then(combine(values)), None
+    n = len(hits)
+    items = []
+    for i, (h, row) in enumerate(zip(hits, cols.outputs)):
+        order = cols.priorities[i].cast(pl.Int64) * n + i if policy == "OUTPUT ORDER" else pl.lit(i, pl.Int64)
+        items.append(pl.when(h).then(pl.struct([order.alias(ORDER), *[v.alias(nm) for v, nm in zip(row, cols.names)]])))
+    listed = pl.concat_list(items).list.drop_nulls()
+    if policy == "OUTPUT ORDER":
+        listed = listed.list.eval(pl.element().sort_by(pl.element().struct.field(ORDER)))
+    if len(cols.names) == 1:
+        listed = listed.list.eval(pl.element().struct.field(cols.names[0]))
+    else:
+        listed = listed.list.eval(pl.struct([pl.element().struct.field(nm) for nm in cols.names]))
+    return pl.when(count > 0).then(listed), None
+
+
+def matched_rules(hits: list[pl.Expr]) -> pl.Expr:
+    """The numbers of the matching rules (from 1) as text, ``"1, 3"``; "" when none matches."""
+    if not hits:
+        return pl.lit("")
+    return pl.concat_str([pl.when(h).then(pl.lit(str(i + 1))) for i, h in enumerate(hits)], separator=", ", ignore_nulls=True)
