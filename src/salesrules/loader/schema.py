@@ -73,8 +73,14 @@ def _validator():
 
 
 def read_source(path: str | Path) -> YDict:
-    """Read and schema-check one ruleset file; errors carry file:line:column."""
+    """Read and schema-check one ruleset file; errors carry file:line:column.
+
+    A file whose suffix a ruleset-format plugin registered (``.dmn``) is read by that plugin.
+    """
     path = Path(path)
+    reader = ruleset_reader(path)
+    if reader is not None:
+        return check_data(reader.read(path), str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -92,13 +98,27 @@ def read_source(path: str | Path) -> YDict:
 
 def parse_source(text: str, source: str) -> YDict:
     """Parse ruleset text and check it against the JSON Schema."""
-    data = load_yaml(text, source)
+    return check_data(load_yaml(text, source), source)
+
+
+def check_data(data, source: str) -> YDict:
+    """Ruleset data (from YAML or a ruleset-format plugin) checked against the JSON Schema."""
     if not isinstance(data, dict):
         raise RulesetError(f"a ruleset must be a mapping, this file is {describe_value(data)}", Loc(source, 1, 1))
     errors = schema_errors(data, source)
     if errors:
         raise ErrorList(errors)
     return data
+
+
+def ruleset_reader(path: str | Path):
+    """The ruleset-format plugin that reads files with ``path``'s suffix, or None for YAML."""
+    from ..plugins import get_registry
+
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml", ""):
+        return None
+    return next((f for f in get_registry().ruleset_formats.values() if suffix in f.extensions), None)
 
 
 def describe_value(value) -> str:
