@@ -164,6 +164,26 @@ def test_hook_register_report_formats(register, tmp_path, cli_runner):
     assert out.read_text() == "standard: 2 open, 1 won\n"
 
 
+def test_hook_register_ruleset_formats(register, tmp_path):
+    class Ini:
+        __name__ = "ini"
+
+        @salesrules.hookimpl
+        def register_ruleset_formats(self, register):
+            def read(path):
+                pairs = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+                return {"salesrules": 1, "name": pairs["name"], "fields": {"deal_value": "money"},
+                        "tiers": [{"name": "high", "when": f"deal_value > {pairs['high']}"}, {"name": "low"}]}
+
+            register("ini", read, (".ini",))
+
+    register(Ini(), "ini")
+    ruleset = salesrules.load(write(tmp_path, "name=from-ini\nhigh=1000\n", "r.ini"))
+    assert ruleset.name == "from-ini"
+    assert ruleset.evaluate_one({"deal_value": 5000})["tier"] == "high"
+    assert ruleset.evaluate_one({"deal_value": 50})["tier"] == "low"
+
+
 def test_hook_register_commands(register):
     class Hello:
         __name__ = "hello"

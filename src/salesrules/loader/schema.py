@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
-from .yamlsource import YDict, YList, load_yaml
+from .yamlsource import YDict, YList, YStr, load_yaml
 
 FORMAT_VERSION = 1
 # The document around the sections' schemas (see salesrules.compiler.sections): the
@@ -80,7 +80,7 @@ def read_source(path: str | Path) -> YDict:
     path = Path(path)
     reader = ruleset_reader(path)
     if reader is not None:
-        return check_data(reader.read(path), str(path))
+        return check_data(located(_read_with(reader, path), Loc(str(path))), str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -109,6 +109,37 @@ def check_data(data, source: str) -> YDict:
     if errors:
         raise ErrorList(errors)
     return data
+
+
+def _read_with(reader, path: Path):
+    """``reader.read(path)``; a plugin's failure is reported by its name, never as a traceback."""
+    from ..errors import PluginError, SalesrulesError
+
+    try:
+        return reader.read(path)
+    except SalesrulesError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"ruleset format {reader.name!r} of plugin {reader.plugin!r} failed: {type(exc).__name__}: {exc}",
+                          Loc(str(path))) from exc
+
+
+def located(value, loc: Loc):
+    """Plain ruleset data (dicts, lists, strings) as located YAML values; located values stay."""
+    if isinstance(value, dict) and not isinstance(value, YDict):
+        out = YDict({k: located(v, loc) for k, v in value.items()})
+        out.loc, out.key_locs = loc, {k: loc for k in value}
+        out.value_locs = {k: getattr(v, "loc", loc) for k, v in out.items()}
+        return out
+    if isinstance(value, list) and not isinstance(value, YList):
+        out = YList(located(v, loc) for v in value)
+        out.loc, out.item_locs = loc, [getattr(v, "loc", loc) for v in out]
+        return out
+    if isinstance(value, str) and not isinstance(value, YStr):
+        out = YStr(value)
+        out.loc, out.style, out.exact = loc, None, False
+        return out
+    return value
 
 
 def ruleset_reader(path: str | Path):
