@@ -18,7 +18,7 @@ import click
 
 from .. import __version__
 from ..errors import PluginError, SalesrulesError
-from . import backtest, diff, evaluate, explain, init, lint, plugins, report, test, validate
+from . import backtest, convert, diff, evaluate, explain, init, lint, plugins, report, test, validate
 from .group import EXIT_INTERRUPTED, _Group
 
 # polars reads CSV in chunks whose size it takes from this variable, once per process; its
@@ -51,6 +51,7 @@ def cli():
 COMMANDS = (
     evaluate.evaluate, validate.validate, validate.schema, init.init, plugins.plugins, plugins.new_plugin,
     test.test_command, lint.lint_command, explain.explain_command, diff.diff_command, backtest.backtest_command, report.report,
+    convert.convert_command,
 )
 for command in COMMANDS:
     cli.add_command(command)

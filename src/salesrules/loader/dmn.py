@@ -231,9 +231,10 @@ class DmnModel:
                 decision.loc,
             )
         policy = table.attrs.get("hitPolicy", "UNIQUE")
-        item: dict = {"name": _ystr(name, decision.loc), "hit_policy": _ystr(policy, table.loc)}
+        item: dict = {"name": _ystr(name, decision.loc)}
         if identifier(name) != name:
             item["as"] = _ystr(identifier(name), decision.loc)
+        item["hit_policy"] = _ystr(policy, table.loc)
         if table.attrs.get("aggregation"):
             item["aggregation"] = _ystr(table.attrs["aggregation"], table.loc)
         item["inputs"] = _ylist([self._input(i, name) for i in table.findall("input")], table.loc)
