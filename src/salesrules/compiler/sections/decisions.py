@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ...errors import RulesetError, did_you_mean
+from ...errors import ExpressionError, RulesetError, did_you_mean
 from ...language.unary import UnaryTestError, compile_tests, kind, literal_expr, parse_literal, parse_tests
 from ...model.columns import GAPS, RESERVED, normal_name
 from ...model.decisions import (
@@ -229,7 +229,7 @@ def _compile_one(compiler, decision: Decision, number: int, scope):
     where = f"decision {decision.name!r}"
     input_cols, input_types = [], []
     for j, inp in enumerate(decision.inputs):
-        compiled = compiler.expr(inp.expression, scope, None)
+        compiled = _compiled(compiler, inp.expression, scope, f"{where} input {j + 1}")
         input_cols.append(compiled.expr.alias(f"{prefix}in{j}"))
         input_types.append(compiled.type)
     compiler.steps.append(input_cols)
@@ -318,10 +318,18 @@ def _entry(compiler, text: str, output: DecisionOutput, scope, where: str, loc):
         if output.values is not None and literal.type.name != "null" and literal.value not in output.values:
             raise RulesetError(f"{where}: {text} is not one of the output's values {list(output.values)}", loc)
         return literal_expr(literal, t).cast(dtype), True
-    compiled = compiler.expr(Expr(text, loc), scope, None)
+    compiled = _compiled(compiler, Expr(text, loc), scope, where)
     if compiled.type.name != "null" and kind(compiled.type) != kind(t):
         raise RulesetError(f"{where}: {text!r} is {compiled.type.name}, the output is {output.type}", loc)
     return compiled.expr.cast(dtype), False
+
+
+def _compiled(compiler, source: Expr, scope, where: str):
+    """An expression compiled, its errors saying which cell of which table they are in."""
+    try:
+        return compiler.expr(source, scope, None)
+    except ExpressionError as exc:
+        raise type(exc)(f"{where}: {exc.message}", exc.loc) from None
 
 
 def _priorities(decision: Decision, entries, constants, where: str) -> list[pl.Expr]:
