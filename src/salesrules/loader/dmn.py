@@ -66,6 +66,7 @@ class DmnModel:
         self.items = {e.attrs.get("name"): e for e in root.findall("itemDefinition")}
         self.by_id = {e.attrs["id"]: e for e in root.children if "id" in e.attrs}
         self.names: dict[str, str] = {}  # a DMN name (or path) -> the identifier expressions use
+        self.decisions: set[str] = set()
 
     def ruleset(self) -> YDict:
         """The ruleset data: header, fields, decisions."""
@@ -216,6 +217,7 @@ class DmnModel:
             if not name:
                 raise RulesetError("decision without a name", decision.loc)
             self.names[name] = identifier(name)
+            self.decisions.add(name)
         return ordered
 
     def _decision(self, decision: Element) -> YDict:
@@ -264,6 +266,9 @@ class DmnModel:
         """A FEEL input or output expression in the expression language: names become identifiers."""
         if text in self.names:
             return self.names[text]
+        head, _, tail = text.rpartition(".")
+        if head in self.decisions and tail.strip():
+            return f"{self.names[head]}_{identifier(tail.strip())}"
         for name, mapped in sorted(self.names.items(), key=lambda kv: -len(kv[0])):
             if name != mapped:
                 text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", mapped, text)
