@@ -294,7 +294,7 @@ def _decisions(values: dict, plan) -> list[dict]:
     """Each decision table's result and the rules that matched (numbered from 1), with their descriptions."""
     out = []
     for decision in plan.ruleset.decisions:
-        matched = [int(n) for n in (values.get(RULES + decision.name) or "").split(", ") if n]
+        matched = [int(n) for n in (values.get(RULES + decision.name) or "").split(",") if n]
         out.append({
             "name": decision.name,
             "hit_policy": decision.hit_policy if decision.aggregation is None else f"{decision.hit_policy} {decision.aggregation}",

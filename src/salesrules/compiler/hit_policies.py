@@ -90,7 +90,7 @@ def table_result(policy: str, aggregation: str | None, cols: TableColumns, count
             index = pl.when(~violation).then(first)
         elif policy == "PRIORITY":
             n = len(hits)
-            keys = [pl.when(h).then(p.cast(pl.Int64) * n + i) for i, (h, p) in enumerate(zip(hits, cols.priorities))]
+            keys = [pl.when(h).then(_key(p, n, i)) for i, (h, p) in enumerate(zip(hits, cols.priorities))]
             index = (pl.min_horizontal(keys) % n).cast(pl.Int32) if keys else first
         else:
             index = first
@@ -107,22 +107,79 @@ def table_result(policy: str, aggregation: str | None, cols: TableColumns, count
         combine = {"SUM": pl.sum_horizontal, "MIN": pl.min_horizontal, "MAX": pl.max_horizontal}[aggregation]
         return pl.when(count > 0).then(combine(values)), None
     n = len(hits)
+    if all(all(row) for row in cols.constants) and all(_is_constant(p) for p in cols.priorities or []):
+        listed = _constant_list(policy, cols, n)
+    else:
+        listed = _computed_list(policy, cols, n)
+    return pl.when(count > 0).then(listed), None
+
+
+def _key(priority: pl.Expr, n: int, i: int) -> pl.Expr:
+    """A rule's sort key: its priority, then its place; folded to a constant when it is one."""
+    if _is_constant(priority):
+        return pl.lit(int(pl.select(priority.cast(pl.Int64)).item()) * n + i, pl.Int64)
+    return priority.cast(pl.Int64) * n + i
+
+
+def _is_constant(expr: pl.Expr) -> bool:
+    return expr.meta.is_literal(allow_aliasing=True)
+
+
+def _constant_list(policy: str, cols: TableColumns, n: int) -> pl.Expr:
+    """The list of a table whose entries are all literals: the numbers of the matching rules,
+    in priority order for OUTPUT ORDER (see :func:`matched_text`), each looked up. Far cheaper
+    than building lists of structs, or sorting lists, row by row."""
+    if policy == "OUTPUT ORDER":
+        keys = pl.select([p.cast(pl.Int64).alias(str(i)) for i, p in enumerate(cols.priorities)]).row(0)
+        order = sorted(range(n), key=lambda i: (keys[i], i))
+    else:
+        order = list(range(n))
+    text = matched_text(cols.hits, order)
+    numbers = pl.when(text != "").then(text.str.split(",").cast(pl.List(pl.Int64), strict=False))
+    looked_up = []
+    for k, name in enumerate(cols.names):
+        entries = [row[k] for row in cols.outputs]
+        values = pl.select([e.alias(str(i)) for i, e in enumerate(entries)]).row(0)
+        dtype = pl.select(entries[0]).dtypes[0]
+        looked_up.append(pl.element().replace_strict(list(range(1, n + 1)), list(values), default=None,
+                                                      return_dtype=dtype).alias(name))
+    item = looked_up[0] if len(looked_up) == 1 else pl.struct(looked_up)
+    return numbers.list.eval(item)
+
+
+def _computed_list(policy: str, cols: TableColumns, n: int) -> pl.Expr:
+    """The list of a table with computed entries: a struct per matching rule, then its outputs."""
     items = []
-    for i, (h, row) in enumerate(zip(hits, cols.outputs)):
+    for i, (h, row) in enumerate(zip(cols.hits, cols.outputs)):
         order = cols.priorities[i].cast(pl.Int64) * n + i if policy == "OUTPUT ORDER" else pl.lit(i, pl.Int64)
         items.append(pl.when(h).then(pl.struct([order.alias(ORDER), *[v.alias(nm) for v, nm in zip(row, cols.names)]])))
     listed = pl.concat_list(items).list.drop_nulls()
     if policy == "OUTPUT ORDER":
         listed = listed.list.eval(pl.element().sort_by(pl.element().struct.field(ORDER)))
     if len(cols.names) == 1:
-        listed = listed.list.eval(pl.element().struct.field(cols.names[0]))
-    else:
-        listed = listed.list.eval(pl.struct([pl.element().struct.field(nm) for nm in cols.names]))
-    return pl.when(count > 0).then(listed), None
+        return listed.list.eval(pl.element().struct.field(cols.names[0]))
+    return listed.list.eval(pl.struct([pl.element().struct.field(nm) for nm in cols.names]))
 
 
-def matched_rules(hits: list[pl.Expr]) -> pl.Expr:
-    """The numbers of the matching rules (from 1) as text, ``"1, 3"``; "" when none matches."""
+CHUNK = 8  # rules encoded per lookup: 2**8 texts each
+
+
+def matched_text(hits: list[pl.Expr], order: list[int] | None = None) -> pl.Expr:
+    """The numbers of the matching rules (from 1) joined by commas, ``"1,3"``; "" when none
+    matches; in ``order`` (rule indexes) when given, else in rule order.
+
+    Eight rules at a time are read as the bits of a small number, which looks up the text of
+    its set bits: a few cheap steps per eight rules, where joining one text per rule, or a
+    list of one item per rule, costs many times more for tables of tens of rules.
+    """
     if not hits:
         return pl.lit("")
-    return pl.concat_str([pl.when(h).then(pl.lit(str(i + 1))) for i, h in enumerate(hits)], separator=", ", ignore_nulls=True)
+    order = list(range(len(hits))) if order is None else order
+    pieces = []
+    for start in range(0, len(order), CHUNK):
+        part = order[start : start + CHUNK]
+        code = pl.sum_horizontal([hits[r].cast(pl.Int32) * (1 << b) for b, r in enumerate(part)])
+        texts = ["".join(f"{part[b] + 1}," for b in range(len(part)) if m >> b & 1) for m in range(1 << len(part))]
+        pieces.append(pl.lit(pl.Series(texts, dtype=pl.String)).gather(code))
+    joined = pieces[0] if len(pieces) == 1 else pl.concat_str(pieces)
+    return joined.str.strip_chars_end(",")

@@ -28,7 +28,7 @@ from ...model.decisions import (
 )
 from ...model.sections import Expr
 from ...model.types import INTEGER, Type, named
-from ..hit_policies import TableColumns, matched_count, matched_rules, table_result
+from ..hit_policies import TableColumns, matched_count, matched_text, table_result
 from ..packing import packed
 from .schema import EXPRESSION, IDENTIFIER, REMOVE, named_list
 
@@ -36,7 +36,7 @@ NAME = "decisions"
 SCOPE = "decisions"
 OUTPUT_PLACE = 5
 DECISION_GAPS = "__decision_gaps"
-RULES = "__rules:"  # + the decision's name: the numbers of its matching rules, for receipts
+RULES = "__rules:"  # + the decision's name: the numbers of its matching rules ("1,3"), for receipts
 
 _CELL = {"oneOf": [{"type": "string", "maxLength": 4000}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}
 _VALUES = {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 1}
@@ -276,7 +276,7 @@ def _compile_one(compiler, decision: Decision, number: int, scope):
     count_col = f"{prefix}count"
     compiler.steps.append([
         matched_count(hits).alias(count_col),
-        matched_rules(hits).alias(RULES + decision.name),
+        matched_text(hits).alias(RULES + decision.name),
     ])
     count = pl.col(count_col)
     result, violation = table_result(decision.hit_policy, decision.aggregation, cols, count)
@@ -287,7 +287,7 @@ def _compile_one(compiler, decision: Decision, number: int, scope):
     gaps = [pl.when(count == 0).then(pl.lit(f"{decision.name}: no rule matches"))]
     if violation is not None:
         gaps.append(pl.when(pl.col(f"{prefix}violation")).then(pl.concat_str([
-            pl.lit(f"{decision.name}: rules "), pl.col(RULES + decision.name),
+            pl.lit(f"{decision.name}: rules "), pl.col(RULES + decision.name).str.replace_all(",", ", ", literal=True),
             pl.lit(f" match, which {decision.hit_policy} does not allow"),
         ])))
     return scope.child(_names(decision)), gaps
@@ -339,7 +339,14 @@ def _priorities(decision: Decision, entries, constants, where: str) -> list[pl.E
     if not ranked:
         raise RulesetError(f"{where}: {decision.hit_policy} needs the outputs' values in priority order", decision.loc)
     keys = []
-    for row in entries:
+    for row, consts in zip(entries, constants):
+        if all(consts[k] for k, _ in ranked):
+            key = 0
+            for k, out in ranked:
+                value = pl.select(row[k]).item()
+                key = key * (len(out.values) + 1) + (out.values.index(value) if value in out.values else len(out.values))
+            keys.append(pl.lit(key, pl.Int64))
+            continue
         key = pl.lit(0, pl.Int64)
         for k, out in ranked:
             size = len(out.values) + 1
