@@ -258,3 +258,14 @@ def test_the_receipt_shows_the_rules_that_matched(tmp_path, cli_runner):
     ]
     text = cli_runner.invoke(cli, ["explain", str(data), "-r", str(DESK / "deal-desk.yaml"), "--id", "A"]).output
     assert '  Lead Routing = "International Enterprise"  (FIRST; rules matched: 1, 2)' in text
+
+
+def test_the_decision_benchmark_runs_and_checks_its_results(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("salesrules_benchmark_decisions", ROOT / "benchmarks" / "decisions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--rows", "3000", "--repeat", "1"]) == 0
+    table = capsys.readouterr().out
+    assert table.count("| yes |") == 5 and "YES" not in table

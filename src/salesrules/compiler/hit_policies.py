@@ -70,9 +70,10 @@ def _pack(cols: TableColumns, values: list[pl.Expr]) -> pl.Expr:
     return pl.struct([v.alias(n) for v, n in zip(values, cols.names)])
 
 
-def table_result(policy: str, aggregation: str | None, cols: TableColumns, count: pl.Expr):
+def table_result(policy: str, aggregation: str | None, cols: TableColumns, count: pl.Expr, matched: pl.Expr):
     """The table's result and its violation flag (a boolean expression, or None when the
-    policy cannot be violated). ``count`` is the column of :func:`matched_count`."""
+    policy cannot be violated). ``count`` is the column of :func:`matched_count`, ``matched``
+    the column of :func:`matched_text`."""
     hits = cols.hits
     violation = None
     if policy in ("UNIQUE", "ANY", "PRIORITY", "FIRST"):
@@ -90,8 +91,12 @@ def table_result(policy: str, aggregation: str | None, cols: TableColumns, count
             index = pl.when(~violation).then(first)
         elif policy == "PRIORITY":
             n = len(hits)
-            keys = [pl.when(h).then(_key(p, n, i)) for i, (h, p) in enumerate(zip(hits, cols.priorities))]
-            index = (pl.min_horizontal(keys) % n).cast(pl.Int32) if keys else first
+            if all(_is_constant(p) for p in cols.priorities):
+                keys = pl.select([p.cast(pl.Int64).alias(str(i)) for i, p in enumerate(cols.priorities)]).row(0)
+                index = first_in_order(hits, sorted(range(n), key=lambda i: (keys[i], i)))
+            else:
+                keyed = [pl.when(h).then(_key(p, n, i)) for i, (h, p) in enumerate(zip(hits, cols.priorities))]
+                index = (pl.min_horizontal(keyed) % n).cast(pl.Int32) if keyed else first
         else:
             index = first
         value = _pack(cols, [_select(cols, index, k) for k in range(len(cols.names))])
@@ -108,7 +113,7 @@ def table_result(policy: str, aggregation: str | None, cols: TableColumns, count
         return pl.when(count > 0).then(combine(values)), None
     n = len(hits)
     if all(all(row) for row in cols.constants) and all(_is_constant(p) for p in cols.priorities or []):
-        listed = _constant_list(policy, cols, n)
+        listed = _constant_list(policy, cols, n, matched)
     else:
         listed = _computed_list(policy, cols, n)
     return pl.when(count > 0).then(listed), None
@@ -125,17 +130,16 @@ def _is_constant(expr: pl.Expr) -> bool:
     return expr.meta.is_literal(allow_aliasing=True)
 
 
-def _constant_list(policy: str, cols: TableColumns, n: int) -> pl.Expr:
+def _constant_list(policy: str, cols: TableColumns, n: int, matched: pl.Expr) -> pl.Expr:
     """The list of a table whose entries are all literals: the numbers of the matching rules,
     in priority order for OUTPUT ORDER (see :func:`matched_text`), each looked up. Far cheaper
     than building lists of structs, or sorting lists, row by row."""
     if policy == "OUTPUT ORDER":
         keys = pl.select([p.cast(pl.Int64).alias(str(i)) for i, p in enumerate(cols.priorities)]).row(0)
-        order = sorted(range(n), key=lambda i: (keys[i], i))
+        text = matched_text(cols.hits, sorted(range(n), key=lambda i: (keys[i], i)))
     else:
-        order = list(range(n))
-    text = matched_text(cols.hits, order)
-    numbers = pl.when(text != "").then(text.str.split(",").cast(pl.List(pl.Int64), strict=False))
+        text = matched
+    numbers = text.str.split(",").cast(pl.List(pl.Int64), strict=False)
     looked_up = []
     for k, name in enumerate(cols.names):
         entries = [row[k] for row in cols.outputs]
@@ -164,6 +168,18 @@ def _computed_list(policy: str, cols: TableColumns, n: int) -> pl.Expr:
 CHUNK = 8  # rules encoded per lookup: 2**8 texts each
 
 
+def first_in_order(hits: list[pl.Expr], order: list[int]) -> pl.Expr:
+    """The index of the matching rule that comes first in ``order``, null when none matches;
+    eight rules at a time read as bits that look their first set bit up (see :func:`matched_text`)."""
+    pieces = []
+    for start in range(0, len(order), CHUNK):
+        part = order[start : start + CHUNK]
+        code = pl.sum_horizontal([hits[r].cast(pl.Int32) * (1 << b) for b, r in enumerate(part)])
+        firsts = [next((part[b] for b in range(len(part)) if m >> b & 1), None) for m in range(1 << len(part))]
+        pieces.append(code.replace_strict(list(range(1 << len(part))), firsts, default=None, return_dtype=pl.Int32))
+    return pieces[0] if len(pieces) == 1 else pl.coalesce(pieces)
+
+
 def matched_text(hits: list[pl.Expr], order: list[int] | None = None) -> pl.Expr:
     """The numbers of the matching rules (from 1) joined by commas, ``"1,3"``; "" when none
     matches; in ``order`` (rule indexes) when given, else in rule order.
@@ -180,6 +196,6 @@ def matched_text(hits: list[pl.Expr], order: list[int] | None = None) -> pl.Expr
         part = order[start : start + CHUNK]
         code = pl.sum_horizontal([hits[r].cast(pl.Int32) * (1 << b) for b, r in enumerate(part)])
         texts = ["".join(f"{part[b] + 1}," for b in range(len(part)) if m >> b & 1) for m in range(1 << len(part))]
-        pieces.append(pl.lit(pl.Series(texts, dtype=pl.String)).gather(code))
+        pieces.append(code.replace_strict(list(range(1 << len(part))), texts, return_dtype=pl.String))
     joined = pieces[0] if len(pieces) == 1 else pl.concat_str(pieces)
     return joined.str.strip_chars_end(",")

@@ -279,7 +279,7 @@ def _compile_one(compiler, decision: Decision, number: int, scope):
         matched_text(hits).alias(RULES + decision.name),
     ])
     count = pl.col(count_col)
-    result, violation = table_result(decision.hit_policy, decision.aggregation, cols, count)
+    result, violation = table_result(decision.hit_policy, decision.aggregation, cols, count, pl.col(RULES + decision.name))
     step = [result.alias(decision.name)]
     if violation is not None:
         step.append(violation.alias(f"{prefix}violation"))
