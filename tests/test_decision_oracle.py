@@ -4,6 +4,8 @@ generated tables and records: every hit policy, the unary tests, null inputs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 import polars as pl
 from hypothesis import given, settings
@@ -136,3 +138,37 @@ def test_violations_and_unmatched_records_are_gaps(tmp_path_factory, table, rows
             numbers_ = ", ".join(str(i) for i, _ in matched)
             wanted.append(f"Result: rules {numbers_} match, which {policy} does not allow")
         assert record_gaps == wanted
+
+
+def dmn_for(table, tmp_path) -> Path:
+    """The same table as a DMN 1.5 model, as another tool would write it."""
+    n_inputs, rules, policy, default = table
+    policy, aggregation = {"C+": ("COLLECT", "SUM"), "C<": ("COLLECT", "MIN"), "C>": ("COLLECT", "MAX"),
+                           "C#": ("COLLECT", "COUNT")}.get(policy, (policy, None))
+    agg = f' aggregation="{aggregation}"' if aggregation else ""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" name="oracle" namespace="urn:oracle">']
+    lines += [f'<inputData id="x{j}" name="x{j}"><variable name="x{j}" typeRef="number"/></inputData>' for j in range(n_inputs)]
+    lines.append('<decision id="d" name="Result"><variable name="Result" typeRef="number"/>')
+    lines.append(f'<decisionTable hitPolicy="{policy}"{agg}>')
+    lines += [f'<input><inputExpression typeRef="number"><text>x{j}</text></inputExpression></input>' for j in range(n_inputs)]
+    default_entry = f"<defaultOutputEntry><text>{default}</text></defaultOutputEntry>" if default is not None else ""
+    lines.append(f'<output name="out" typeRef="number"><outputValues><text>{", ".join(map(str, VALUES))}</text>'
+                 f"</outputValues>{default_entry}</output>")
+    for tests, out in rules:
+        cells = "".join(f"<inputEntry><text>{escape(text)}</text></inputEntry>" for text, _ in tests)
+        lines.append(f"<rule>{cells}<outputEntry><text>{out}</text></outputEntry></rule>")
+    lines += ["</decisionTable>", "</decision>", "</definitions>"]
+    path = tmp_path / "oracle.dmn"
+    path.write_text("\n".join(lines))
+    return path
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=tables(), rows=records)
+def test_a_yaml_table_and_the_same_dmn_table_give_identical_results(tmp_path_factory, table, rows):
+    folder = tmp_path_factory.mktemp("t")
+    frame = pl.DataFrame(rows, schema={"x0": pl.Int64, "x1": pl.Int64})
+    from_yaml = ruleset_for(table, folder).evaluate(frame).sort("row").select("Result", "gaps")
+    from_dmn = salesrules.load(dmn_for(table, folder)).evaluate(frame).sort("row").select("Result", "gaps")
+    assert from_yaml.with_columns(pl.col("Result").cast(from_dmn.schema["Result"])).equals(from_dmn)
