@@ -269,3 +269,31 @@ def test_the_decision_benchmark_runs_and_checks_its_results(capsys):
     assert module.main(["--rows", "3000", "--repeat", "1"]) == 0
     table = capsys.readouterr().out
     assert table.count("| yes |") == 5 and "YES" not in table
+
+
+def test_a_cell_may_compare_with_another_field_which_lint_counts_as_used(tmp_path):
+    path = write(tmp_path, """salesrules: 1
+name: t
+fields:
+  amount: number
+  credit_limit: number
+decisions:
+  - name: Within Limit
+    hit_policy: FIRST
+    inputs: [amount]
+    rules:
+      - {when: ["<= credit_limit"], then: true}
+      - {when: ["-"], then: false}
+    outputs: [{name: ok, type: boolean}]
+""")
+    ruleset = salesrules.load(path)
+    assert [ruleset.evaluate_one({"amount": a, "credit_limit": 10})["Within Limit"] for a in (5, 10, 11)] == [True, True, False]
+    assert ruleset.evaluate_one({"amount": 5})["Within Limit"] is False  # 5 <= null is null: no match
+    assert lint(ruleset) == []
+
+
+def test_evaluate_one_reads_a_structure_from_a_nested_dict():
+    model = ROOT / "tests" / "dmn_cases" / "sr-009-structure-input" / "sr-009-structure-input.dmn"
+    ruleset = salesrules.load(model)
+    assert ruleset.evaluate_one({"Buyer": {"Company Size": 800, "Segment": "SMB"}})["Sales Motion"] == "Field"
+    assert ruleset.evaluate_one({"Buyer.Company Size": 20, "Buyer.Segment": "SMB"})["Sales Motion"] == "Inside"

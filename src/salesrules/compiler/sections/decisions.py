@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import ExpressionError, RulesetError, did_you_mean
-from ...language.unary import UnaryTestError, compile_tests, kind, literal_expr, parse_literal, parse_tests
+from ...language.unary import Name, UnaryTestError, compile_tests, kind, literal_expr, parse_literal, parse_tests
 from ...model.columns import GAPS, RESERVED, normal_name
 from ...model.decisions import (
     AGGREGATIONS,
@@ -187,10 +187,24 @@ def _rule(name, i, raw, loc, inputs, outputs) -> DecisionRule:
 
 
 def expressions(ruleset):
-    """Each decision's input expressions."""
+    """Each decision's input expressions, and the fields its cells name (``< credit_limit``)."""
     for decision in ruleset.decisions:
         for inp in decision.inputs:
             yield inp.expression
+        for rule in decision.rules:
+            for text in rule.tests:
+                yield from _named(text, rule.loc)
+
+
+def _named(text: str, loc):
+    try:
+        tests = parse_tests(text)
+    except UnaryTestError:
+        return
+    for test in tests.positives:
+        for end in (getattr(test, "value", None), getattr(test, "low", None), getattr(test, "high", None)):
+            if isinstance(end, Name) and end.text.isidentifier():
+                yield Expr(end.text, loc)
 
 
 def outputs(ruleset) -> list[str]:
