@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 ORDER = "__order"
+DECIMALS = 12  # sums of decimal outputs are rounded to this many places, dropping binary noise
 
 
 @dataclass
@@ -36,6 +37,7 @@ class TableColumns:
     constants: list[list[bool]]  # whether each entry is a literal, by rule, then by output
     defaults: list[pl.Expr | None]
     priorities: list[pl.Expr] | None  # by rule: its priority, smaller first (PRIORITY, OUTPUT ORDER)
+    decimal: bool = False  # whether the (first) output is a number with decimals
 
 
 def matched_count(hits: list[pl.Expr]) -> pl.Expr:
@@ -110,7 +112,10 @@ def table_result(policy: str, aggregation: str | None, cols: TableColumns, count
             return count.cast(pl.Int64), None
         values = [pl.when(h).then(row[0]) for h, row in zip(hits, cols.outputs)]
         combine = {"SUM": pl.sum_horizontal, "MIN": pl.min_horizontal, "MAX": pl.max_horizontal}[aggregation]
-        return pl.when(count > 0).then(combine(values)), None
+        combined = combine(values)
+        if aggregation == "SUM" and cols.decimal:
+            combined = combined.round(DECIMALS)  # 0.1 + 0.2 is 0.3, as FEEL's decimals say
+        return pl.when(count > 0).then(combined), None
     n = len(hits)
     if all(all(row) for row in cols.constants) and all(_is_constant(p) for p in cols.priorities or []):
         listed = _constant_list(policy, cols, n, matched)

@@ -287,11 +287,11 @@ class DmnModel:
             if not oname:
                 raise RulesetError(f"decision {decision.attrs['name']!r}: an output of several needs a name", out.loc)
             otype, ovalues, _ = self._type(out.attrs.get("typeRef"), out)
-            if otype is None and oname in components:
-                otype, ovalues, _ = self._type(components[oname].child_text("typeRef"), components[oname])
-                ovalues = self._allowed(components[oname]) or ovalues
-            if otype is None and len(elements) == 1 and dtype not in (None, "structure"):
-                otype, ovalues = dtype, ovalues or dvalues
+            if oname in components:
+                ctype, cvalues, _ = self._type(components[oname].child_text("typeRef"), components[oname])
+                otype, ovalues = otype or ctype, ovalues or self._allowed(components[oname]) or cvalues
+            if len(elements) == 1 and dtype not in (None, "structure"):
+                otype, ovalues = otype or dtype, ovalues or dvalues
             if otype == "structure":
                 raise RulesetError("an output of structure type is not supported", out.loc)
             spec: dict = {"name": _ystr(oname, out.loc)}

@@ -286,7 +286,8 @@ def _compile_one(compiler, decision: Decision, number: int, scope):
             raise RulesetError(f"{where}: {decision.aggregation} aggregates one output, this table has {len(decision.outputs)}", decision.loc)
         if decision.aggregation == "SUM" and decision.outputs[0].type not in ("number", "integer", "money"):
             raise RulesetError(f"{where}: SUM adds numbers, output {decision.outputs[0].name!r} is {decision.outputs[0].type}", decision.loc)
-    cols = TableColumns([o.name for o in decision.outputs], hits, entries, constants, defaults, priorities)
+    cols = TableColumns([o.name for o in decision.outputs], hits, entries, constants, defaults, priorities,
+                        decimal=decision.outputs[0].type in ("number", "money"))
     count_col = f"{prefix}count"
     compiler.steps.append([
         matched_count(hits).alias(count_col),
