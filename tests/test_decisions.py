@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tck_cases import json_ready, plain, read_cases
 
 import salesrules
 from salesrules.analysis.lint import lint
 from salesrules.cli import cli
 from salesrules.errors import RulesetError
-from tck_cases import json_ready, plain, read_cases
 
 ROOT = Path(__file__).parent.parent
 DESK = ROOT / "examples" / "decisions"

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tck_cases import json_ready, plain, read_cases
 
 import salesrules
-from tck_cases import json_ready, plain, read_cases
 
 HERE = Path(__file__).parent
 TEST_FILES = sorted(HERE.glob("dmn_tck/*/*-test-01.xml")) + sorted(HERE.glob("dmn_cases/*/*-test-01.xml"))

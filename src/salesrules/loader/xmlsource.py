@@ -26,15 +26,15 @@ class Element:
     tag: str
     attrs: dict[str, str]
     loc: Loc
-    children: list["Element"] = field(default_factory=list)
+    children: list[Element] = field(default_factory=list)
     text: str = ""
     namespaces: dict[str, str] = field(default_factory=dict)
 
-    def find(self, tag: str) -> "Element | None":
+    def find(self, tag: str) -> Element | None:
         """The first child of local name ``tag``."""
         return next((c for c in self.children if c.tag == tag), None)
 
-    def findall(self, tag: str) -> list["Element"]:
+    def findall(self, tag: str) -> list[Element]:
         """Every child of local name ``tag``."""
         return [c for c in self.children if c.tag == tag]
 
@@ -53,7 +53,7 @@ class _Builder(ContentHandler):
         self.count = 0
         self.locator = None
 
-    def setDocumentLocator(self, locator):  # noqa: N802 (the SAX API)
+    def setDocumentLocator(self, locator):
         self.locator = locator
 
     def _loc(self) -> Loc:
@@ -61,7 +61,7 @@ class _Builder(ContentHandler):
             return Loc(self.source)
         return Loc(self.source, self.locator.getLineNumber(), self.locator.getColumnNumber() + 1)
 
-    def startElement(self, name, attrs):  # noqa: N802
+    def startElement(self, name, attrs):
         self.count += 1
         if self.count > MAX_ELEMENTS:
             raise RulesetError(f"the document has more than {MAX_ELEMENTS:,} elements", self._loc())
@@ -80,7 +80,7 @@ class _Builder(ContentHandler):
             self.root = element
         self.stack.append(element)
 
-    def endElement(self, name):  # noqa: N802
+    def endElement(self, name):
         self.stack.pop()
 
     def characters(self, content):

@@ -15,7 +15,14 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from ...language.unary import Compare, Interval, Literal, UnaryTestError, feel_literal, parse_tests
+from ...language.unary import (
+    Compare,
+    Interval,
+    Literal,
+    UnaryTestError,
+    feel_literal,
+    parse_tests,
+)
 from .domains import INF, _Intervals
 
 MAX_COMBINATIONS = 20_000
@@ -31,10 +38,10 @@ class _Texts:
     def empty(self) -> bool:
         return not self.cofinite and not self.values
 
-    def complement(self) -> "_Texts":
+    def complement(self) -> _Texts:
         return _Texts(self.values, not self.cofinite)
 
-    def union(self, other: "_Texts") -> "_Texts":
+    def union(self, other: _Texts) -> _Texts:
         if self.cofinite and other.cofinite:
             return _Texts(self.values & other.values, True)
         if self.cofinite or other.cofinite:
@@ -42,7 +49,7 @@ class _Texts:
             return _Texts(co.values - fin.values, True)
         return _Texts(self.values | other.values)
 
-    def intersect(self, other: "_Texts") -> "_Texts":
+    def intersect(self, other: _Texts) -> _Texts:
         return self.complement().union(other.complement()).complement()
 
 

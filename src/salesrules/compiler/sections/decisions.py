@@ -13,7 +13,15 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import ExpressionError, RulesetError, did_you_mean
-from ...language.unary import Name, UnaryTestError, compile_tests, kind, literal_expr, parse_literal, parse_tests
+from ...language.unary import (
+    Name,
+    UnaryTestError,
+    compile_tests,
+    kind,
+    literal_expr,
+    parse_literal,
+    parse_tests,
+)
 from ...model.columns import GAPS, RESERVED, normal_name
 from ...model.decisions import (
     AGGREGATIONS,
