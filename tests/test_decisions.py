@@ -297,3 +297,29 @@ def test_evaluate_one_reads_a_structure_from_a_nested_dict():
     ruleset = salesrules.load(model)
     assert ruleset.evaluate_one({"Buyer": {"Company Size": 800, "Segment": "SMB"}})["Sales Motion"] == "Field"
     assert ruleset.evaluate_one({"Buyer.Company Size": 20, "Buyer.Segment": "SMB"})["Sales Motion"] == "Inside"
+
+
+def test_a_model_without_input_data_reads_the_names_its_inputs_use(tmp_path):
+    """Engines that take variables by name write models without inputData, with Java type names."""
+    path = write(tmp_path, """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="channel" name="Channel" namespace="urn:x">
+  <decision id="channel-decision" name="Channel">
+    <decisionTable id="t" hitPolicy="FIRST">
+      <input label="Employees"><inputExpression typeRef="integer"><text>employees</text></inputExpression></input>
+      <input label="Revenue"><inputExpression typeRef="double"><text>annualRevenue</text></inputExpression></input>
+      <output name="channel" typeRef="string"/>
+      <rule><inputEntry><text>&gt;= 1000</text></inputEntry><inputEntry><text></text></inputEntry>
+        <outputEntry><text>"field"</text></outputEntry></rule>
+      <rule><inputEntry><text></text></inputEntry><inputEntry><text>&gt; 5000000.5</text></inputEntry>
+        <outputEntry><text>"phone"</text></outputEntry></rule>
+      <rule><inputEntry><text></text></inputEntry><inputEntry><text></text></inputEntry>
+        <outputEntry><text>"email"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+""", "channel.dmn")
+    ruleset = salesrules.load(path)
+    assert {n: s.type for n, s in ruleset.fields.items()} == {"employees": "integer", "annualRevenue": "number"}
+    assert [ruleset.evaluate_one(r)["Channel"] for r in (
+        {"employees": 5000}, {"employees": 10, "annualRevenue": 9e6}, {"employees": 10, "annualRevenue": 10.0},
+    )] == ["field", "phone", "email"]

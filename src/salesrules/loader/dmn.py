@@ -20,7 +20,9 @@ from ..model.decisions import identifier
 from .xmlsource import Element, read_xml
 from .yamlsource import YDict, YList, YStr
 
-FEEL_TYPES = {"string": "string", "number": "number", "boolean": "boolean", "date": "date"}
+FEEL_TYPES = {"string": "string", "number": "number", "boolean": "boolean", "date": "date",
+              # the Java types engines such as Camunda's write
+              "integer": "integer", "long": "integer", "double": "number"}
 UNSUPPORTED_TYPES = {"date and time", "dateTime", "time", "years and months duration", "days and time duration",
                      "duration", "context", "Any", "function"}
 
@@ -70,8 +72,10 @@ class DmnModel:
 
     def ruleset(self) -> YDict:
         """The ruleset data: header, fields, decisions."""
+        ordered = self._ordered_decisions()
         fields = self._fields()
-        decisions = [self._decision(d) for d in self._ordered_decisions()]
+        fields.update(self._undeclared_inputs(ordered))
+        decisions = [self._decision(d) for d in ordered]
         name = self.root.attrs.get("name") or self.path.stem
         data = {
             "salesrules": 1,
@@ -166,6 +170,24 @@ class DmnModel:
         if ident != name:
             spec["aliases"] = _ylist([_ystr(name, element.loc)], element.loc)
         return {ident: _ydict(spec, element.loc)}
+
+    def _undeclared_inputs(self, decisions: list[Element]) -> dict:
+        """Fields for the names input expressions read without an ``inputData`` for them, as
+        models written for engines that take variables by name (Camunda's, say) do: typed by
+        the input expression's ``typeRef``."""
+        fields: dict = {}
+        for decision in decisions:
+            table = decision.find("decisionTable")
+            for inp in table.findall("input") if table is not None else ():
+                expression = inp.find("inputExpression")
+                text = (expression.child_text("text") or "").strip() if expression is not None else ""
+                if not text or text in self.names or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ ]*", text):
+                    continue
+                ftype, values, struct = self._type(expression.attrs.get("typeRef"), expression)
+                if struct is not None:
+                    continue
+                fields.update(self._field(text, ftype or "string", values, expression))
+        return fields
 
     def _used_type(self, name: str) -> str | None:
         """The type an input expression naming ``name`` declares, for input data without one."""
