@@ -61,7 +61,8 @@ class DmnModel:
         if root.tag != "definitions":
             raise RulesetError(f"not a DMN model: the root element is <{root.tag}>, not <definitions>", root.loc)
         namespace = root.namespaces.get("", "")
-        if "DMN" not in namespace.upper():
+        # Some tools bind the DMN namespace to a prefix and leave the elements in their own.
+        if not any("/DMN/" in uri.upper() or uri.upper().endswith("DMN.XSD") for uri in root.namespaces.values()):
             raise RulesetError(f"not a DMN model: the namespace {namespace!r} is no DMN namespace", root.loc)
         self.root = root
         self.path = path
