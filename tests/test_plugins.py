@@ -195,6 +195,26 @@ def test_hook_register_databases(register, tmp_path):
                                   "Type mismatch in column 1: expected INT64 but got STRING/BINARY")
 
 
+def test_hook_register_ruleset_formats(register, tmp_path):
+    class Ini:
+        __name__ = "ini"
+
+        @salesrules.hookimpl
+        def register_ruleset_formats(self, register):
+            def read(path):
+                pairs = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+                return {"salesrules": 1, "name": pairs["name"], "fields": {"deal_value": "money"},
+                        "tiers": [{"name": "high", "when": f"deal_value > {pairs['high']}"}, {"name": "low"}]}
+
+            register("ini", read, (".ini",))
+
+    register(Ini(), "ini")
+    ruleset = salesrules.load(write(tmp_path, "name=from-ini\nhigh=1000\n", "r.ini"))
+    assert ruleset.name == "from-ini"
+    assert ruleset.evaluate_one({"deal_value": 5000})["tier"] == "high"
+    assert ruleset.evaluate_one({"deal_value": 50})["tier"] == "low"
+
+
 def test_hook_register_commands(register):
     class Hello:
         __name__ = "hello"

@@ -112,6 +112,21 @@ def register_databases(register: Callable) -> None:
 
 
 @hookspec
+def register_ruleset_formats(register: Callable) -> None:
+    """Register readers of rulesets written in another format than YAML (DMN models, say).
+
+    :param register: ``register(name, read, extensions, description="")``. ``read(path)``
+        receives the file path and returns the ruleset's data: the mapping a YAML ruleset
+        would give (``salesrules``, ``name``, ``fields``, ``decisions``...), checked against the
+        ruleset schema like YAML. Values may be :mod:`salesrules.loader.yamlsource` strings,
+        lists and mappings carrying their place (``loc``), so that errors point into the file.
+        ``extensions`` are the file suffixes (``".dmn"``) that select the reader.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def register_commands(cli: "click.Group") -> None:
     """Add commands to the ``salesrules`` command line.
 

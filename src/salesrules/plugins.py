@@ -38,6 +38,7 @@ DEFAULT_PLUGINS = (
     "salesrules.default_plugins.report_table",
     "salesrules.default_plugins.report_xlsx",
     "salesrules.default_plugins.rulesets",
+    "salesrules.default_plugins.ruleset_dmn",
 )
 
 pm = pluggy.PluginManager("salesrules")
@@ -195,6 +196,17 @@ class Database:
     plugin: str = ""
 
 
+@dataclass(frozen=True)
+class RulesetFormat:
+    """A reader of rulesets in another format than YAML; see the ``register_ruleset_formats`` hook."""
+
+    name: str
+    read: Callable
+    extensions: tuple[str, ...] = ()
+    description: str = ""
+    plugin: str = ""
+
+
 @dataclass
 class Registry:
     """Everything the loaded plugins registered, by kind and name."""
@@ -206,6 +218,7 @@ class Registry:
     output_formats: dict[str, OutputFormat] = field(default_factory=dict)
     report_formats: dict[str, ReportFormat] = field(default_factory=dict)
     databases: dict[str, Database] = field(default_factory=dict)
+    ruleset_formats: dict[str, RulesetFormat] = field(default_factory=dict)
 
 
 def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
@@ -247,6 +260,7 @@ def get_registry() -> Registry:
         _collect("register_output_formats", "output format", registry.output_formats, OutputFormat)
         _collect("register_report_formats", "report format", registry.report_formats, ReportFormat)
         _collect("register_databases", "database", registry.databases, _database)
+        _collect("register_ruleset_formats", "ruleset format", registry.ruleset_formats, RulesetFormat)
         _registry = registry
     return _registry
 

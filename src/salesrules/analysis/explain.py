@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from ..compiler.manifest import Part, _number_text, score_parts
+from ..compiler.sections.decisions import RULES
 from ..errors import InputError, Loc, shown
 from ..language.syntax import condition_parts, flat, referenced_names
 from ..model.columns import UNKNOWN
@@ -88,6 +89,8 @@ def explain_row(row: pl.DataFrame, plan) -> dict:
         "as_of": plan.as_of.isoformat(),
     }
     receipt["next_band"] = _next_band(receipt["bands"], receipt["score"])
+    if rs.decisions:
+        receipt["decisions"] = _decisions(values, plan)
     if len(rs.scores) > 1:
         receipt["scores"] = {
             name: {
@@ -287,6 +290,21 @@ def _next_band(bands: list[dict], value) -> dict | None:
     return {"name": above["name"], "needs": above["min"] - value}
 
 
+def _decisions(values: dict, plan) -> list[dict]:
+    """Each decision table's result and the rules that matched (numbered from 1), with their descriptions."""
+    out = []
+    for decision in plan.ruleset.decisions:
+        matched = [int(n) for n in (values.get(RULES + decision.name) or "").split(",") if n]
+        out.append({
+            "name": decision.name,
+            "hit_policy": decision.hit_policy if decision.aggregation is None else f"{decision.hit_policy} {decision.aggregation}",
+            "result": values.get(decision.name),
+            "rules": matched,
+            "descriptions": [decision.rules[n - 1].description for n in matched if decision.rules[n - 1].description],
+        })
+    return out
+
+
 def _gaps(values: dict, plan, reader: _Reader) -> list[dict]:
     stage = next((s for s in plan.ruleset.stages if s.name == values.get("stage")), None)
     out = []
@@ -354,6 +372,14 @@ def render_text(receipt: dict) -> str:
             lines.append(f"  {nf['name']}{would}: {nf['false_part']} is {state}")
             if nf["inputs"]:
                 lines.append(f"      read {_inputs_text(nf['inputs'])}")
+    if receipt.get("decisions"):
+        lines.append("")
+        lines.append("Decisions")
+        for d in receipt["decisions"]:
+            rules = ", ".join(map(str, d["rules"])) or "none"
+            lines.append(f"  {d['name']} = {json.dumps(d['result'], default=str)}  ({d['hit_policy']}; rules matched: {rules})")
+            for text in d["descriptions"]:
+                lines.append(f"      {text}")
     if receipt["gaps"]:
         lines.append("")
         lines.append(f"Gaps (what stage {receipt['stage']} lacks)")

@@ -26,6 +26,7 @@ from ..errors import PluginError, SalesrulesError
 from . import (
     assign,
     backtest,
+    convert,
     diff,
     evaluate,
     explain,
@@ -69,6 +70,7 @@ COMMANDS = (
     evaluate.evaluate, validate.validate, validate.schema, init.init, plugins.plugins, plugins.new_plugin,
     test.test_command, lint.lint_command, explain.explain_command, diff.diff_command, backtest.backtest_command, report.report,
     assign.assign,
+    convert.convert_command,
 )
 for command in COMMANDS:
     cli.add_command(command)

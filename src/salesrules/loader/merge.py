@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import RulesetError, did_you_mean
 
 # Which containers merge by item name: a path of keys, "*" for any name.
-_NAMED_LISTS = {("tiers",), ("stages",), ("factors",), ("actions",), ("classifications", "*"), ("scores", "*", "bands")}
+_NAMED_LISTS = {("decisions",), ("tiers",), ("stages",), ("factors",), ("actions",), ("classifications", "*"), ("scores", "*", "bands")}
 _NAMED_MAPS = {
     ("fields",), ("scores",), ("classifications",), ("stages", "*", "entry"), ("grades",),
     ("lookups",), ("lookups", "*", "fields"), ("currencies",), ("currencies", "rates"),

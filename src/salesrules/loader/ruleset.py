@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..compiler.sections.classifications import TIER
+from ..model.decisions import Decision
 from ..model.sections import (
     Action,
     Assignment,
@@ -49,6 +50,7 @@ class Ruleset:
     stage_entered: str | None = None
     stage_status: dict | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    decisions: list[Decision] = field(default_factory=list)
     sources: tuple[str, ...] = ()
 
     def files_read(self) -> list[str]:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
-from .yamlsource import MAX_BYTES, YDict, YList, load_yaml
+from .yamlsource import MAX_BYTES, YDict, YList, YStr, load_yaml
 
 FORMAT_VERSION = 1
 # The document around the sections' schemas (see salesrules.compiler.sections): the
@@ -99,6 +99,9 @@ def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
     file (a device, a named pipe, a socket) is refused before it is opened.
     """
     path = Path(path)
+    reader = ruleset_reader(path)
+    if reader is not None:
+        return check_data(located(_read_with(reader, path), Loc(str(path))), str(path))
     try:
         if regular_only and not stat.S_ISREG(os.stat(path).st_mode):
             raise InputError("is not a regular file (a device, a named pipe or a socket); "
@@ -123,13 +126,58 @@ def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
 
 def parse_source(text: str, source: str) -> YDict:
     """Parse ruleset text and check it against the JSON Schema."""
-    data = load_yaml(text, source)
+    return check_data(load_yaml(text, source), source)
+
+
+def check_data(data, source: str) -> YDict:
+    """Ruleset data (from YAML or a ruleset-format plugin) checked against the JSON Schema."""
     if not isinstance(data, dict):
         raise RulesetError(f"a ruleset must be a mapping, this file is {describe_value(data)}", Loc(source, 1, 1))
     errors = schema_errors(data, source)
     if errors:
         raise ErrorList(errors)
     return data
+
+
+def _read_with(reader, path: Path):
+    """``reader.read(path)``; a plugin's failure is reported by its name, never as a traceback."""
+    from ..errors import PluginError, SalesrulesError
+
+    try:
+        return reader.read(path)
+    except SalesrulesError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"ruleset format {reader.name!r} of plugin {reader.plugin!r} failed: {type(exc).__name__}: {exc}",
+                          Loc(str(path))) from exc
+
+
+def located(value, loc: Loc):
+    """Plain ruleset data (dicts, lists, strings) as located YAML values; located values stay."""
+    if isinstance(value, dict) and not isinstance(value, YDict):
+        out = YDict({k: located(v, loc) for k, v in value.items()})
+        out.loc, out.key_locs = loc, {k: loc for k in value}
+        out.value_locs = {k: getattr(v, "loc", loc) for k, v in out.items()}
+        return out
+    if isinstance(value, list) and not isinstance(value, YList):
+        out = YList(located(v, loc) for v in value)
+        out.loc, out.item_locs = loc, [getattr(v, "loc", loc) for v in out]
+        return out
+    if isinstance(value, str) and not isinstance(value, YStr):
+        out = YStr(value)
+        out.loc, out.style, out.exact = loc, None, False
+        return out
+    return value
+
+
+def ruleset_reader(path: str | Path):
+    """The ruleset-format plugin that reads files with ``path``'s suffix, or None for YAML."""
+    from ..plugins import get_registry
+
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml", ""):
+        return None
+    return next((f for f in get_registry().ruleset_formats.values() if suffix in f.extensions), None)
 
 
 def describe_value(value) -> str:

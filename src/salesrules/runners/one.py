@@ -21,10 +21,24 @@ def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict
     if not isinstance(record, dict):
         raise UsageError(f"evaluate_one takes a dict, not {type(record).__name__}")
     plan = compile_ruleset(ruleset, as_of)
-    prepared, collected = evaluate_records_frame(plan, [record])
+    prepared, collected = evaluate_records_frame(plan, [flattened(record)])
     if collected[BAD].any():
         raise describe_bad_rows(prepared, plan.fields, "<record>")[0]
     return record_result(plan, unpack_row(collected.row(0, named=True)))
+
+
+def flattened(record: dict) -> dict:
+    """``record`` with a structure's components as fields of their own: ``{"Buyer": {"Segment":
+    "SMB"}}`` gives ``{"Buyer.Segment": "SMB"}``, as DMN structures are read (see docs/decisions.md)."""
+    if not any(isinstance(v, dict) for v in record.values()):
+        return record
+    out = {}
+    for name, value in record.items():
+        if isinstance(value, dict):
+            out.update({f"{name}.{k}": v for k, v in flattened(value).items()})
+        else:
+            out[name] = value
+    return out
 
 
 def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, pl.DataFrame]:

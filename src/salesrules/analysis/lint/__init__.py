@@ -14,6 +14,9 @@ Every warning has a code, a message and the file, line and column it is about:
 - ``no-probability``: an open stage without a probability.
 - ``no-catch-all``: a classification (tiers...) or a score's bands without a catch-all, so some
   records get ``unknown`` or no band.
+- ``overlapping-rules``: two rules of a UNIQUE decision table (or of an ANY table, with different
+  outputs) that both match some records.
+- ``rule-gap``: input values no rule of a single-hit decision table without defaults matches.
 
 The analysis is sound, not complete: it only reports what it can prove. Conditions are read
 with :mod:`ast` and reasoned about per field ("subject"): comparisons of a field (or a

@@ -11,6 +11,7 @@ from ...errors import ExpressionError, Loc
 from ...language.syntax import Parsed, parse
 from ...model.sections import Expr
 from .analyzer import _Analyzer
+from .decisions import check_decision
 
 CODES = (
     "unreachable-level",
@@ -20,6 +21,8 @@ CODES = (
     "unused-field",
     "no-probability",
     "no-catch-all",
+    "overlapping-rules",
+    "rule-gap",
 )
 
 
@@ -118,8 +121,20 @@ class _Linter:
             self.bands(score, reach.get(score.name))
         self.stages()
         self.unused_fields()
+        self.decisions()
         return sorted(self.warnings, key=lambda w: (
             w.loc.file if w.loc else "", (w.loc.line or 0) if w.loc else 0, (w.loc.col or 0) if w.loc else 0, w.code))
+
+    # -- decision tables
+
+    def decisions(self) -> None:
+        types = {name: (spec.type, tuple(spec.values) if spec.values else None) for name, spec in self.ruleset.fields.items()}
+        for decision in self.ruleset.decisions:
+            for code, message, loc in check_decision(decision, types):
+                self.warn(code, message, loc)
+            if len(decision.outputs) == 1 and decision.single_hit:
+                out = decision.outputs[0]
+                types[decision.alias] = (out.type, out.values)
 
     # -- conditions that can never hold
 

@@ -18,6 +18,7 @@ from . import (
     assignment,
     classifications,
     currencies,
+    decisions,
     factors,
     fields,
     grades,
@@ -70,7 +71,8 @@ def _section(module) -> Section:
 # In the order they are built and compiled: a section sees what the ones before it built.
 SECTIONS: tuple[Section, ...] = tuple(
     _section(m) for m in (
-        fields, lookups, currencies, signals, stages, classifications, factors, scores, grades, actions, reports, assignment
+        fields, lookups, currencies, signals, decisions, stages, decisions.DecisionGaps, classifications, factors, scores,
+        grades, actions, reports, assignment
     )
 )
 
