@@ -421,3 +421,65 @@ def test_a_function_that_raises_is_named_with_its_plugin(register, tmp_path):
     with pytest.raises(PluginError) as info:
         salesrules.load(path)
     assert str(info.value) == f"{path}:5:22: plugin 'buggy' failed in function oops(): ZeroDivisionError: division by zero"
+
+
+def test_plugin_registered_adds_a_plugin_for_the_block_only():
+    import types
+
+    from salesrules.testing import plugin_registered
+
+    module = types.ModuleType("acme_helper_test")
+
+    @salesrules.hookimpl
+    def register_functions(register):
+        register("acme_twice", lambda call: call.args[0] * 2, "integer", ["integer"])
+
+    module.register_functions = register_functions
+    assert "acme_twice" not in get_registry().functions
+    with plugin_registered(module, "acme") as registry:
+        assert "acme_twice" in registry.functions
+        with plugin_registered(module, "acme") as again:  # idempotent: the same module stays
+            assert "acme_twice" in again.functions
+        assert "acme_twice" in get_registry().functions
+    assert pm.get_plugin("acme") is None
+    assert "acme_twice" not in get_registry().functions
+
+
+def test_plugin_registered_lets_another_holder_of_the_name_step_aside():
+    import types
+
+    from salesrules.testing import plugin_registered
+
+    installed, tested = types.ModuleType("acme_installed"), types.ModuleType("acme_tested")
+    pm.register(installed, "acme")
+    try:
+        with plugin_registered(tested, "acme"):
+            assert pm.get_plugin("acme") is tested
+        assert pm.get_plugin("acme") is installed
+    finally:
+        pm.unregister(name="acme")
+        reset_registry()
+
+
+def test_the_salesrules_plugin_fixture(pytester):
+    pytester.makepyfile('''
+        import types
+        import salesrules
+
+        def test_it(salesrules_plugin):
+            module = types.ModuleType("acme_fixture")
+
+            @salesrules.hookimpl
+            def register_functions(register):
+                register("acme_thrice", lambda call: call.args[0] * 3, "integer", ["integer"])
+
+            module.register_functions = register_functions
+            registry = salesrules_plugin(module, "acme")
+            assert "acme_thrice" in registry.functions
+
+        def test_gone_after():
+            from salesrules.plugins import get_registry
+            assert "acme_thrice" not in get_registry().functions
+    ''')
+    result = pytester.runpytest("-p", "salesrules.pytest_plugin", "-p", "no:randomly", "-n", "0")
+    result.assert_outcomes(passed=2)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -58,6 +60,7 @@ def load_plugins(plugins_dir: str | None = None) -> None:
                 pm.register(importlib.import_module(name), name)
         for name in filter(None, os.environ.get("SALESRULES_DISABLE_PLUGINS", "").split(",")):
             pm.set_blocked(name.strip())
+        # The repository's own test session sets this flag (its conftest.py).
         if not getattr(sys, "_salesrules_test_no_entrypoints", False):
             allow = os.environ.get("SALESRULES_LOAD_PLUGINS")
             if allow is None:
@@ -263,6 +266,35 @@ def get_registry() -> Registry:
         _collect("register_ruleset_formats", "ruleset format", registry.ruleset_formats, RulesetFormat)
         _registry = registry
     return _registry
+
+
+@contextmanager
+def plugin_registered(module, name: str | None = None) -> Iterator["Registry"]:
+    """Register ``module`` as the plugin ``name`` (default: the module's name) for the duration of
+    the block and yield the registry with it, whether or not the package is installed.
+
+    Idempotent: when the same module is registered already (the installed package, loaded from
+    its entry point), it is used as it is and stays; when another plugin holds the name (an
+    older installed copy), it steps aside for the block and comes back after. Either way the
+    registry is built afresh on entry and on exit, so each test sees exactly what it set up.
+    """
+    load_plugins()
+    name = name or module.__name__
+    previous = pm.get_plugin(name)
+    added = not pm.is_registered(module)
+    if added:
+        if previous is not None:
+            pm.unregister(name=name)
+        pm.register(module, name)
+    reset_registry()
+    try:
+        yield get_registry()
+    finally:
+        if added:
+            pm.unregister(module)
+            if previous is not None:
+                pm.register(previous, name)
+        reset_registry()
 
 
 def reset_registry() -> None:

@@ -4,17 +4,29 @@ Enable it with ``pytest -p salesrules.pytest_plugin`` or ``pytest_plugins =
 ["salesrules.pytest_plugin"]`` in a conftest. It then collects, in the paths pytest searches,
 the ``*.test.yaml`` files and the ``*.yaml`` rulesets that have ``tests:``; each test case is
 one item named after the case, and a failure shows expected against actual, field by field.
-Nothing else is collected: Python test files and other YAML files are left alone.
+Nothing else is collected: Python test files and other YAML files are left alone. It also
+offers the ``salesrules_plugin`` fixture, which registers a plugin module for one test.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
 import pytest
 
 from .analysis.testing import has_tests, load_suite, run_suite
 from .errors import ErrorList, Loc
+from .plugins import plugin_registered
+
+
+@pytest.fixture
+def salesrules_plugin():
+    """Register plugin modules for one test: ``salesrules_plugin(module, name=None)`` registers
+    ``module`` (see :func:`salesrules.plugins.plugin_registered`: idempotent, installed or not)
+    and returns the registry; everything is undone when the test ends."""
+    with ExitStack() as stack:
+        yield lambda module, name=None: stack.enter_context(plugin_registered(module, name))
 
 
 def pytest_collect_file(file_path, parent):

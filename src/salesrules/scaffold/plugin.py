@@ -105,17 +105,14 @@ TEST = '''import pytest
 
 import salesrules
 import salesrules_{module}
-from salesrules.plugins import pm, reset_registry
-from salesrules.testing import run_tests
+from salesrules.testing import plugin_registered, run_tests
 
 
 @pytest.fixture
 def plugin():
-    pm.register(salesrules_{module}, name="{name}")
-    reset_registry()
-    yield
-    pm.unregister(name="{name}")
-    reset_registry()
+    """This plugin registered for the test, whether or not it is installed."""
+    with plugin_registered(salesrules_{module}, "{name}") as registry:
+        yield registry
 
 
 def test_plugin_is_installed():
