@@ -38,8 +38,11 @@ from .options import (
               help="Write text into CSV as it is, even text a spreadsheet would run as a formula "
                    "(by default a leading =, +, -, @, tab or carriage return gets a ' before it).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Where to evaluate: here, or on Spark (Parquet or CSV files and folders; -o names the output folder).")
+@click.option("--spark-master", default="local[*]", show_default=True, help="The Spark master for --engine spark.")
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
-             csv_raw, quiet):
+             csv_raw, quiet, engine, spark_master):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal a progress bar shows on standard error when the work takes more than a
@@ -58,6 +61,10 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
     from ..runners.local import run
 
     ruleset = load_ruleset(ruleset_ref, as_of)
+    if engine == "spark":
+        _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
+                           csv_raw, spark_master, with_input or explain)
+        return
     terminal = output in (None, "-") and sys.stdout.isatty()
     if fmt is None:
         fmt = format_for_path(output, "table" if terminal else "csv")
@@ -94,6 +101,22 @@ def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, reject
             else:
                 progress.phase(f"Writing {outcome.rows:,} results", counted=False)
             write_output(outcome.results, output, fmt, context, inputs)
+
+
+def _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
+                       csv_raw, master, unsupported) -> None:
+    """``evaluate --engine spark``: see :func:`salesrules.spark_files.evaluate_files`."""
+    from ..spark_files import evaluate_files
+
+    if output in (None, "-"):
+        raise UsageError("--engine spark writes a folder: give it with -o")
+    if unsupported:
+        raise UsageError("--with-input and --explain are not available with --engine spark")
+    done = evaluate_files(file, output, ruleset, fmt=fmt, master=master, as_of=as_of, on_error=on_error,
+                          on_duplicate=on_duplicate, rejects=rejects, input_format_name=input_format,
+                          encoding=encoding, csv_raw=csv_raw)
+    if done.skipped:
+        click.echo(f"skipped {done.skipped} row(s) that could not be read; see {done.rejects}", err=True)
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -90,6 +90,8 @@ def engine_dtype(dtype: pl.DataType) -> pl.DataType:
     """``dtype``, or the type it is cast to so that Arrow engines such as Spark accept it:
     unsigned and 128-bit integers widen (to decimals beyond 64 bits), categories and nulls
     become text, lists and records are mapped inside."""
+    if isinstance(dtype, type):
+        dtype = dtype()
     if isinstance(dtype, (pl.List, pl.Array)):
         return pl.List(engine_dtype(dtype.inner))
     if isinstance(dtype, pl.Struct):
