@@ -109,8 +109,9 @@ def _check_frame(frame) -> None:
         raise UsageError(f"salesrules.spark needs a Spark DataFrame, not {type(frame).__name__}")
 
 
-def session(master: str = "local[*]", app_name: str = "salesrules", config: dict | None = None):
-    """A Spark session for ``master`` (the active one when there is one already).
+def session(master: str | None = None, app_name: str = "salesrules", config: dict | None = None):
+    """A Spark session (the active one when there is one already) for ``master``; by default the
+    master ``spark-submit`` was given, else ``local[*]``.
 
     The workers run the Python that runs this (PYSPARK_PYTHON, unless set already), so they
     find salesrules and its plugins; the Spark UI is off.
@@ -118,7 +119,12 @@ def session(master: str = "local[*]", app_name: str = "salesrules", config: dict
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(master).appName(app_name).config("spark.ui.enabled", "false")
+    # spark-submit starts Java first and passes its port: its --master then holds.
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[*]"
+    builder = SparkSession.builder.appName(app_name).config("spark.ui.enabled", "false")
+    if master is not None:
+        builder = builder.master(master)
     for key, value in (config or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

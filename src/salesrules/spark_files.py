@@ -142,7 +142,7 @@ def _writer(frame, fmt: str):
     return writer.option("header", "true") if fmt == "csv" else writer
 
 
-def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, master: str = "local[*]", as_of=None,
+def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, master: str | None = None, as_of=None,
                    on_error: str = "error", on_duplicate: str = "error", rejects: str | None = None,
                    input_format_name: str | None = None, encoding: str | None = None, csv_raw: bool = False) -> FileRun:
     """Evaluate the Parquet or CSV file or folder ``path`` on Spark (``master``) and write the
@@ -153,7 +153,9 @@ def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, m
     source_format = input_format(path, input_format_name)
     if not _remote(output) and not _remote(path) and os.path.realpath(output) == os.path.realpath(path):
         raise UsageError("the output would overwrite the input", Loc(output))
-    spark = session(master)
+    # The command line prints one line per problem: no progress bars, no warnings from Java.
+    spark = session(master, config={"spark.ui.showConsoleProgress": "false"})
+    spark.sparkContext.setLogLevel("ERROR")
     frame = read(spark, path, source_format, encoding)
     outcome = evaluate(frame, ruleset, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, source=path)
     results, rejected = outcome if on_error == "skip" else (outcome, None)

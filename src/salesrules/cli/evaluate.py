@@ -40,7 +40,7 @@ from .options import (
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar on the terminal.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="Where to evaluate: here, or on Spark (Parquet or CSV files and folders; -o names the output folder).")
-@click.option("--spark-master", default="local[*]", show_default=True, help="The Spark master for --engine spark.")
+@click.option("--spark-master", help="The Spark master for --engine spark (default: spark-submit's, else local[*]).")
 def evaluate(file, ruleset_ref, fmt, output, as_of, with_input, on_error, rejects, on_duplicate, encoding, input_format, explain,
              csv_raw, quiet, engine, spark_master):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
