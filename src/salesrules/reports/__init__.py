@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .advice import coverage_multiple, late_stages, recommendations
 from .model import Report
-from .pipeline import deal_columns, pipeline
+from .pipeline import deal_columns, deal_cube, pipeline
 from .settings import resolve
 from .stages import lost_at, stages
 
@@ -32,7 +32,7 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
     columns = tuple(dict.fromkeys(c for c in wanted if c))
     evaluation = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=columns, **options)
     results = evaluation.results
-    deals = deal_columns(results, plan, settings).with_columns(lost_at(results, plan, settings.lost_at_stage))
+    deals = deal_cube(deal_columns(results, plan, settings).with_columns(lost_at(results, plan, settings.lost_at_stage)))
     forecast = any(s.forecast for s in plan.ruleset.stages)
     groups, total = pipeline(deals, settings.quotas, settings.by is not None, forecast)
     stage_table, left_out = stages(deals, plan)
