@@ -382,3 +382,33 @@ def test_engine_dtypes_are_what_arrow_engines_accept():
     assert engine_dtype(pl.List(pl.UInt8)) == pl.List(pl.Int16)
     assert engine_dtype(pl.Struct({"a": pl.Enum(["x"])})) == pl.Struct({"a": pl.String})
     assert engine_dtype(pl.Date) == pl.Date and engine_dtype(pl.Float64) == pl.Float64
+
+
+# ------------------------------------------------------------------ the report
+
+
+def test_the_report_on_spark_is_the_local_report(spark, tmp_path):
+    import json
+
+    from salesrules.spark import report
+
+    ruleset = load_ruleset("builtin:standard")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from generate import generate_frame
+    finally:
+        sys.path.pop(0)
+    data = generate_frame(6_000, seed=21, as_of=AS_OF)
+    quotas = tmp_path / "quotas.csv"
+    owners = data["Owner"].drop_nulls().unique().sort().to_list()
+    quotas.write_text("owner,quota\n" + "".join(f"{o},{1_000_000 + 10_000 * i}\n" for i, o in enumerate(owners)))
+    local = ruleset.report(data, as_of=AS_OF, quotas=str(quotas), on_duplicate="first")
+    frame = spark.createDataFrame(data.to_arrow(compat_level=pl.CompatLevel.oldest())).repartition(3)
+    got = report(frame, ruleset, as_of=AS_OF, quotas=str(quotas), on_duplicate="first")
+    assert got.pipeline.height == len(owners)
+    assert_frame_equal(got.pipeline, local.pipeline)
+    assert_frame_equal(got.total, local.total)
+    assert_frame_equal(got.stages, local.stages)
+    assert_frame_equal(got.recommendations, local.recommendations)
+    assert got.settings == local.settings and got.provenance == local.provenance
+    assert json.dumps(got.to_dict(), default=str) == json.dumps(local.to_dict(), default=str)

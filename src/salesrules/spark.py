@@ -1,7 +1,7 @@
 """salesrules on Spark: the same compiled plan on every partition of a Spark DataFrame.
 
 ``evaluate(frame, ruleset)`` returns a Spark DataFrame with the columns and values of
-``Ruleset.evaluate``.
+``Ruleset.evaluate``; ``report(frame, ruleset)`` the pipeline report, summed by Spark.
 The workers compile the plan themselves from the ruleset's text and the as-of date, so only
 text crosses the network. pyspark is imported on first use: ``pip install 'salesrules[spark]'``.
 See docs/spark.md.
@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import UsageError
 from .runners.options import EvaluateOptions
 
-__all__ = ["RulesetText", "evaluate", "session"]
+__all__ = ["RulesetText", "evaluate", "report", "session"]
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,40 @@ def evaluate(frame, ruleset, *, as_of=None, on_error: str = "error", on_duplicat
     options = EvaluateOptions(as_of=as_of, on_error=on_error, on_duplicate=on_duplicate)
     ruleset = _ruleset(ruleset)
     plan = compile_ruleset(ruleset, options.as_of)
-    text = RulesetText.of(ruleset)
-    compile = functools.partial(_compile_text, text, plan.as_of.isoformat())
-    ident = (ruleset.hash, plan.as_of.isoformat(), text.digest)
+    compile, ident = _workers_plan(ruleset, plan.as_of)
     outcome = run(frame, plan, compile, ident, on_error=on_error, on_duplicate=on_duplicate, source=source or SOURCE)
     return (outcome.results, outcome.rejects) if on_error == "skip" else outcome.results
+
+
+def report(frame, ruleset, *, as_of=None, by=None, quotas=None, period=None, on_error: str = "error",
+           on_duplicate: str = "error", source: str | None = None):
+    """The pipeline report (a :class:`~salesrules.reports.model.Report`, as ``Ruleset.report``
+    gives it) of the records of the Spark DataFrame ``frame``.
+
+    The records are evaluated on the partitions, and Spark sums them per group, stage and
+    state; only those sums reach the driver. ``by``, ``quotas`` (a file read on the driver)
+    and ``period`` as for ``Ruleset.report``; ``on_error`` and ``on_duplicate`` as for
+    :func:`evaluate` (with ``on_error='skip'`` the result is a pair ``(report, rejects)``).
+    """
+    from .reports.spark import report as spark_report
+
+    _check_frame(frame)
+    EvaluateOptions(as_of=as_of, on_error=on_error, on_duplicate=on_duplicate)
+    ruleset = _ruleset(ruleset)
+    compile, ident = _workers_plan(ruleset, as_of)
+    outcome, rejects = spark_report(frame, ruleset, compile, ident, as_of=as_of, by=by, quotas=quotas, period=period,
+                                    on_error=on_error, on_duplicate=on_duplicate, source=source)
+    return (outcome, rejects) if on_error == "skip" else outcome
+
+
+def _workers_plan(ruleset, as_of):
+    """The picklable callable that compiles ``ruleset`` on a worker, and its name in their cache."""
+    from .compiler.plan import compile_ruleset
+
+    plan = compile_ruleset(ruleset, as_of)
+    text = RulesetText.of(ruleset)
+    compile = functools.partial(_compile_text, text, plan.as_of.isoformat())
+    return compile, (ruleset.hash, plan.as_of.isoformat(), text.digest)
 
 
 def _check_frame(frame) -> None:

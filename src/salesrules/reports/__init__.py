@@ -7,6 +7,8 @@ lookups and bad-input handling), keeping only the columns the report reads, and 
 
 from __future__ import annotations
 
+import polars as pl
+
 from .advice import coverage_multiple, late_stages, recommendations
 from .model import Report
 from .pipeline import deal_columns, deal_cube, pipeline
@@ -26,13 +28,26 @@ def report(ruleset, data, *, as_of=None, by=None, quotas=None, period=None, **op
 
     plan = compile_ruleset(ruleset, as_of)
     settings = resolve(plan, by=by, quotas=quotas, period=period, encoding=options.get("encoding"))
+    evaluation = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=read_columns(settings), **options)
+    return finish(deal_cube(deals_of(settings, plan, evaluation.results)), plan, settings)
+
+
+def read_columns(settings) -> tuple[str, ...]:
+    """The columns of the per-record results a report reads."""
     wanted = [settings.by, settings.value, settings.close_date, settings.lost_at_stage, "stage", "stage_probability", "__won", "__lost"]
     if settings.days_in_stage:
         wanted.append("days_in_stage")
-    columns = tuple(dict.fromkeys(c for c in wanted if c))
-    evaluation = evaluate_full(ruleset, data, as_of=plan.as_of, internal=True, columns=columns, **options)
-    results = evaluation.results
-    deals = deal_cube(deal_columns(results, plan, settings).with_columns(lost_at(results, plan, settings.lost_at_stage)))
+    return tuple(dict.fromkeys(c for c in wanted if c))
+
+
+def deals_of(settings, plan, results: pl.DataFrame) -> pl.DataFrame:
+    """What the report reads of each record (:func:`~salesrules.reports.pipeline.deal_columns` and
+    the stage a lost deal was lost at), from results with the :func:`read_columns`."""
+    return deal_columns(results, plan, settings).with_columns(lost_at(results, plan, settings.lost_at_stage))
+
+
+def finish(deals: pl.DataFrame, plan, settings) -> Report:
+    """The report of a :func:`~salesrules.reports.pipeline.deal_cube`."""
     forecast = any(s.forecast for s in plan.ruleset.stages)
     groups, total = pipeline(deals, settings.quotas, settings.by is not None, forecast)
     stage_table, left_out = stages(deals, plan)

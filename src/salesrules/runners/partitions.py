@@ -60,13 +60,21 @@ def record_namer(plan: Plan) -> Callable[[dict], str]:
     return name
 
 
-def evaluate_batch(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame:
+def evaluate_batch(plan: Plan, frame: pl.DataFrame, source: str, extra: tuple[str, ...] = (),
+                   outputs: bool = True) -> pl.DataFrame:
     """The per-record results of one batch of input rows (numbered in ``__row``): the row
-    number, the closed flag, the output columns but the rank, and ``__error``, the message of
-    a row whose values cannot be read (null for the others)."""
+    number, the closed flag, the output columns but the rank (without ``outputs``: the key
+    alone), the plan's columns ``extra`` as the plan computed them, and ``__error``, the
+    message of a row whose values cannot be read (null for the others)."""
     prepared = plan.prepare(frame.lazy(), source)
-    columns = [expr for _, expr in result_columns(plan)]
-    results = plan.apply(prepared.frame).select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns).collect()
+    if outputs:
+        columns = [expr for _, expr in result_columns(plan)]
+        taken = {ROW, BAD, CLOSED, *plan.output}
+    else:
+        columns = [pl.col(plan.key)] if plan.key != "row" else []
+        taken = {ROW, BAD, CLOSED, plan.key}
+    more = [pl.col(c) for c in dict.fromkeys(extra) if c not in taken]
+    results = plan.apply(prepared.frame).select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns, *more).collect()
     errors = pl.lit(None, pl.String)
     if results.height and results[BAD].any():
         bad = prepared.frame.filter(pl.col(BAD)).with_columns(_flag_columns(prepared)).collect()
@@ -121,8 +129,10 @@ class PartitionPass:
     """A picklable function from the Arrow batches of a partition to those of its results.
 
     ``compile`` gives the plan (it is called once per worker process and per ``ident``);
-    ``mode`` is ``evaluate`` (the per-record results) or ``keys`` (the input with the values
-    it joins lookups on); ``schema`` is the Arrow schema of the output.
+    ``mode`` is ``evaluate`` (the per-record results with the plan's columns ``extra``, turned
+    into what the caller needs by ``post(plan, results)`` when given: a picklable callable) or
+    ``keys`` (the input with the values it joins lookups on); ``schema`` is the Arrow schema of
+    the output.
     """
 
     compile: Callable[[], Plan]
@@ -130,6 +140,8 @@ class PartitionPass:
     source: str
     mode: str
     schema: object = field(default=None, repr=False)
+    extra: tuple[str, ...] = ()
+    post: Callable | None = None
 
     def plan(self) -> Plan:
         """The compiled plan, once per worker process."""
@@ -141,7 +153,12 @@ class PartitionPass:
         """The output of one polars frame of input rows."""
         if self.mode == "keys":
             return with_lookup_keys(self.plan(), frame, self.source)
-        return evaluate_batch(self.plan(), frame, self.source)
+        return self.evaluated(self.plan(), frame)
+
+    def evaluated(self, plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
+        """The per-record output of ``frame`` with ``plan`` (in ``evaluate`` mode)."""
+        results = evaluate_batch(plan, frame, self.source, self.extra, outputs=self.post is None)
+        return self.post(plan, results) if self.post is not None else results
 
     def __call__(self, batches: Iterator) -> Iterator:
         import pyarrow as pa

@@ -20,7 +20,7 @@ from ..compiler.plan import Plan
 from ..errors import InputError, Loc, shown
 from ..io.lookups import read_lookup
 from ..model.columns import CLOSED, LOOKUP, ROW
-from .partitions import ERROR, PartitionPass, evaluate_batch, lookup_key_column, to_engine, with_lookup_keys
+from .partitions import ERROR, PartitionPass, lookup_key_column, to_engine, with_lookup_keys
 
 SOURCE = "<spark>"
 # monotonically_increasing_id puts the partition number above this many bits of position.
@@ -75,14 +75,16 @@ def numbered(frame, column_name: str, consecutive: bool):
 
 
 def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_error: str = "error",
-        on_duplicate: str = "error", source: str = SOURCE) -> SparkEvaluation:
+        on_duplicate: str = "error", source: str = SOURCE, extra: tuple[str, ...] = (), post=None) -> SparkEvaluation:
     """Evaluate the Spark DataFrame ``frame`` with ``plan``; ``compile`` gives the same plan on
     the workers (a picklable callable; ``ident`` names it in their cache).
 
     The results have the columns and values of the local runner's, reasons, gaps and actions
     as arrays of text; their order is not kept. A value that cannot be read raises the
     located error of the first such row (the record named by its key), or with
-    ``on_error='skip'`` its row goes to the rejects.
+    ``on_error='skip'`` its row goes to the rejects. With ``post`` (see
+    :class:`~salesrules.runners.partitions.PartitionPass`, which also gets ``extra``), the
+    results are what ``post`` makes of each batch, after duplicate keys, without a rank.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -93,9 +95,9 @@ def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_erro
             raise InputError(f"column {shown(c)} has a name salesrules keeps for itself; rename it", Loc(source))
     records = numbered(frame, ROW, plan.key == "row")
     records = _join_lookups(records, plan, compile, ident, source)
-    sample = empty_polars(records)
-    out_schema, arrow = spark_schema(evaluate_batch(plan, sample, source))
-    per_record = PartitionPass(compile, ident, source, "evaluate", arrow)
+    per_record = PartitionPass(compile, ident, source, "evaluate", None, tuple(extra), post)
+    out_schema, arrow = spark_schema(per_record.evaluated(plan, empty_polars(records)))
+    per_record.schema = arrow
     results = records.mapInArrow(per_record, out_schema).persist(StorageLevel.MEMORY_AND_DISK)
     failed = column(ERROR).isNotNull()
     rejects = None
@@ -111,6 +113,8 @@ def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_erro
                    .select(*kept, *[column(c) for c in input_columns]))
     good = results.where(~failed)
     good = _settle_duplicates(good, plan, on_duplicate, source)
+    if post is not None:
+        return SparkEvaluation(good.drop(ROW, ERROR), rejects)
     ranked = _with_rank(good, plan)
     return SparkEvaluation(ranked.select(*[column(name) for name in plan.output]), rejects)
 
