@@ -1,7 +1,7 @@
 """The Spark runner against the local one: the same results, record for record, on generated data.
 
-One Spark session (local[2], Java started once) serves every test of this file; the file runs
-on one pytest-xdist worker (``xdist_group``) so that a run never starts two JVMs.
+One Spark session (local[2], Java started once) serves every test of this file; pytest-xdist
+sends a file's tests to one worker (``--dist loadfile``), so a run never starts two JVMs.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from salesrules.runners.local import evaluate_full
 from salesrules.runners.partitions import PartitionPass, engine_dtype, evaluate_batch
 
 pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
-
-pytestmark = pytest.mark.xdist_group("spark")
 
 AS_OF = dt.date(2026, 11, 22)
 SEP = "\x1f"
@@ -157,8 +155,8 @@ def local_results(ruleset, data, **options):
     return evaluate_full(ruleset, data, as_of=AS_OF, lists_as_text=SEP, **options)
 
 
-@pytest.mark.parametrize("on_duplicate", ["first", "last"])
-def test_spark_gives_the_local_results_record_for_record(spark, ruleset, on_duplicate):
+def test_spark_gives_the_local_results_record_for_record(spark, ruleset):
+    on_duplicate = "first"
     data = records(10_000, seed=11)
     local = local_results(ruleset, data, on_error="skip", on_duplicate=on_duplicate)
     from salesrules.spark import evaluate
@@ -181,6 +179,16 @@ def test_spark_gives_the_local_results_record_for_record(spark, ruleset, on_dupl
     assert mine == theirs and len(mine) > 10
     first = spark_rejects.row(0, named=True)
     assert first["reason"].startswith(f"record {first['Deal ID']!r}, column 'Amount': cannot read")
+
+
+def test_the_last_record_of_a_key_is_kept_in_the_frames_order(spark, ruleset):
+    data = records(3_000, seed=5)
+    local = local_results(ruleset, data, on_error="skip", on_duplicate="last")
+    from salesrules.spark import evaluate
+
+    frame = spark.createDataFrame(data.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    results, _ = evaluate(frame, ruleset, as_of=AS_OF, on_error="skip", on_duplicate="last")
+    assert_frame_equal(ordered(collected(results)), ordered(local.results), check_dtypes=False)
 
 
 def test_repartitioned_input_gives_the_same_results(spark, ruleset):
@@ -306,7 +314,9 @@ def test_cli_writes_csv_as_the_csv_format_does(spark, ruleset, tmp_path, cli_run
     from salesrules.cli import cli
 
     data = records(400, seed=9, bad=True, duplicates=False).with_columns(
-        pl.when(pl.col("Deal ID") == "D-00003").then(pl.lit("=HYPERLINK(1)")).otherwise(pl.col("owner")).alias("owner")
+        pl.when(pl.col("Deal ID") == "D-00003").then(pl.lit("=HYPERLINK(1)")).otherwise(pl.col("owner")).alias("owner"),
+        pl.when(pl.col("Deal ID") == "D-00004").then(pl.lit('D-00004 "big",\nsecond line'))
+        .when(pl.col("Deal ID") == "D-00005").then(pl.lit("=HYPERLINK(2)")).otherwise(pl.col("Deal ID")).alias("Deal ID"),
     )
     source = tmp_path / "deals.csv"
     data.write_csv(source)
@@ -319,6 +329,7 @@ def test_cli_writes_csv_as_the_csv_format_does(spark, ruleset, tmp_path, cli_run
     written = pl.read_csv(tmp_path / "spark.csv" / "*.csv", infer_schema=False)
     expected = pl.read_csv(local_out, infer_schema=False)
     assert_frame_equal(ordered(written), ordered(expected))
+    assert {"'=HYPERLINK(2)", 'D-00004 "big",\nsecond line'} <= set(written["id"])
     rejects = pl.read_csv(tmp_path / "spark.rejects.csv" / "*.csv", infer_schema=False)
     assert rejects.height == pl.read_csv(tmp_path / "local.rejects.csv").height > 0
 

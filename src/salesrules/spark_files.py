@@ -73,7 +73,9 @@ def read(spark, path: str, fmt: str, encoding: str | None = None):
 
     try:
         if fmt == "csv":
-            return spark.read.csv(path, header=True, inferSchema=False, encoding=encoding or "UTF-8")
+            # RFC 4180 quoting: "" inside quotes is a quote, and a quoted value may span lines.
+            return spark.read.csv(path, header=True, inferSchema=False, encoding=encoding or "UTF-8",
+                                  quote='"', escape='"', multiLine=True)
         return spark.read.parquet(path)
     except AnalysisException as exc:
         raise InputError(f"cannot read {fmt}: {str(exc).splitlines()[0]}", Loc(path)) from None
@@ -139,7 +141,10 @@ def write(frame, path: str, fmt: str, provenance: dict | None = None, csv_raw: b
 
 def _writer(frame, fmt: str):
     writer = frame.write.format(fmt)
-    return writer.option("header", "true") if fmt == "csv" else writer
+    if fmt != "csv":
+        return writer
+    # Quotes doubled inside quoted values (RFC 4180), as spreadsheets and the csv format write them.
+    return writer.option("header", "true").option("quote", '"').option("escape", '"')
 
 
 def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, master: str | None = None, as_of=None,
