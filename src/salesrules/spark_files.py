@@ -158,7 +158,11 @@ def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, m
     source_format = input_format(path, input_format_name)
     if not _remote(output) and not _remote(path) and os.path.realpath(output) == os.path.realpath(path):
         raise UsageError("the output would overwrite the input", Loc(output))
-    # The command line prints one line per problem: no progress bars, no warnings from Java.
+    # The command line prints one line per problem: no progress bars, no warnings from Java,
+    # nor pyspark's about pandas versions it has not been tested with.
+    import warnings
+
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
     spark = session(master, config={"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
     frame = read(spark, path, source_format, encoding)
