@@ -21,7 +21,7 @@ LAYERS = [
     {"reports"},
     {"loader"},
     {"analysis", "scaffold"},
-    {"default_plugins", "functions", "inputs", "outputs", "testing", "types", "pytest_plugin"},
+    {"default_plugins", "functions", "inputs", "outputs", "testing", "types", "pytest_plugin", "spark", "spark_files"},
     {"cli", "__main__", "__init__"},
 ]
 

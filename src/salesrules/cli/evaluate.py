@@ -48,9 +48,12 @@ from .view import notes_for, report_written, resolve, view_options
 @click.option("--with-account", is_flag=True,
               help="Add each record's account class (account_abc) and rolled-up score (account_score).")
 @view_options
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Where to evaluate: here, or on Spark (Parquet or CSV files and folders; -o names the output folder).")
+@click.option("--spark-master", help="The Spark master for --engine spark (default: spark-submit's, else local[*]).")
 def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, with_input, on_error, rejects,
              on_duplicate, encoding, input_format, explain, csv_raw, quiet, with_account, sort, columns, with_columns, limit,
-             all_rows):
+             all_rows, engine, spark_master):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal the table shows the top records by rank, as many as fit the screen
@@ -81,6 +84,12 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     if with_account and file == STDIN:
         raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
     ruleset = load_ruleset(ruleset_ref, as_of)
+    if engine == "spark":
+        unsupported = {"--with-input": with_input, "--explain": explain, "--with-account": with_account,
+                       "--table": table, "--query": query, "--columns": columns}
+        _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
+                           csv_raw, spark_master, [name for name, given in unsupported.items() if given])
+        return
     terminal = output in (None, "-") and sys.stdout.isatty()
     database = check_database_output(output, output_table, if_exists, file, table, fmt)
     if database is not None:
@@ -159,6 +168,22 @@ def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encodin
     extra = account_columns(ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
                             encoding=encoding, input_format=input_format, **source)
     return pl.concat([results.collect() if isinstance(results, pl.LazyFrame) else results, extra], how="horizontal")
+
+
+def _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
+                       csv_raw, master, unsupported) -> None:
+    """``evaluate --engine spark``: see :func:`salesrules.spark_files.evaluate_files`."""
+    from ..spark_files import evaluate_files
+
+    if output in (None, "-"):
+        raise UsageError("--engine spark writes a folder: give it with -o")
+    if unsupported:
+        raise UsageError(f"{', '.join(unsupported)} {'is' if len(unsupported) == 1 else 'are'} not available with --engine spark")
+    done = evaluate_files(file, output, ruleset, fmt=fmt, master=master, as_of=as_of, on_error=on_error,
+                          on_duplicate=on_duplicate, rejects=rejects, input_format_name=input_format,
+                          encoding=encoding, csv_raw=csv_raw)
+    if done.skipped:
+        click.echo(f"skipped {done.skipped} row(s) that could not be read; see {done.rejects}", err=True)
 
 
 def _same_path(a: str, b: str) -> bool:

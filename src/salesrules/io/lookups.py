@@ -69,22 +69,12 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
     fields themselves. ``database`` is the URI the records come from, where lookup tables
     without a ``database`` of their own are read.
     """
-    from .preparation import match_columns
-
     lookups = plan.ruleset.lookups
     if not lookups:
         return frame
-    schema = frame.collect_schema()
-    columns = list(schema.names())
+    keys = lookup_keys(plan, frame.collect_schema(), source)
     for lookup in lookups:
-        on = replace(plan.fields[lookup.on], required=False)
-        column = match_columns({lookup.on: on}, columns, source)[lookup.on]
-        key = None
-        if column is not None:
-            key = coerce.coerce_expr(pl.col(column), FieldSpec(lookup.on, "string"), schema[column])
-            spellings = {s.strip(): canonical for canonical, alts in lookup.values.items() for s in alts}
-            if spellings:
-                key = key.replace(list(spellings), list(spellings.values()))
+        key = keys[lookup.name]
         if only_keyed and (key is None or frame.select(key.is_not_null().any()).collect().item() is not True):
             continue
         table = read_lookup(lookup, plan.ruleset.currencies, database)
@@ -97,6 +87,27 @@ def join_lookups(plan, frame: pl.LazyFrame, source: str, *, only_keyed: bool = F
             .drop(joined)
         )
     return frame
+
+
+def lookup_keys(plan, schema: pl.Schema, source: str) -> dict[str, pl.Expr | None]:
+    """For each lookup of ``plan``, the expression of the value a record joins on (the input
+    column of its ``on`` field as trimmed text, other spellings replaced), or None when the
+    input has no such column."""
+    from .preparation import match_columns
+
+    columns = list(schema.names())
+    keys = {}
+    for lookup in plan.ruleset.lookups:
+        on = replace(plan.fields[lookup.on], required=False)
+        column = match_columns({lookup.on: on}, columns, source)[lookup.on]
+        key = None
+        if column is not None:
+            key = coerce.coerce_expr(pl.col(column), FieldSpec(lookup.on, "string"), schema[column])
+            spellings = {s.strip(): canonical for canonical, alts in lookup.values.items() for s in alts}
+            if spellings:
+                key = key.replace(list(spellings), list(spellings.values()))
+        keys[lookup.name] = key
+    return keys
 
 
 def read_lookup(lookup: Lookup, currencies=None, database: str | None = None) -> pl.DataFrame:

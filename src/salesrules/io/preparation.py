@@ -200,20 +200,23 @@ def _flag_columns(prepared: Prepared) -> list[pl.Expr]:
     return [f.alias(f"__flag:{n}") for n, f in prepared.flags.items()]
 
 
-def _row_errors(flagged: pl.DataFrame, prepared: Prepared, fields: dict[str, FieldSpec], source: str) -> list[InputError]:
-    """For each row of ``flagged`` (with :func:`_flag_columns`), the error of its first bad field."""
+def _row_errors(flagged: pl.DataFrame, prepared: Prepared, fields: dict[str, FieldSpec], source: str, record=None) -> list[InputError]:
+    """For each row of ``flagged`` (with :func:`_flag_columns`), the error of its first bad field
+    (``record(row)`` names the record, default: by its row number)."""
     errors = []
     for row in flagged.iter_rows(named=True):
         for name in prepared.flags:
             if row[f"__flag:{name}"]:
-                errors.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source))
+                named = record(row) if record is not None else None
+                errors.append(bad_value_error(name, fields[name], prepared.mapping[name], row, source, named))
                 break
     return errors
 
 
-def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, source: str) -> InputError:
-    """The error for one value that does not convert, or a required value that is missing."""
-    where = f"row {row[ROW]}{_key_of(row, source)}, column {shown(column or name)}"
+def bad_value_error(name: str, spec: FieldSpec, column: str | None, row: dict, source: str, record: str | None = None) -> InputError:
+    """The error for one value that does not convert, or a required value that is missing;
+    ``record`` names the record (default: ``row N``, with its key when the source is a database)."""
+    where = f"{record or f'row {row[ROW]}{_key_of(row, source)}'}, column {shown(column or name)}"
     value = row.get(IN + column) if column else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return InputError(f"{where}: a value is required for field {name!r}", Loc(source))

@@ -25,7 +25,7 @@ def coverage_multiple(deals: pl.DataFrame, settings) -> tuple[float, str]:
     """The pipeline coverage required and where it comes from: ruleset, win rate or default."""
     if settings.coverage is not None:
         return float(settings.coverage), "ruleset"
-    won, lost = int(deals["won"].sum()), int(deals["lost"].sum())
+    won, lost = _count(deals, pl.col("won")), _count(deals, pl.col("lost"))
     if won and won + lost >= settings.min_closed:
         return round((won + lost) / won, 2), "win rate"
     return DEFAULT_COVERAGE, "default"
@@ -53,7 +53,7 @@ def recommendations(deals: pl.DataFrame, pipeline: pl.DataFrame, total: pl.DataF
     for figure in figures:
         group = figure["group"]
         mine = deals if group == TOTAL else deals.filter(pl.col("group") == group)
-        counts = mine.filter(pl.col("open")).group_by("stage").len()
+        counts = mine.filter(pl.col("open")).group_by("stage").agg(pl.col("n").sum().alias("len"))
         count = dict(zip(counts["stage"].to_list(), counts["len"].to_list()))
         n_late, n_early = sum(count.get(s, 0) for s in late), sum(count.get(s, 0) for s in early)
         if n_late >= settings.min_deals and n_late > n_early * settings.prospect_ratio:
@@ -81,8 +81,13 @@ def _closing(deals: pl.DataFrame, last: str | None) -> tuple[float, int, int] | 
     lost there, and open ones sitting in it; None when none did."""
     if last is None:
         return None
-    won = int(deals["won"].sum())
-    lost_there = int((deals["lost"] & (deals["lost_at"] == last).fill_null(False)).sum())
-    sitting = int((deals["open"] & (deals["stage"] == last).fill_null(False)).sum())
+    won = _count(deals, pl.col("won"))
+    lost_there = _count(deals, pl.col("lost") & (pl.col("lost_at") == last).fill_null(False))
+    sitting = _count(deals, pl.col("open") & (pl.col("stage") == last).fill_null(False))
     reached = won + lost_there + sitting
     return (won / reached, won, reached) if reached else None
+
+
+def _count(deals: pl.DataFrame, which: pl.Expr) -> int:
+    """How many deals of a :func:`~salesrules.reports.pipeline.deal_cube` ``which`` holds for."""
+    return int(deals.filter(which)["n"].sum())

@@ -67,16 +67,36 @@ def deal_columns(results: pl.DataFrame, plan, settings) -> pl.DataFrame:
     )
 
 
+# What a report tells deals apart by; every figure is a sum over deals alike in these.
+CUBE_DIMENSIONS = ["group", "stage", "open", "won", "lost", "forecast", "lost_at"]
+
+
+def deal_cube(deals: pl.DataFrame) -> pl.DataFrame:
+    """The deals (:func:`deal_columns` with ``lost_at``) summed per :data:`CUBE_DIMENSIONS`: ``n``
+    deals, their ``cents`` and ``weighted`` cents, how many ``slipped``, the sum of their
+    ``days`` in stage and how many have them (``days_n``). Every report figure is computed from
+    this cube, so an engine that computes it (Spark) gives the same report."""
+    return deals.group_by(CUBE_DIMENSIONS).agg(
+        pl.len().cast(pl.Int64).alias("n"),
+        pl.col("cents").fill_null(0).sum().alias("cents"),
+        pl.col("weighted").fill_null(0).sum().alias("weighted"),
+        pl.col("slipped").sum().cast(pl.Int64).alias("slipped"),
+        pl.col("days").sum().alias("days"),
+        pl.col("days").count().cast(pl.Int64).alias("days_n"),
+    )
+
+
 def _sums(forecast: bool) -> list[pl.Expr]:
-    """Counts, and sums of money in whole cents (columns ``c:NAME``)."""
+    """Counts, and sums of money in whole cents (columns ``c:NAME``), over a :func:`deal_cube`."""
     value = pl.col("cents").fill_null(0)
+    n = pl.col("n")
     sums = [
-        pl.col("open").sum().cast(pl.Int64).alias("open_deals"),
+        n.filter(pl.col("open")).sum().cast(pl.Int64).alias("open_deals"),
         value.filter(pl.col("open")).sum().alias("c:open_value"),
         pl.col("weighted").fill_null(0).sum().alias("c:weighted_value"),
-        pl.col("won").sum().cast(pl.Int64).alias("won_deals"),
+        n.filter(pl.col("won")).sum().cast(pl.Int64).alias("won_deals"),
         value.filter(pl.col("won")).sum().alias("c:won_value"),
-        pl.col("lost").sum().cast(pl.Int64).alias("lost_deals"),
+        n.filter(pl.col("lost")).sum().cast(pl.Int64).alias("lost_deals"),
         pl.col("slipped").sum().cast(pl.Int64).alias("slipped"),
     ]
     if forecast:
@@ -85,7 +105,8 @@ def _sums(forecast: bool) -> list[pl.Expr]:
 
 
 def pipeline(deals: pl.DataFrame, quotas: dict[str, float], grouped: bool, forecast: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The pipeline per group (every group with deals or a quota, sorted) and its total."""
+    """The pipeline per group (every group with deals or a quota, sorted) and its total, from a
+    :func:`deal_cube`."""
     schema = {"group": pl.String, "quota": pl.Float64}
     quota_frame = pl.DataFrame({"group": list(quotas), "quota": list(quotas.values())}, schema=schema)
     if grouped:

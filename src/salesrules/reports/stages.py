@@ -33,7 +33,8 @@ def lost_at(results: pl.DataFrame, plan, field: str | None) -> pl.Series:
 
 def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
     """The stage table (open stages in order, then closed ones, then unknown if any record has no
-    stage) and the number of lost deals left out of conversion."""
+    stage) and the number of lost deals left out of conversion, from a
+    :func:`~salesrules.reports.pipeline.deal_cube`."""
     stage_list = plan.ruleset.stages
     open_names = [s.name for s in stage_list if not s.closed]
     place = {name: i for i, name in enumerate(open_names)}
@@ -44,8 +45,9 @@ def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
         .when(pl.col("lost")).then(pl.col("lost_at").replace_strict(place, default=None, return_dtype=pl.Int64))
         .alias("reached_to")
     ).get_column("reached_to")
-    lost_left_out = int(counted.filter(pl.col("lost") & pl.col("lost_at").replace_strict(place, default=None).is_null()).height)
-    reached = [int((at >= i).sum()) for i in range(len(open_names) + 1)]
+    lost_left_out = int(counted.filter(pl.col("lost") & pl.col("lost_at").replace_strict(place, default=None).is_null())["n"].sum())
+    weights = counted.get_column("n")
+    reached = [int(weights.filter(at >= i).sum()) for i in range(len(open_names) + 1)]
     rows = []
     for stage in stage_list:
         here = counted.filter(pl.col("stage") == stage.name)
@@ -53,7 +55,7 @@ def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
             here = here.filter(pl.col(stage.closed))
         row = {
             "stage": stage.name,
-            "deals": here.height,
+            "deals": int(here["n"].sum()),
             "value": here.select(money(pl.col("cents").fill_null(0).sum())).item(),
             "weighted_value": None,
             "avg_days_in_stage": None,
@@ -64,13 +66,15 @@ def stages(deals: pl.DataFrame, plan) -> tuple[pl.DataFrame, int]:
         if not stage.closed:
             i = place[stage.name]
             row["weighted_value"] = here.select(money(pl.col("weighted").fill_null(0).sum())).item()
-            row["avg_days_in_stage"] = here.select(pl.col("days").mean()).item()
+            row["avg_days_in_stage"] = here.select(
+                pl.when(pl.col("days_n").sum() > 0).then(pl.col("days").sum() / pl.col("days_n").sum())
+            ).item()
             row["reached"] = reached[i]
             row["conversion"] = reached[i + 1] / reached[i] if reached[i] else None
         rows.append(row)
     unknown = deals.filter(pl.col("stage").is_null())
     if unknown.height:
-        rows.append({"stage": UNKNOWN_STAGE, "deals": unknown.height, "value": unknown.select(money(pl.col("cents").fill_null(0).sum())).item(),
+        rows.append({"stage": UNKNOWN_STAGE, "deals": int(unknown["n"].sum()), "value": unknown.select(money(pl.col("cents").fill_null(0).sum())).item(),
                      "weighted_value": None, "avg_days_in_stage": None, "reached": None, "conversion": None, "closed": None})
     schema = {"stage": pl.String, "deals": pl.Int64, "value": pl.Float64, "weighted_value": pl.Float64,
               "avg_days_in_stage": pl.Float64, "reached": pl.Int64, "conversion": pl.Float64, "closed": pl.String}
