@@ -251,6 +251,19 @@ def test_plugins_lists_defaults_with_all(cli_runner):
     assert [p["name"] for p in functions] == ["salesrules.default_plugins.functions"]
 
 
+def test_plugins_all_says_what_each_plugin_provides_with_its_docs(cli_runner):
+    listed = {p["name"]: p["provides"] for p in json.loads(run(cli_runner, "plugins", "--all").stdout)}
+    functions = {f["name"]: f for f in listed["salesrules.default_plugins.functions"]["functions"]}
+    assert functions["days_since"]["args"] == ["date"] and functions["days_since"]["returns"] == "integer"
+    assert functions["days_since"]["doc"]
+    assert listed["salesrules.default_plugins.output_csv"] == {"output_formats": [
+        {"name": "csv", "extensions": [".csv"], "doc": "Write the results as UTF-8 CSV (no BOM) to a binary stream."}]}
+    rulesets = {r["name"]: r for r in listed["salesrules.default_plugins.rulesets"]["rulesets"]}
+    assert rulesets["standard"]["reference"] == "builtin:standard"
+    assert {"databases", "ruleset_formats", "input_formats", "report_formats"} <= {
+        kind for provides in listed.values() for kind in provides}
+
+
 def test_version_does_not_import_polars():
     code = "import sys; sys.argv=['salesrules','--version']\ntry:\n import salesrules.cli as c; c.cli()\nexcept SystemExit: pass\nprint('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

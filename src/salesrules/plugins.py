@@ -297,6 +297,45 @@ def plugin_registered(module, name: str | None = None) -> Iterator["Registry"]:
         reset_registry()
 
 
+def provided(registry: "Registry | None" = None) -> dict[str, dict[str, list[dict]]]:
+    """What each plugin registered, by plugin name and kind (``functions``, ``signals``,
+    ``rulesets``, ``input_formats``, ``output_formats``, ``report_formats``, ``databases``,
+    ``ruleset_formats``): each entry's name and what a user needs to know of it (a function's
+    arguments, result and doc; a format's extensions...)."""
+    registry = registry or get_registry()
+    found: dict[str, dict[str, list[dict]]] = {}
+
+    def add(kind: str, item, **details) -> None:
+        entry = {"name": item.name, **{k: v for k, v in details.items() if v}}
+        found.setdefault(item.plugin, {}).setdefault(kind, []).append(entry)
+
+    for f in registry.functions.values():
+        add("functions", f, args=list(f.args) + (["..."] if f.variadic else []), returns=str(f.returns), doc=_first_line(f.doc))
+    for sig in registry.signals.values():
+        add("signals", sig, inputs=sorted(sig.inputs), returns=str(sig.returns), doc=_first_line(sig.doc))
+    for r in registry.rulesets.values():
+        add("rulesets", r, reference=f"builtin:{r.name}", description=r.description)
+    for kind in ("input_formats", "output_formats", "report_formats", "databases", "ruleset_formats"):
+        for item in getattr(registry, kind).values():
+            extensions = getattr(item, "extensions", None) or ((item.extension,) if getattr(item, "extension", "") else ())
+            add(kind, item, extensions=list(extensions), schemes=list(getattr(item, "schemes", ())),
+                doc=_first_line(getattr(item, "description", "") or _doc_of(item)))
+    return found
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().split("\n")[0].strip()
+
+
+def _doc_of(item) -> str:
+    """The docstring of the callable behind a format or database."""
+    for attribute in ("read", "write", "connect"):
+        function = getattr(item, attribute, None)
+        if function is not None and getattr(function, "__doc__", None):
+            return function.__doc__
+    return ""
+
+
 def reset_registry() -> None:
     """Forget the built registry so the next :func:`get_registry` asks the plugins again."""
     global _registry

@@ -9,13 +9,20 @@ import click
 
 
 @click.command()
-@click.option("--all", "show_all", is_flag=True, help="Include the built-in default plugins.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Include the built-in default plugins, and what each provides: functions, signals, "
+                   "rulesets and formats, with their docs.")
 @click.option("--hook", help="Only plugins that implement this hook.")
 def plugins(show_all, hook):
-    """List the installed plugins as JSON: name, version and hooks."""
-    from ..plugins import plugin_list
+    """List the installed plugins as JSON: name, version and hooks; with --all, the built-in ones
+    too and what every plugin provides."""
+    from ..plugins import plugin_list, provided
 
-    click.echo(json.dumps(plugin_list(show_all, hook), indent=2))
+    listed = plugin_list(show_all, hook)
+    if show_all:
+        offered = provided()
+        listed = [{**p, "provides": offered.get(p["name"], {})} for p in listed]
+    click.echo(json.dumps(listed, indent=2))
 
 
 @click.command("new-plugin")
