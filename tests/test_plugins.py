@@ -483,3 +483,34 @@ def test_the_salesrules_plugin_fixture(pytester):
     ''')
     result = pytester.runpytest("-p", "salesrules.pytest_plugin", "-p", "no:randomly", "-n", "0")
     result.assert_outcomes(passed=2)
+
+
+def test_a_signal_may_take_the_evaluation_context(tmp_path):
+    import types
+
+    from salesrules.functions import SignalContext
+    from salesrules.testing import plugin_registered
+
+    seen = []
+    module = types.ModuleType("renewals")
+
+    def days_until_renewal(inputs, context):
+        seen.append(context)
+        return (inputs["renewal_date"] - pl.lit(context.as_of)).dt.total_days()
+
+    @salesrules.hookimpl
+    def register_signals(register):
+        register("days_until_renewal", days_until_renewal, inputs={"renewal_date": "date"}, returns="integer")
+        register("renewal_year", lambda inputs: inputs["renewal_date"].dt.year(), inputs={"renewal_date": "date"},
+                 returns="integer")
+
+    module.register_signals = register_signals
+    path = tmp_path / "r.yaml"
+    path.write_text("salesrules: 1\nname: r\nfields:\n  renewal_date: date\n"
+                    "factors:\n  - {name: soon, when: 'days_until_renewal <= 30 and renewal_year == 2026', points: 7}\n")
+    with plugin_registered(module, "renewals"):
+        ruleset = salesrules.load(path, as_of=dt.date(2026, 11, 22))
+        assert ruleset.evaluate_one({"renewal_date": "2026-12-10"}, as_of=dt.date(2026, 11, 22))["score"] == 7
+        assert ruleset.evaluate_one({"renewal_date": "2026-12-10"}, as_of=dt.date(2026, 10, 1))["score"] == 0
+    assert SignalContext(dt.date(2026, 11, 22), "days_until_renewal") in seen
+    assert SignalContext(dt.date(2026, 10, 1), "days_until_renewal") in seen

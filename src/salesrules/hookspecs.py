@@ -37,7 +37,9 @@ def register_signals(register: Callable) -> None:
 
     :param register: ``register(name, impl, inputs, returns, doc="")``. ``inputs`` maps each
         input field name to its type; ``impl(inputs)`` receives a dict of polars expressions
-        keyed by those names and returns one polars expression of type ``returns``.
+        keyed by those names and returns one polars expression of type ``returns``. An
+        ``impl(inputs, context)`` also receives a :class:`salesrules.functions.SignalContext`:
+        the evaluation's ``as_of`` date (for "days until renewal") and the signal's ``name``.
     """
 
 

@@ -32,3 +32,27 @@ class Call:
         if value is NO_LITERAL:
             raise ValueError(f"{self.name}(): {what} must be written as a literal")
         return value
+
+
+@dataclass(frozen=True)
+class SignalContext:
+    """What a signal's ``impl(inputs, context)`` may know of the evaluation besides its inputs:
+    ``as_of``, the evaluation date (so "days until renewal" counts from it), and ``name``, the
+    signal's own name."""
+
+    as_of: dt.date
+    name: str
+
+
+def wants_context(impl) -> bool:
+    """Whether a signal's ``impl`` takes the context: a second positional parameter, a
+    parameter named ``context``, or ``*args``."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(impl).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return (len(positional) >= 2 or any(p.name == "context" for p in parameters)
+            or any(p.kind == p.VAR_POSITIONAL for p in parameters))

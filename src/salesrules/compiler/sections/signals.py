@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import PluginError
+from ...language.functions import SignalContext, wants_context
 from ...model.types import accepts, named
 from ...model.types import polars_dtype as polars_type
 from ..fields import field_type
@@ -33,7 +34,11 @@ def compile(compiler, scope):
             hints[signal.name] = f"is a signal of plugin {signal.plugin!r} that needs {', '.join(unmet)}"
             continue
         try:
-            expr = signal.impl({n: pl.col(n) for n in signal.inputs})
+            inputs = {n: pl.col(n) for n in signal.inputs}
+            if wants_context(signal.impl):
+                expr = signal.impl(inputs, SignalContext(compiler.as_of, signal.name))
+            else:
+                expr = signal.impl(inputs)
         except Exception as exc:
             raise PluginError(f"plugin {signal.plugin!r} failed in signal {signal.name!r}: {type(exc).__name__}: {exc}") from exc
         exprs.append(expr.cast(polars_type(named(signal.returns))).alias(signal.name))
