@@ -59,22 +59,39 @@ def accounts(records: pl.DataFrame, spec: AccountFields) -> tuple[pl.DataFrame, 
     ``open``, ``won_ever`` (won, whatever the period), ``score``, ``band`` and ``customer``.
     Records without an account are left out; the summary counts them.
     """
-    band_order = {name: i for i, name in enumerate(spec.bands)}
+    known = records.filter(pl.col("account").is_not_null())
+    band = pl.col("band").replace_strict(band_index(spec), default=None, return_dtype=pl.Int64)
+    grouped = known.with_columns(band.alias("band")).group_by("account").agg(**account_sums(spec))
+    return account_table(grouped, spec, records.height - known.height)
+
+
+def band_index(spec: AccountFields) -> dict[str, int]:
+    """Each band's place, best first: an account's best band is the smallest."""
+    return {name: i for i, name in enumerate(spec.bands)}
+
+
+def account_sums(spec: AccountFields) -> dict[str, pl.Expr]:
+    """What is summed per account from the record columns (``band`` as its :func:`band_index`)."""
     cents = pl.col("cents").fill_null(0)
     open_ = pl.col("open")
     rolled = {"max": pl.col("score").filter(open_).max(), "sum": pl.col("score").filter(open_).sum(),
               "mean": pl.col("score").filter(open_).mean()}[spec.score]
-    known = records.filter(pl.col("account").is_not_null())
-    grouped = known.group_by("account").agg(
-        pl.len().cast(pl.Int64).alias("deals"),
-        open_.sum().cast(pl.Int64).alias("open_deals"),
-        cents.filter(open_).sum().cast(pl.Int128).alias("c:open"),
-        cents.filter(pl.col("won_ever")).sum().cast(pl.Int128).alias("c:won"),
-        cents.sum().cast(pl.Int128).alias("c:all"),
-        pl.when(open_.any()).then(rolled.cast(pl.Float64)).alias("score"),
-        pl.col("band").filter(open_).replace_strict(band_order, default=None, return_dtype=pl.Int64).min().alias("best"),
-        (pl.col("won_ever") | pl.col("customer").fill_null(False)).any().alias("customer"),
-    )
+    return {
+        "deals": pl.len().cast(pl.Int64),
+        "open_deals": open_.sum().cast(pl.Int64),
+        "c:open": cents.filter(open_).sum().cast(pl.Int128),
+        "c:won": cents.filter(pl.col("won_ever")).sum().cast(pl.Int128),
+        "c:all": cents.sum().cast(pl.Int128),
+        "score": pl.when(open_.any()).then(rolled.cast(pl.Float64)),
+        "best": pl.col("band").filter(open_).min(),
+        "customer": (pl.col("won_ever") | pl.col("customer").fill_null(False)).any(),
+    }
+
+
+def account_table(grouped: pl.DataFrame, spec: AccountFields, without_account: int) -> tuple[pl.DataFrame, dict]:
+    """The accounts table and its summary from the :func:`account_sums` of each account (summed
+    here or by another engine)."""
+    band_order = band_index(spec)
     ranked = pl.col("c:won") if spec.value == "won" else pl.col("c:all")
     grouped = grouped.with_columns(ranked.alias("c:value")).sort(["c:value", "account"], descending=[True, False])
     table = classify(grouped, spec.a, spec.b).with_columns(
@@ -84,7 +101,7 @@ def accounts(records: pl.DataFrame, spec: AccountFields) -> tuple[pl.DataFrame, 
         money(pl.col("c:value")).alias("value"),
         pl.col("best").replace_strict({i: n for n, i in band_order.items()}, default=None, return_dtype=pl.String).alias("band"),
     ).select(ACCOUNT_COLUMNS)
-    return table, summary(table, records.height - known.height, spec)
+    return table, summary(table, without_account, spec)
 
 
 def classify(frame: pl.DataFrame, a: float, b: float) -> pl.DataFrame:

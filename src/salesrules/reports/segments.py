@@ -26,20 +26,33 @@ def segments(results: pl.DataFrame, plan, value: str) -> tuple[pl.DataFrame, lis
     names = [c.name for c in plan.ruleset.classifications]
     open_ = results.select(CLOSED, value, *names).filter(~pl.col(CLOSED))
     cents = whole_cents(pl.col(value).cast(pl.Float64)).fill_null(0)
-    total_deals = open_.height
-    total_cents = open_.select(cents.sum()).item() or 0
+    counts = [
+        open_.group_by(pl.col(name).cast(pl.String).fill_null(UNKNOWN).alias("segment"))
+        .agg(pl.len().cast(pl.Int64).alias("deals"), cents.sum().cast(pl.Int128).alias("c:value"))
+        .with_columns(pl.lit(name).alias("classification"))
+        for name in names
+    ]
+    counted = pl.concat(counts) if counts else pl.DataFrame(schema=COUNT_SCHEMA)
+    return segment_table(counted, plan, open_.height, open_.select(cents.sum()).item() or 0)
+
+
+COUNT_SCHEMA = {"segment": pl.String, "deals": pl.Int64, "c:value": pl.Int128, "classification": pl.String}
+
+
+def segment_table(counted: pl.DataFrame, plan, total_deals: int, total_cents: int) -> tuple[pl.DataFrame, list[dict]]:
+    """The segments table and the totals from the open deals and their value in whole cents per
+    ``classification`` and ``segment`` (counted here or by another engine)."""
     frames, totals = [], []
     for classification in plan.ruleset.classifications:
         name = classification.name
         levels = [lv.name for lv in classification.levels]
         costs = {lv.name: lv.cost for lv in classification.levels}
         costed = any(c is not None for c in costs.values())
-        counted = open_.group_by(pl.col(name).cast(pl.String).fill_null(UNKNOWN).alias("segment")).agg(
-            pl.len().cast(pl.Int64).alias("deals"), cents.sum().cast(pl.Int128).alias("c:value"))
-        order = levels + ([UNKNOWN] if UNKNOWN in counted["segment"].to_list() and UNKNOWN not in levels else [])
+        counted_here = counted.filter(pl.col("classification") == name).select("segment", "deals", "c:value")
+        order = levels + ([UNKNOWN] if UNKNOWN in counted_here["segment"].to_list() and UNKNOWN not in levels else [])
         base = pl.DataFrame({"segment": order, "place": list(range(len(order)))}, schema={"segment": pl.String, "place": pl.Int64})
         cost_cents = {k: round(v * 100) for k, v in costs.items() if v is not None}
-        frame = base.join(counted, on="segment", how="left").sort("place").with_columns(
+        frame = base.join(counted_here, on="segment", how="left").sort("place").with_columns(
             pl.lit(name).alias("classification"),
             pl.col("deals").fill_null(0),
             pl.col("c:value").fill_null(0),

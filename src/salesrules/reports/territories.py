@@ -69,20 +69,30 @@ def record_columns(results: pl.DataFrame, spec: TerritoryFields, value: str, won
 
 def territories(records: pl.DataFrame, spec: TerritoryFields, customers: set[str] | None) -> pl.DataFrame:
     """One row per territory (sorted by name; records without one under ``(none)``)."""
+    grouped = records.group_by("group").agg(**territory_sums(customers))
+    return territory_table(grouped, spec, customers is not None)
+
+
+def territory_sums(customers: set[str] | None) -> dict[str, pl.Expr]:
+    """What is counted and summed per territory from the record columns."""
     open_ = pl.col("open")
-    known = customers or set()
-    is_customer = pl.col("account").is_in(list(known))
-    grouped = records.group_by("group").agg(
-        pl.col("account").drop_nulls().n_unique().cast(pl.Int64).alias("accounts"),
-        pl.col("account").filter(is_customer).drop_nulls().n_unique().cast(pl.Int64).alias("customers"),
-        pl.col("owner").filter(open_).drop_nulls().n_unique().cast(pl.Int64).alias("reps"),
-        open_.sum().cast(pl.Int64).alias("open_deals"),
-        pl.col("cents").filter(open_).sum().cast(pl.Int128).alias("c:open"),
-        pl.col("workload").filter(open_).sum().cast(pl.Float64).alias("workload"),
-        pl.col("won").sum().cast(pl.Int64).alias("won_deals"),
-        pl.col("cents").filter(pl.col("won")).sum().cast(pl.Int128).alias("c:won"),
-        pl.col("lost").sum().cast(pl.Int64).alias("lost_deals"),
-    )
+    is_customer = pl.col("account").is_in(list(customers or set()))
+    return {
+        "accounts": pl.col("account").drop_nulls().n_unique().cast(pl.Int64),
+        "customers": pl.col("account").filter(is_customer).drop_nulls().n_unique().cast(pl.Int64),
+        "reps": pl.col("owner").filter(open_).drop_nulls().n_unique().cast(pl.Int64),
+        "open_deals": open_.sum().cast(pl.Int64),
+        "c:open": pl.col("cents").filter(open_).sum().cast(pl.Int128),
+        "workload": pl.col("workload").filter(open_).sum().cast(pl.Float64),
+        "won_deals": pl.col("won").sum().cast(pl.Int64),
+        "c:won": pl.col("cents").filter(pl.col("won")).sum().cast(pl.Int128),
+        "lost_deals": pl.col("lost").sum().cast(pl.Int64),
+    }
+
+
+def territory_table(grouped: pl.DataFrame, spec: TerritoryFields, with_accounts: bool) -> pl.DataFrame:
+    """The territories table from the :func:`territory_sums` of each territory (summed here or
+    by another engine), with the quotas' territories that have no record."""
     quota_frame = pl.DataFrame({"group": list(spec.quotas), "quota": list(spec.quotas.values())},
                                schema={"group": pl.String, "quota": pl.Float64})
     grouped = quota_frame.join(grouped, on="group", how="full", coalesce=True).sort("group")
@@ -91,7 +101,7 @@ def territories(records: pl.DataFrame, spec: TerritoryFields, customers: set[str
         pl.col("c:open").fill_null(0).cast(pl.Int128), pl.col("c:won").fill_null(0).cast(pl.Int128),
         pl.col("workload").fill_null(0.0),
     )
-    return _figures(grouped, spec.tolerance, customers is not None)
+    return _figures(grouped, spec.tolerance, with_accounts)
 
 
 def _figures(frame: pl.DataFrame, tolerance: float, with_accounts: bool) -> pl.DataFrame:
