@@ -422,8 +422,7 @@ def test_the_report_on_spark_is_the_local_report(spark, tmp_path):
     assert_frame_equal(got.stages, local.stages)
     assert_frame_equal(got.recommendations, local.recommendations)
     assert got.settings == local.settings and got.provenance == local.provenance
-    # The accounts, territories and segments are computed by the local report only.
-    assert got.accounts is None and got.territories is None and got.segments is None
-    local_only = {"accounts", "territories", "segments"}
-    expected = {k: v for k, v in local.to_dict().items() if k not in local_only}
-    assert json.dumps(got.to_dict(), default=str) == json.dumps(expected, default=str)
+    assert_frame_equal(got.accounts, local.accounts)
+    assert_frame_equal(got.territories, local.territories)
+    assert_frame_equal(got.segments, local.segments)
+    assert json.dumps(got.to_dict(), default=str) == json.dumps(local.to_dict(), default=str)
