@@ -426,3 +426,23 @@ def test_the_report_on_spark_is_the_local_report(spark, tmp_path):
     assert_frame_equal(got.territories, local.territories)
     assert_frame_equal(got.segments, local.segments)
     assert json.dumps(got.to_dict(), default=str) == json.dumps(local.to_dict(), default=str)
+
+
+def test_a_spark_failure_is_said_in_one_line():
+    from salesrules.spark_files import _java_reason
+
+    assert _java_reason(Exception("An error occurred\njava.lang.OutOfMemoryError: Java heap space")) == (
+        "Spark ran out of memory; give it more memory (spark.driver.memory in local mode, "
+        "spark.executor.memory on a cluster)")
+    stopped = Exception('java.lang.NullPointerException: Cannot invoke "x" because the return value of '
+                        '"org.apache.spark.SparkContext.dagScheduler()" is null')
+    assert _java_reason(stopped).startswith("Spark stopped while it ran (most often because it ran out of memory")
+    assert _java_reason(Exception("org.apache.spark.SparkException: Job aborted\n  at x")) == (
+        "org.apache.spark.SparkException: Job aborted")
+
+
+def test_a_local_spark_gets_half_the_memory_up_to_8_gb():
+    from salesrules.spark import local_memory
+
+    gigabytes = int(local_memory().removesuffix("g"))
+    assert 1 <= gigabytes <= 8

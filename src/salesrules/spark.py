@@ -138,12 +138,22 @@ def _check_frame(frame) -> None:
         raise UsageError(f"salesrules.spark needs a Spark DataFrame, not {type(frame).__name__}")
 
 
+def local_memory() -> str:
+    """The driver memory of a local Spark: half of the machine's memory, at most 8 GB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "2g"
+    return f"{max(1, min(8, total // 2 // 1024**3))}g"
+
+
 def session(master: str | None = None, app_name: str = "salesrules", config: dict | None = None):
     """A Spark session (the active one when there is one already) for ``master``; by default the
     master ``spark-submit`` was given, else ``local[*]``.
 
     The workers run the Python that runs this (PYSPARK_PYTHON, unless set already), so they
-    find salesrules and its plugins; the Spark UI is off.
+    find salesrules and its plugins; the Spark UI is off. A local master gets half the machine's
+    memory (at most 8 GB) unless ``config`` sets ``spark.driver.memory``.
     """
     from pyspark.sql import SparkSession
 
@@ -154,6 +164,10 @@ def session(master: str | None = None, app_name: str = "salesrules", config: dic
     builder = SparkSession.builder.appName(app_name).config("spark.ui.enabled", "false")
     if master is not None:
         builder = builder.master(master)
+    if master is not None and master.startswith("local") and "spark.driver.memory" not in (config or {}):
+        # In local mode the driver's heap is all of Spark's memory; its 1 GB default runs out
+        # on a few million records. A memory set for spark-submit or in spark-defaults holds.
+        builder = builder.config("spark.driver.memory", local_memory())
     for key, value in (config or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

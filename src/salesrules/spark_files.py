@@ -165,16 +165,36 @@ def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, m
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
     spark = session(master, config={"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
-    frame = read(spark, path, source_format, encoding)
-    outcome = evaluate(frame, ruleset, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, source=path)
-    results, rejected = outcome if on_error == "skip" else (outcome, None)
-    plan = ruleset.compile(as_of)
-    skipped = 0
-    target = None
-    if rejected is not None:
-        skipped = rejected.count()
-        if skipped:
-            target = rejects or f"{os.path.splitext(output)[0]}.rejects.csv"
-            write(rejected, target, "csv", plan.provenance, csv_raw)
-    write(results, output, fmt, plan.provenance, csv_raw)
+    try:
+        frame = read(spark, path, source_format, encoding)
+        outcome = evaluate(frame, ruleset, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, source=path)
+        results, rejected = outcome if on_error == "skip" else (outcome, None)
+        plan = ruleset.compile(as_of)
+        skipped = 0
+        target = None
+        if rejected is not None:
+            skipped = rejected.count()
+            if skipped:
+                target = rejects or f"{os.path.splitext(output)[0]}.rejects.csv"
+                write(rejected, target, "csv", plan.provenance, csv_raw)
+        write(results, output, fmt, plan.provenance, csv_raw)
+    except Exception as exc:  # noqa: BLE001 - Spark's own failures (Java errors) are one line
+        from py4j.protocol import Py4JError
+
+        if not isinstance(exc, Py4JError):
+            raise
+        raise UsageError(f"Spark failed: {_java_reason(exc)}", Loc(path)) from None
     return FileRun(output, target, skipped)
+
+
+def _java_reason(error) -> str:
+    """The Java exception behind a Spark failure, on one line: a memory shortage said as such."""
+    text = str(error)
+    hint = "give it more memory (spark.driver.memory in local mode, spark.executor.memory on a cluster)"
+    if "OutOfMemoryError" in text:
+        return f"Spark ran out of memory; {hint}"
+    if 'dagScheduler()" is null' in text:
+        return f"Spark stopped while it ran (most often because it ran out of memory; {hint})"
+    java = getattr(error, "java_exception", None)
+    reason = str(java) if java is not None else text
+    return " ".join(reason.split("\n")[0].split())[:300]
