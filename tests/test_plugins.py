@@ -514,3 +514,41 @@ def test_a_signal_may_take_the_evaluation_context(tmp_path):
         assert ruleset.evaluate_one({"renewal_date": "2026-12-10"}, as_of=dt.date(2026, 10, 1))["score"] == 0
     assert SignalContext(dt.date(2026, 11, 22), "days_until_renewal") in seen
     assert SignalContext(dt.date(2026, 10, 1), "days_until_renewal") in seen
+
+
+PLUGIN_FAILS = """\
+salesrules: 1
+name: fails
+fields:
+  id: {type: string, key: true}
+  code: string
+factors:
+  - {name: coded, when: "%s(code) > 1", points: 1}
+"""
+
+
+@pytest.mark.parametrize("function, kind", [("to_int", "ComputeError"), ("as_is", "ComputeError")])
+def test_a_plugin_function_failing_on_the_records_is_named_at_its_call(tmp_path, function, kind):
+    import types
+
+    from salesrules.testing import plugin_registered
+
+    module = types.ModuleType("fragile")
+
+    @salesrules.hookimpl
+    def register_functions(register):
+        register("to_int", lambda call: call.args[0].str.to_integer(strict=True), ["string"], "integer")
+        register("as_is", lambda call: call.args[0], ["string"], "integer")  # claims integer, gives text
+
+    module.register_functions = register_functions
+    path = tmp_path / "r.yaml"
+    path.write_text(PLUGIN_FAILS % function)
+    data = pl.DataFrame({"id": ["1", "2"], "code": ["12", "x"]})
+    with plugin_registered(module, "fragile"):
+        ruleset = salesrules.load(path)
+        for run in (lambda: ruleset.evaluate(data), lambda: ruleset.evaluate_one({"id": "2", "code": "x"})):
+            with pytest.raises(PluginError) as caught:
+                run()
+            message = str(caught.value)
+            assert message.startswith(f"{path}:7:26: function {function}() of plugin 'fragile' failed on the records: ")
+            assert kind in message and "\n" not in message

@@ -43,6 +43,8 @@ class Plan:
     # The names each phase of the ruleset sees, for tools that compile parts of its rules.
     scopes: dict[str, Scope] = field(default_factory=dict)
     preparations: dict[tuple, "Preparation"] = field(default_factory=dict, repr=False)
+    # The plugin calls of the rules (see Scope.calls), to name the plugin of a run-time error.
+    calls: list = field(default_factory=list, repr=False)
     # For read_in_python: each enum field's mapping, and which column feeds each field per set of columns.
     enum_mappings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     matches: dict[tuple, dict[str, str | None]] = field(default_factory=dict, repr=False)
@@ -109,7 +111,7 @@ def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
     output = [key] + [name for s in placed for name in s.outputs(ruleset)] + LIST_COLUMNS
     closed = [s.name for s in ruleset.stages if s.closed]
     return Plan(ruleset, as_of, compiler.fields, compiler.steps, output, key, closed,
-                manifest=compiler.manifest, scopes=compiler.scopes)
+                manifest=compiler.manifest, scopes=compiler.scopes, calls=scope.calls)
 
 
 def _place(error) -> tuple:
@@ -118,3 +120,17 @@ def _place(error) -> tuple:
     if loc is None:
         return ("", 0, 0)
     return (str(loc.file or ""), loc.line or 0, loc.col or 0)
+
+
+def evaluation_error(plan: Plan, error: Exception):
+    """The PluginError for an error polars raised while evaluating ``plan``, naming the plugin
+    function or signal whose expression failed (polars quotes it); None when no plugin call's
+    expression is in the message (the error is then the engine's own)."""
+    from ..errors import PluginError
+
+    message = str(error)
+    first = " ".join(message.split("\n")[0].split())
+    for plugin, what, loc, text in sorted(plan.calls, key=lambda c: -len(c[3])):
+        if text and text in message:
+            return PluginError(f"{what} of plugin {plugin!r} failed on the records: {type(error).__name__}: {first}", loc)
+    return None

@@ -73,10 +73,13 @@ class Scope:
     functions: dict
     as_of: dt.date
     hints: dict[str, str] = field(default_factory=dict)  # name -> why it is not available here
+    # The plugin calls compiled in this scope or a child: (plugin, "function f()", place, the
+    # text of its polars expression), so that an error polars raises can name its plugin.
+    calls: list = field(default_factory=list)
 
     def child(self, extra: dict[str, tuple[Type, pl.Expr]]) -> "Scope":
-        """A scope with more names."""
-        return Scope({**self.names, **extra}, self.functions, self.as_of, self.hints)
+        """A scope with more names (sharing the record of plugin calls)."""
+        return Scope({**self.names, **extra}, self.functions, self.as_of, self.hints, self.calls)
 
 
 @dataclass(frozen=True)
@@ -441,6 +444,7 @@ class _Compiler:
             raise PluginError(
                 f"plugin {function.plugin!r} failed in function {name}(): {type(exc).__name__}: {exc}", self.parsed.loc(node)
             ) from exc
+        self.scope.calls.append((function.plugin, f"function {name}()", self.parsed.loc(node), str(expr)))
         t = returns if isinstance(returns, Type) else Type(returns)
         if "null" in (x.name for x in types) and t.name != "null":
             expr = expr.cast(polars_dtype(t))  # a null argument must not leave a result without a type

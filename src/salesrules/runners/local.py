@@ -14,7 +14,7 @@ import polars as pl
 
 from ..compiler.manifest import compact_reasons
 from ..compiler.packing import unpack
-from ..compiler.plan import Plan, compile_ruleset
+from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, _rejects, describe_bad_rows, name_rows_by_key
@@ -238,7 +238,14 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
 
         def settle(prepared: Prepared, future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
-            results = future.result()
+            try:
+                results = future.result()
+            except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
+                named = evaluation_error(plan, exc)
+                if named is None:
+                    raise
+                seen["failure"] = named
+                return True
             if results.height and results[BAD].any():
                 if on_error == "error":
                     seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from ..compiler.packing import unpack_row
-from ..compiler.plan import Plan, compile_ruleset
+from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io import coerce, coerce_python
 from ..io.lookups import join_lookups
@@ -52,7 +52,13 @@ def evaluate_records_frame(plan: Plan, records: list[dict]) -> tuple[Prepared, p
     lazy = join_lookups(plan, frame.lazy(), "<record>", only_keyed=True)
     prepared = plan.prepare(lazy, "<record>", strict_columns=True, lookups=False)
     # For a few records, planning the query costs more than running it: no optimizer passes.
-    return prepared, plan.apply(prepared.frame).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+    try:
+        return prepared, plan.apply(prepared.frame).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+    except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
+        named = evaluation_error(plan, exc)
+        if named is None:
+            raise
+        raise named from None
 
 
 def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame:

@@ -41,6 +41,7 @@ def compile(compiler, scope):
                 expr = signal.impl(inputs)
         except Exception as exc:
             raise PluginError(f"plugin {signal.plugin!r} failed in signal {signal.name!r}: {type(exc).__name__}: {exc}") from exc
+        scope.calls.append((signal.plugin, f"signal {signal.name!r}", None, str(expr)))
         exprs.append(expr.cast(polars_type(named(signal.returns))).alias(signal.name))
         extra[signal.name] = (named(signal.returns), pl.col(signal.name))
     if exprs:
