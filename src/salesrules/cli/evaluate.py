@@ -65,6 +65,9 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     FILE may be a database: sqlite:///prospects.db (or a .db file), postgresql://user@host/db,
     or database: for the URI in SALESRULES_DATABASE_URL, with --table or --query. A database
     -o writes the results as a table in one transaction (--output-table, --if-exists).
+
+    --engine spark evaluates Parquet or CSV files and folders on Spark with the same rules and
+    results, writing a folder (docs/spark.md).
     """
     from ..io.inputs import STDIN, STDIN_NAME
     from ..io.outputs import (
