@@ -59,3 +59,11 @@ def test_a_lookup_of_a_special_file_is_refused(cli_runner, tmp_path, fifo, speci
         f"error: {target}: lookup 'accounts': not a regular file (a device, a named pipe or a socket); "
         "a lookup must be a file"
     )
+
+
+def test_a_dmn_model_read_from_a_device_stops_at_its_size_limit(cli_runner, tmp_path):
+    model = tmp_path / "model.dmn"
+    model.symlink_to("/dev/zero")
+    result = cli_runner.invoke(cli, ["validate", str(model)])
+    assert result.exit_code == 1
+    assert one_error_line(result) == f"error: {model}: the file is larger than 20 MB"

@@ -28,11 +28,8 @@ import polars as pl
 from salesrules.errors import InputError, Loc, shown
 from salesrules.hookspecs import hookimpl
 from salesrules.io.inputs import ReadOptions, first_line, temporary_path
+from salesrules.io.line_ends import CHUNK_SIZE, SNIFF_SIZE, cr_line_ends, lone_carriage_return
 
-from ..io.line_ends import cr_line_ends, lone_carriage_return
-
-CHUNK_SIZE = 1 << 20
-SNIFF_SIZE = 8192
 ENCODING_HINT = "pass the file's encoding with --encoding (for example --encoding cp1252)"
 
 # Files that are clearly not text, by their first bytes.
@@ -81,7 +78,7 @@ def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
 
     import fastexcel
 
-    from ..io.workbooks import check_workbook, locate_big_number
+    from salesrules.io.workbooks import check_workbook, locate_big_number
 
     # fastexcel logs a warning for every empty column ("Could not determine dtype ... falling
     # back to string"); without logging set up Python prints it on stderr, next to our one

@@ -19,13 +19,13 @@ MAX_CELLS = 50_000_000
 # What the parts of a workbook may uncompress to, in all.
 MAX_UNCOMPRESSED = 4 * 1024**3
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3}\d+):([A-Z]{1,3}\d+)"')
 
 
-def check_workbook(path: str, sheet_part: str | None = None) -> None:
+def check_workbook(path: str) -> None:
     """Refuse a workbook that would take unbounded memory to read: parts that uncompress to
     more than :data:`MAX_UNCOMPRESSED`, or a sheet whose declared used range spans more than
-    :data:`MAX_CELLS` cells. ``sheet_part`` is the sheet's part (default: every sheet)."""
+    :data:`MAX_CELLS` cells."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -38,37 +38,28 @@ def check_workbook(path: str, sheet_part: str | None = None) -> None:
                 f"the workbook uncompresses to {total:,} bytes (more than {MAX_UNCOMPRESSED:,}); "
                 "refusing to read it", Loc(path)
             )
-        sheets = [p.filename for p in parts if p.filename.startswith("xl/worksheets/") and p.filename.endswith(".xml")]
-        for name in sheets if sheet_part is None else [sheet_part]:
-            if name in archive.namelist():
-                _check_dimension(archive, name, path)
+        for part in parts:
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                _check_dimension(archive, part.filename, path)
 
 
 def _check_dimension(archive: zipfile.ZipFile, name: str, path: str) -> None:
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
     with archive.open(name) as stream:
         head = stream.read(64 * 1024)  # the dimension comes before the cells
     found = _DIMENSION.search(head)
-    if not found or not found.group(3):
-        return
-    first_col, first_row, last_col, last_row = (g.decode("ascii") if g else None for g in found.groups())
-    rows = int(last_row) - int(first_row or 1) + 1
-    columns = column_number(last_col) - column_number(first_col or "A") + 1
-    cells = max(rows, 0) * max(columns, 0)
+    if not found:
+        return  # a single cell, or no dimension: nothing declared to size a grid by
+    first, last = (cell.decode("ascii") for cell in found.groups())
+    (top, left), (bottom, right) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+    cells = max(bottom - top + 1, 0) * max(right - left + 1, 0)
     if cells > MAX_CELLS:
-        span = f"{first_col or 'A'}{first_row or 1}:{last_col}{last_row}"
         raise InputError(
-            f"sheet {name.rsplit('/', 1)[-1].removesuffix('.xml')!r} spans {span}, {cells:,} cells (more than "
+            f"sheet {name.rsplit('/', 1)[-1].removesuffix('.xml')!r} spans {first}:{last}, {cells:,} cells (more than "
             f"{MAX_CELLS:,}): is there a cell far from the data? Delete it, or export the sheet as CSV",
             Loc(path),
         )
-
-
-def column_number(letters: str) -> int:
-    """``A`` is 1, ``Z`` 26, ``AA`` 27, ``XFD`` 16,384."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
 
 
 _TOO_BIG = re.compile(r"conversion from `f64` to `i64` failed in column '(.+?)'")

@@ -95,7 +95,8 @@ def read_xml(path: str | Path) -> Element:
 
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # never more: a device such as /dev/zero never ends
     except FileNotFoundError:
         raise InputError("file not found", Loc(source)) from None
     except IsADirectoryError:

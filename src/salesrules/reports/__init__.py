@@ -101,11 +101,9 @@ def with_sections(base: Report, results: pl.DataFrame, plan, settings, value: st
     if accounts_spec:
         account_table, account_summary = acc.accounts(acc.record_columns(results, accounts_spec, value), accounts_spec)
     if territory_spec:
-        in_period = pl.lit(True)
-        if settings.period is not None:
-            in_period = pl.col(settings.close_date).is_between(*map(pl.lit, settings.period)).fill_null(False)
+        period = in_period(settings)
         customers = set(account_table.filter(pl.col("customer"))["group"].to_list()) if account_table is not None else None
-        records = terr.record_columns(results, territory_spec, value, in_period, in_period,
+        records = terr.record_columns(results, territory_spec, value, period, period,
                                       accounts_spec.by if accounts_spec else None)
         territory_table = terr.territories(records, territory_spec, customers)
     segment_table, segment_totals = segments(results, plan, value)
@@ -118,6 +116,14 @@ def with_sections(base: Report, results: pl.DataFrame, plan, settings, value: st
         segments=segment_table,
         segment_totals=segment_totals,
     )
+
+
+def in_period(settings) -> pl.Expr:
+    """Whether a record's close date lies in the report's period (always, without a period):
+    which won and lost deals the territories count."""
+    if settings.period is None:
+        return pl.lit(True)
+    return pl.col(settings.close_date).is_between(*map(pl.lit, settings.period)).fill_null(False)
 
 
 def _territory_quotas(settings, plan) -> dict[str, float] | None:

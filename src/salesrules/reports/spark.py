@@ -12,7 +12,7 @@ import polars as pl
 
 from ..model.columns import CLOSED, ROW
 from ..runners.partitions import ERROR
-from . import NO_VALUE, _territory_quotas, _territory_settings, deals_of, finish, read_columns
+from . import NO_VALUE, _territory_quotas, _territory_settings, deals_of, finish, in_period, read_columns
 from . import accounts as acc
 from . import territories as terr
 from .pipeline import CUBE_DIMENSIONS, whole_cents
@@ -36,8 +36,8 @@ def _deals(settings, sections, plan, results: pl.DataFrame) -> pl.DataFrame:
         )
         parts.append(records.rename(lambda c: "a:" + c))
     if territory_spec:
-        in_period = _in_period(settings)
-        records = terr.record_columns(results, territory_spec, value, in_period, in_period,
+        period = in_period(settings)
+        records = terr.record_columns(results, territory_spec, value, period, period,
                                       accounts_spec.by if accounts_spec else None)
         parts.append(records.rename(lambda c: "t:" + c))
     parts.append(results.select(
@@ -46,12 +46,6 @@ def _deals(settings, sections, plan, results: pl.DataFrame) -> pl.DataFrame:
         *[pl.col(name).cast(pl.String).fill_null(UNKNOWN).alias("s:" + name) for name in segment_names(plan)],
     ))
     return pl.concat(parts, how="horizontal")
-
-
-def _in_period(settings) -> pl.Expr:
-    if settings.period is None:
-        return pl.lit(True)
-    return pl.col(settings.close_date).is_between(*map(pl.lit, settings.period)).fill_null(False)
 
 
 def report(frame, ruleset, compile, ident, *, as_of=None, by=None, quotas=None, period=None, on_error="error",
