@@ -14,7 +14,7 @@ MAX_LINES = 500
 # The layers, lowest first: a module may import from its own layer and the ones before it.
 LAYERS = [
     {"errors", "hookspecs", "model", "schemas"},
-    {"language", "plugins"},
+    {"language", "plugins", "plugin_names"},
     {"io"},
     {"compiler"},
     {"runners"},

@@ -20,6 +20,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UsageError, did_you_mean
+from .plugin_names import Names
 
 ENTRY_POINT_GROUP = "salesrules"
 
@@ -174,6 +175,21 @@ class OutputFormat:
     # default (the others are then not computed); None writes every column.
     columns: Callable | None = None
 
+    def takes(self, argument: str, streaming: bool = False) -> bool:
+        """Whether ``write`` (``sink`` when ``streaming``) has a parameter named ``argument``:
+        the optional arguments ``fields`` and ``ruleset`` go only to writers that name them."""
+        return argument in _parameters(self.sink if streaming else self.write)
+
+
+def _parameters(function) -> tuple[str, ...]:
+    """The parameter names of ``function`` (none when they cannot be read)."""
+    import inspect
+
+    try:
+        return tuple(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return ()
+
 
 @dataclass(frozen=True)
 class ReportFormat:
@@ -212,29 +228,43 @@ class RulesetFormat:
 
 @dataclass
 class Registry:
-    """Everything the loaded plugins registered, by kind and name."""
+    """Everything the loaded plugins registered, by kind and name (see :class:`Names`: a name
+    two plugins provide clashes, and answers only qualified, ``PLUGIN:NAME``)."""
 
-    functions: dict[str, Function] = field(default_factory=dict)
-    signals: dict[str, Signal] = field(default_factory=dict)
-    rulesets: dict[str, ShippedRuleset] = field(default_factory=dict)
-    input_formats: dict[str, InputFormat] = field(default_factory=dict)
-    output_formats: dict[str, OutputFormat] = field(default_factory=dict)
-    report_formats: dict[str, ReportFormat] = field(default_factory=dict)
-    databases: dict[str, Database] = field(default_factory=dict)
-    ruleset_formats: dict[str, RulesetFormat] = field(default_factory=dict)
+    functions: Names = field(default_factory=lambda: Names("function"))
+    signals: Names = field(default_factory=lambda: Names("signal"))
+    rulesets: Names = field(default_factory=lambda: Names("ruleset"))
+    input_formats: Names = field(default_factory=lambda: Names("input format"))
+    output_formats: Names = field(default_factory=lambda: Names("output format"))
+    report_formats: Names = field(default_factory=lambda: Names("report format"))
+    databases: Names = field(default_factory=lambda: Names("database"))
+    ruleset_formats: Names = field(default_factory=lambda: Names("ruleset format"))
 
 
-def _collect(hook_name: str, kind: str, target: dict, build: Callable) -> None:
+# What qualifies the names of the built-in plugins: ``salesrules:days_since``, ``salesrules:xlsx``.
+BUILTIN_QUALIFIER = "salesrules"
+
+
+def qualifier(plugin: str) -> str:
+    """The name that qualifies what plugin ``plugin`` provides (``PLUGIN:NAME``): its name (the
+    entry-point name of an installed plugin), ``salesrules`` for the built-in plugins, and the
+    file name for a plugin of ``--plugins-dir``."""
+    if plugin in DEFAULT_PLUGINS:
+        return BUILTIN_QUALIFIER
+    return plugin.removeprefix("plugins-dir:")
+
+
+def _collect(hook_name: str, target: Names, build: Callable) -> None:
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
         plugin = impl.plugin_name
+        mine: set[str] = set()
 
-        def register(name, *args, _plugin=plugin, **kwargs):
-            if name in target:
-                raise PluginError(
-                    f"{kind} {name!r} is registered by both {target[name].plugin!r} and {_plugin!r}"
-                )
-            target[name] = build(name, *args, plugin=_plugin, **kwargs)
+        def register(name, *args, _plugin=plugin, _mine=mine, **kwargs):
+            if name in _mine:
+                raise PluginError(f"plugin {_plugin!r} registers the {target.kind} {name!r} twice")
+            _mine.add(name)
+            target.add(build(name, *args, plugin=_plugin, **kwargs), qualifier(_plugin))
 
         try:
             impl.function(register=register)
@@ -256,14 +286,14 @@ def get_registry() -> Registry:
     load_plugins()
     if _registry is None:
         registry = Registry()
-        _collect("register_functions", "function", registry.functions, Function)
-        _collect("register_signals", "signal", registry.signals, Signal)
-        _collect("register_rulesets", "ruleset", registry.rulesets, ShippedRuleset)
-        _collect("register_input_formats", "input format", registry.input_formats, InputFormat)
-        _collect("register_output_formats", "output format", registry.output_formats, OutputFormat)
-        _collect("register_report_formats", "report format", registry.report_formats, ReportFormat)
-        _collect("register_databases", "database", registry.databases, _database)
-        _collect("register_ruleset_formats", "ruleset format", registry.ruleset_formats, RulesetFormat)
+        _collect("register_functions", registry.functions, Function)
+        _collect("register_signals", registry.signals, Signal)
+        _collect("register_rulesets", registry.rulesets, ShippedRuleset)
+        _collect("register_input_formats", registry.input_formats, InputFormat)
+        _collect("register_output_formats", registry.output_formats, OutputFormat)
+        _collect("register_report_formats", registry.report_formats, ReportFormat)
+        _collect("register_databases", registry.databases, _database)
+        _collect("register_ruleset_formats", registry.ruleset_formats, RulesetFormat)
         _registry = registry
     return _registry
 
@@ -306,17 +336,23 @@ def provided(registry: "Registry | None" = None) -> dict[str, dict[str, list[dic
     found: dict[str, dict[str, list[dict]]] = {}
 
     def add(kind: str, item, **details) -> None:
-        entry = {"name": item.name, **{k: v for k, v in details.items() if v}}
+        owners = getattr(registry, kind).clashes.get(item.name, ())
+        also = [o for o in owners if o != qualifier(item.plugin)]
+        entry = {"name": item.name, **{k: v for k, v in details.items() if v}, **({"also_in": also} if also else {})}
         found.setdefault(item.plugin, {}).setdefault(kind, []).append(entry)
 
-    for f in registry.functions.values():
+    def every(kind: str) -> list:
+        return [item for _, item in getattr(registry, kind).every()]
+
+    for f in every("functions"):
         add("functions", f, args=list(f.args) + (["..."] if f.variadic else []), returns=str(f.returns), doc=_first_line(f.doc))
-    for sig in registry.signals.values():
+    for sig in every("signals"):
         add("signals", sig, inputs=sorted(sig.inputs), returns=str(sig.returns), doc=_first_line(sig.doc))
-    for r in registry.rulesets.values():
-        add("rulesets", r, reference=f"builtin:{r.name}", description=r.description)
+    for r in every("rulesets"):
+        prefix = "builtin" if r.name in registry.rulesets else qualifier(r.plugin)
+        add("rulesets", r, reference=f"{prefix}:{r.name}", description=r.description)
     for kind in ("input_formats", "output_formats", "report_formats", "databases", "ruleset_formats"):
-        for item in getattr(registry, kind).values():
+        for item in every(kind):
             extensions = getattr(item, "extensions", None) or ((item.extension,) if getattr(item, "extension", "") else ())
             add(kind, item, extensions=list(extensions), schemes=list(getattr(item, "schemes", ())),
                 doc=_first_line(getattr(item, "description", "") or _doc_of(item)))
@@ -364,19 +400,32 @@ def plugin_list(show_all: bool = False, hook: str | None = None) -> list[dict]:
 
 
 def named_format(formats: dict, name: str, kind: str):
-    """The format ``name`` of ``formats`` (``kind`` "input" or "output"); a UsageError naming the known ones otherwise."""
-    if name not in formats:
-        raise UsageError(f"unknown {kind} format {name!r}{did_you_mean(name, formats)}; known: {', '.join(sorted(formats))}")
-    return formats[name]
+    """The format ``name`` (plain or ``PLUGIN:NAME``) of ``formats`` (``kind`` "input" or
+    "output"); a UsageError naming the known ones, or the plugins that share the name, otherwise."""
+    found = formats.get(name)
+    if found is not None:
+        return found
+    clash = formats.clash(name) if isinstance(formats, Names) else None
+    if clash is not None:
+        raise UsageError(f"{kind} format {clash}")
+    raise UsageError(f"unknown {kind} format {name!r}{did_you_mean(name, formats)}; known: {', '.join(sorted(formats))}")
 
 
 def by_extension(formats) -> dict[str, str]:
-    """Format names by lower-case file extension; a built-in format keeps an extension a plugin also claims."""
-    owners: dict[str, object] = {}
-    for fmt in formats:
+    """Format names by lower-case file extension; a built-in format keeps an extension a plugin also claims.
+
+    ``formats`` is a :class:`Names` (a format whose name clashes is then given by its qualified
+    name) or an iterable of formats.
+    """
+    if isinstance(formats, Names):
+        named = [(item, item.name if formats.clash(item.name) is None else f"{q}:{item.name}") for q, item in formats.every()]
+    else:
+        named = [(item, item.name) for item in formats]
+    owners: dict[str, tuple] = {}
+    for fmt, name in named:
         extensions = getattr(fmt, "extensions", None) or ((fmt.extension,) if getattr(fmt, "extension", "") else ())
         for extension in extensions:
             current = owners.get(extension.lower())
-            if current is None or (fmt.plugin in DEFAULT_PLUGINS and current.plugin not in DEFAULT_PLUGINS):
-                owners[extension.lower()] = fmt
-    return {extension: fmt.name for extension, fmt in owners.items()}
+            if current is None or (fmt.plugin in DEFAULT_PLUGINS and current[0].plugin not in DEFAULT_PLUGINS):
+                owners[extension.lower()] = (fmt, name)
+    return {extension: name for extension, (_, name) in owners.items()}

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 
 import click
 
-from ..errors import Loc, SalesrulesError, UsageError, did_you_mean
+from ..errors import Loc, SalesrulesError, UsageError
 from .options import (
     as_of_option,
     database_input_options,
@@ -78,7 +78,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     )
     from ..io.pending import pending
     from ..io.progress import Progress, enabled_for
-    from ..plugins import get_registry
+    from ..plugins import get_registry, named_format
     from ..runners.local import run
 
     from ..io.databases import masked, results_table, write_table
@@ -111,7 +111,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         if output not in (None, "-") and _same_path(target, output):
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
-    writer = get_registry().output_formats[fmt]
+    writer = named_format(get_registry().output_formats, fmt, "output")
     view = resolve(ruleset.compile(as_of), fmt, writer, sort=sort, columns=columns, with_columns=with_columns,
                    limit=limit, all_rows=all_rows, terminal=terminal, explain=explain)
     started = time.monotonic()
@@ -197,8 +197,6 @@ def _same_path(a: str, b: str) -> bool:
 
 
 def _check_format(fmt: str) -> None:
-    from ..plugins import get_registry
+    from ..plugins import get_registry, named_format
 
-    formats = get_registry().output_formats
-    if fmt not in formats:
-        raise UsageError(f"unknown output format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
+    named_format(get_registry().output_formats, fmt, "output")

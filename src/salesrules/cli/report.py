@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError
 from .options import (
     as_of_option,
     database_input_options,
@@ -46,7 +46,7 @@ def report(file, ruleset_ref, fmt, output, table, query, output_table, if_exists
     transaction."""
     from ..reports import report as build_report
     from ..io.outputs import OutputContext, check_output_path, write_document
-    from ..plugins import get_registry
+    from ..plugins import get_registry, named_format
 
     from ..io.databases import report_tables, write_tables
     from .database import check_database_output
@@ -57,8 +57,7 @@ def report(file, ruleset_ref, fmt, output, table, query, output_table, if_exists
     database = check_database_output(output, f"{output_table}_pipeline", if_exists, file, table, fmt)
     if database is None:
         fmt = fmt or _format_for(output, formats, "table" if terminal else "json")
-        if fmt not in formats:
-            raise UsageError(f"unknown report format {fmt!r}{did_you_mean(fmt, formats)}; known: {', '.join(sorted(formats))}")
+        named_format(formats, fmt, "report")
     inputs = [file, *ruleset.files_read()] + ([quotas] if quotas else [])
     if database is None:
         check_output_path(output, inputs)
@@ -81,7 +80,9 @@ def _format_for(path: str | None, formats: dict, default: str) -> str:
     if path in (None, "-"):
         return default
     extension = os.path.splitext(path)[1].lower()
-    by_extension = {f.extension: name for name, f in formats.items() if f.extension}
+    from ..plugins import by_extension as extensions
+
+    by_extension = extensions(formats)
     if extension not in by_extension:
         known = ", ".join(sorted(by_extension))
         raise UsageError(f"unknown report file extension {extension!r}; known: {known}; or pass --format", Loc(path))

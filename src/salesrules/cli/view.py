@@ -84,7 +84,7 @@ def resolve(plan, fmt: str, writer, *, sort, columns, with_columns, limit, all_r
             notes.append(f"More columns: --with {','.join(more)}")
     elif with_columns is not None:
         raise UsageError(f"--with adds columns to the table; for {fmt} use --columns")
-    if limit is None and not all_rows and fmt == "table" and terminal:
+    if limit is None and not all_rows and writer.name == "table" and terminal:
         limit = max(MIN_TABLE_ROWS, shutil.get_terminal_size().lines - TABLE_CHROME)
     return View(sort or writer.sort, chosen, limit, tuple(notes))
 

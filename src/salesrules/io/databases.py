@@ -81,7 +81,7 @@ def database_for(text: str | None):
             raise UsageError(f"{ENVIRONMENT_REF} names the database in {ENVIRONMENT_URL}, which is not set")
         return database_for(url)
     match = _SCHEME.match(text)
-    databases = _databases().values()
+    databases = [item for _, item in _databases().every()]
     if match and len(match.group(1)) > 1:  # one letter is a Windows drive
         scheme = match.group(1).lower()
         for database in databases:

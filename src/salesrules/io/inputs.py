@@ -94,7 +94,7 @@ def remove_temporary_files() -> None:
 def _formats_by_extension() -> dict[str, str]:
     from ..plugins import by_extension, get_registry
 
-    return by_extension(get_registry().input_formats.values())
+    return by_extension(get_registry().input_formats)
 
 
 def _check_encoding(encoding: str) -> None:

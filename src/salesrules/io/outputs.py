@@ -227,7 +227,7 @@ def _formats():
 def _formats_by_extension() -> dict[str, str]:
     from ..plugins import by_extension
 
-    return by_extension(_formats().values())
+    return by_extension(_formats())
 
 
 def _output_format(name: str):

@@ -408,7 +408,11 @@ class _Compiler:
             raise self.error(node.func, f"{name} is not allowed in expressions: names starting with __ are reserved")
         function = self.scope.functions.get(name)
         if function is None:
+            clash = getattr(self.scope.functions, "clash", lambda _name: None)(name)
+            if clash is not None:
+                raise self.error(node.func, clash)
             raise self.error(node.func, f"unknown function {name!r}{did_you_mean(name, self.scope.functions)}")
+        name = function.name  # a qualified name calls the function by its own name
         sig = signature(function)
         if node.keywords:
             raise self.error(node, f"the keyword argument {self.parsed.text(node.keywords[0])} is not allowed in "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -97,12 +98,14 @@ def parse(source: Expr, *, limits: bool = True) -> Parsed:
         raise ExpressionError("empty expression", source.loc)
     lead = len(text) - len(text.lstrip())
     parsed_text = flat(text)
+    colons = qualifying_colons(parsed_text)
+    readable = "".join("_" if i in colons else c for i, c in enumerate(parsed_text)) if colons else parsed_text
     try:
         # Python's warnings (e.g. the invalid escape in '\\d+') are no concern of a ruleset, and
         # under -W error they would turn a valid expression into a syntax error.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(parsed_text, mode="eval")
+            tree = ast.parse(readable, mode="eval")
     except SyntaxError as exc:
         # Python reports some errors at the end of the input with offset 0: point at the end.
         col = exc.offset - 1 if exc.offset and (exc.lineno or 1) == 1 else len(parsed_text)
@@ -112,9 +115,38 @@ def parse(source: Expr, *, limits: bool = True) -> Parsed:
         raise ExpressionError("expression is nested too deeply", source.loc) from None
     except ValueError as exc:
         raise ExpressionError(f"syntax error in expression: {exc}", source.loc) from None
+    if colons:
+        _qualify(tree, parsed_text, colons)
     if limits:
         _check_size(tree, source)
     return Parsed(source, tree, parsed_text, stripped, lead)
+
+
+def qualifying_colons(text: str) -> set[int]:
+    """The places of the ``:`` that join a plugin's name to a name it provides, as in
+    ``insurance:loss_ratio``: a colon between two names, with no space on either side, outside
+    strings. Python has no such syntax, so no valid expression changes meaning."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return set()
+    found = set()
+    for before, colon, after in zip(tokens, tokens[1:], tokens[2:]):
+        if (colon.type == tokenize.OP and colon.string == ":" and before.type == after.type == tokenize.NAME
+                and before.end == colon.start and colon.end == after.start
+                and not keyword.iskeyword(before.string) and not keyword.iskeyword(after.string)):
+            found.add(colon.start[1])
+    return found
+
+
+def _qualify(tree: ast.AST, text: str, colons: set[int]) -> None:
+    """Give the names parsed with a ``_`` in place of a qualifying colon their written name."""
+    encoded = text.encode()
+    places = {len(text[:i].encode()) for i in colons}  # ast positions count UTF-8 bytes
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and any(node.col_offset < p < (node.end_col_offset or 0) for p in places):
+            node.id = encoded[node.col_offset:node.end_col_offset].decode()
 
 
 def _check_size(tree: ast.AST, source: Expr) -> None:

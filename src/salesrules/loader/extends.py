@@ -73,8 +73,14 @@ def resolve_reference(ref: str, base_dir: Path | None, loc: Loc | None = None) -
 
         prefix, name = ref.split(":", 1)
         rulesets = get_registry().rulesets
-        shipped = rulesets.get(name)
-        if shipped is None or (prefix != "builtin" and shipped.plugin != prefix):
+        # builtin:NAME is the plain name (a bare name would be a path); PLUGIN:NAME the qualified one.
+        shipped = rulesets.get(name if prefix == "builtin" else ref)
+        if shipped is None and prefix != "builtin":  # the pluggy name of a plugin (a module name)
+            shipped = next((r for _, r in rulesets.every() if r.name == name and r.plugin == prefix), None)
+        if shipped is None:
+            clash = rulesets.clash(name) if prefix == "builtin" else None
+            if clash is not None:
+                raise RulesetError(clash, loc)
             raise RulesetError(f"unknown ruleset {ref!r}{did_you_mean(name, rulesets)}", loc)
         return Path(shipped.path)
     path = Path(ref)

@@ -177,7 +177,7 @@ def ruleset_reader(path: str | Path):
     suffix = Path(path).suffix.lower()
     if suffix in (".yaml", ".yml", ""):
         return None
-    return next((f for f in get_registry().ruleset_formats.values() if suffix in f.extensions), None)
+    return next((f for _, f in get_registry().ruleset_formats.every() if suffix in f.extensions), None)
 
 
 def describe_value(value) -> str:

@@ -18,11 +18,22 @@ NAME = "signals"
 
 
 def compile(compiler, scope):
-    """Compute the plugins' signals whose input fields the ruleset declares with fitting types."""
+    """Compute the plugins' signals whose input fields the ruleset declares with fitting types.
+
+    Each answers to its qualified name ``PLUGIN:NAME`` too; a name two plugins' signals share
+    answers only qualified, and using it plainly is an error naming both.
+    """
     exprs, extra, hints = [], {}, dict(scope.hints)
-    for signal in compiler.registry.signals.values():
+    signals = compiler.registry.signals
+    every = signals.every() if hasattr(signals, "every") else ((s.plugin, s) for s in signals.values())
+    for qualifier, signal in every:
         if signal.name in compiler.fields:
             continue
+        qualified = f"{qualifier}:{signal.name}"
+        clash = signals.clash(signal.name) if hasattr(signals, "clash") else None
+        column = qualified if clash is not None else signal.name
+        if clash is not None:
+            hints[signal.name] = clash.removeprefix(f"{signal.name!r} ")
         unmet = []
         for name, wanted in signal.inputs.items():
             spec = compiler.fields.get(name)
@@ -31,7 +42,10 @@ def compile(compiler, scope):
             elif not accepts(wanted, field_type(spec)):
                 unmet.append(f"field {name!r} to be {wanted}, not {spec.type}")
         if unmet:
-            hints[signal.name] = f"is a signal of plugin {signal.plugin!r} that needs {', '.join(unmet)}"
+            need = f"is a signal of plugin {signal.plugin!r} that needs {', '.join(unmet)}"
+            hints[qualified] = need
+            if clash is None:
+                hints[signal.name] = need
             continue
         try:
             inputs = {n: pl.col(n) for n in signal.inputs}
@@ -42,8 +56,10 @@ def compile(compiler, scope):
         except Exception as exc:
             raise PluginError(f"plugin {signal.plugin!r} failed in signal {signal.name!r}: {type(exc).__name__}: {exc}") from exc
         scope.calls.append((signal.plugin, f"signal {signal.name!r}", None, str(expr)))
-        exprs.append(expr.cast(polars_type(named(signal.returns))).alias(signal.name))
-        extra[signal.name] = (named(signal.returns), pl.col(signal.name))
+        exprs.append(expr.cast(polars_type(named(signal.returns))).alias(column))
+        extra[qualified] = (named(signal.returns), pl.col(column))
+        if clash is None:
+            extra[signal.name] = extra[qualified]
     if exprs:
         compiler.steps.append(exprs)
     result = scope.child(extra)
