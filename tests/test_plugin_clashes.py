@@ -1,6 +1,8 @@
 """Names two plugins provide: only what uses such a name fails, and qualified names pick one."""
 
+import importlib
 import json
+import sys
 import types
 
 import polars as pl
@@ -212,3 +214,63 @@ def test_the_plugins_command_flags_clashes(clashing, cli_runner):
         "warning: output format 'lines' is provided by plugins 'insurance' and 'actuarial'; "
         "write 'insurance:lines' or 'actuarial:lines'",
     ]
+
+
+@pytest.fixture
+def fresh_loading(monkeypatch):
+    """Let load_plugins run again, with entry-point loading recorded instead of performed; the
+    plugins it blocks are unblocked after the test."""
+    from salesrules import plugins
+
+    calls = []
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setattr(sys, "_salesrules_test_no_entrypoints", False)
+    monkeypatch.setattr(plugins.pm, "load_setuptools_entrypoints", lambda group, name=None: calls.append((group, name)))
+    monkeypatch.delenv("SALESRULES_LOAD_PLUGINS", raising=False)
+    yield calls
+    for name in ("saas", "manufacturing", "salesrules-saas", "salesrules_manufacturing", "nosuch", "acme",
+                 "salesrules.default_plugins.output_crm"):
+        if plugins.pm.is_blocked(name):
+            plugins.pm.unblock(name)
+    for name in plugins.DEFAULT_PLUGINS:  # blocking a registered plugin unregistered it
+        if plugins.pm.get_plugin(name) is None:
+            plugins.pm.register(importlib.import_module(name), name)
+    plugins.reset_registry()
+
+
+@pytest.mark.parametrize("value", ["salesrules-saas", "Salesrules_SaaS", "saas"])
+def test_disabling_a_plugin_by_its_name_or_its_package(fresh_loading, monkeypatch, capsys, value):
+    from salesrules import plugins
+
+    monkeypatch.setenv("SALESRULES_DISABLE_PLUGINS", value)
+    plugins.load_plugins()
+    assert plugins.pm.is_blocked("saas") and not plugins.pm.is_blocked("manufacturing")
+    assert capsys.readouterr().err == ""
+
+
+def test_disabling_a_builtin_plugin_by_its_name(fresh_loading, monkeypatch, capsys):
+    from salesrules import plugins
+
+    monkeypatch.setenv("SALESRULES_DISABLE_PLUGINS", "salesrules.default_plugins.output_crm")
+    plugins.load_plugins()
+    assert plugins.pm.is_blocked("salesrules.default_plugins.output_crm")
+    assert capsys.readouterr().err == ""
+    assert "salesforce-csv" not in plugins.get_registry().output_formats
+
+
+def test_disabling_an_unknown_name_warns_in_one_line(fresh_loading, monkeypatch, capsys):
+    from salesrules import plugins
+
+    monkeypatch.setenv("SALESRULES_DISABLE_PLUGINS", " nosuch , salesrules_manufacturing")
+    plugins.load_plugins()
+    assert plugins.pm.is_blocked("manufacturing") and plugins.pm.is_blocked("nosuch")
+    assert capsys.readouterr().err == (
+        "warning: SALESRULES_DISABLE_PLUGINS names 'nosuch', which is neither a plugin nor a package of plugins "
+        "(installed plugins: manufacturing, saas)\n"
+    )
+
+
+def test_the_builtin_plugins_are_back_after_disabling_tests():
+    from salesrules.plugins import get_registry
+
+    assert "salesforce-csv" in get_registry().output_formats

@@ -4,11 +4,14 @@ Every function, signal, ruleset or format a plugin registers answers to its qual
 ``PLUGIN:NAME`` (``insurance:loss_ratio``, ``salesrules:xlsx`` for a built-in). Its plain name
 answers too, unless another plugin registers the same one: the name then clashes, and only a
 ruleset or a command that uses it fails, with :meth:`Names.clash` saying which plugins provide
-it and how to write each one. Nothing fails at start-up.
+it and how to write each one. Nothing fails at start-up. ``SALESRULES_DISABLE_PLUGINS`` names
+plugins, or the packages that install them (:func:`disabled_plugins`).
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any, Iterator
 
 
@@ -93,3 +96,34 @@ def clashes_by_plugin(kinds) -> dict[str, list[dict]]:
                     "write": f"{qualifier}:{item.name}",
                 })
     return found
+
+
+def disabled_plugins(value: str, group: str, builtin=()) -> list[str]:
+    """The plugin names ``SALESRULES_DISABLE_PLUGINS`` (``value``) blocks: each entry is a plugin
+    name (an entry-point name, a built-in module) or the name of the package (distribution) that
+    installs plugins of entry-point ``group``, which blocks all of them. An entry that is neither
+    (nor one of the ``builtin`` plugin names) gets a one-line warning on standard error."""
+    wanted = [n.strip() for n in value.split(",") if n.strip()]
+    if not wanted:
+        return []
+    from importlib.metadata import entry_points
+
+    by_package: dict[str, list[str]] = {}
+    for entry in entry_points(group=group):
+        package = _package_key(entry.dist.name) if entry.dist is not None else None
+        by_package.setdefault(package, []).append(entry.name)
+    known = {name for names in by_package.values() for name in names} | set(builtin)
+    blocked = []
+    for name in wanted:
+        blocked.append(name)
+        blocked += by_package.get(_package_key(name), [])
+        if name not in known and _package_key(name) not in by_package and not name.startswith("plugins-dir:"):
+            installed = ", ".join(sorted(known - set(builtin))) or "none"
+            print(f"warning: SALESRULES_DISABLE_PLUGINS names {name!r}, which is neither a plugin nor a package "
+                  f"of plugins (installed plugins: {installed})", file=sys.stderr)
+    return list(dict.fromkeys(blocked))
+
+
+def _package_key(name: str) -> str:
+    """A package name as pip compares them: lower case, runs of ``-``, ``_`` and ``.`` as one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()

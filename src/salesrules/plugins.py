@@ -2,7 +2,7 @@
 
 Plugins are found through the ``salesrules`` entry-point group. ``SALESRULES_LOAD_PLUGINS``
 is a comma-separated allow-list of entry-point names (empty: load none);
-``SALESRULES_DISABLE_PLUGINS`` blocks names; ``SALESRULES_TRACE_PLUGINS=1`` prints hook
+``SALESRULES_DISABLE_PLUGINS`` blocks plugins by name or by package; ``SALESRULES_TRACE_PLUGINS=1`` prints hook
 calls to stderr.
 """
 
@@ -20,7 +20,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UsageError, did_you_mean
-from .plugin_names import Names
+from .plugin_names import Names, disabled_plugins
 
 ENTRY_POINT_GROUP = "salesrules"
 
@@ -59,8 +59,8 @@ def load_plugins(plugins_dir: str | None = None) -> None:
         for name in DEFAULT_PLUGINS:
             if pm.get_plugin(name) is None:
                 pm.register(importlib.import_module(name), name)
-        for name in filter(None, os.environ.get("SALESRULES_DISABLE_PLUGINS", "").split(",")):
-            pm.set_blocked(name.strip())
+        for name in disabled_plugins(os.environ.get("SALESRULES_DISABLE_PLUGINS", ""), ENTRY_POINT_GROUP, DEFAULT_PLUGINS):
+            pm.set_blocked(name)
         # The repository's own test session sets this flag (its conftest.py).
         if not getattr(sys, "_salesrules_test_no_entrypoints", False):
             allow = os.environ.get("SALESRULES_LOAD_PLUGINS")
