@@ -47,6 +47,7 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
         format_for_path,
         write_output,
     )
+    from ..io.output_arguments import ruleset_info
     from ..reports.assignment import assign as run_assign
 
     ruleset = load_ruleset(ruleset_ref, as_of)
@@ -61,7 +62,8 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
         check_output_path(loads, inputs + ([output] if output not in (None, "-") else []))
     result = run_assign(ruleset, file, reps, as_of=as_of, reassign=reassign, strategy=strategy, capacity=measure,
                         on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
-    context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal)
+    context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal,
+                            ruleset=ruleset_info(ruleset.compile(as_of)))
     if loads:
         write_output(result.reps, loads, format_for_path(loads, "csv"), context, inputs)
     if fmt == "json":

@@ -76,6 +76,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         format_for_path,
         write_output,
     )
+    from ..io.output_arguments import ruleset_info, wants_fields
     from ..io.pending import pending
     from ..io.progress import Progress, enabled_for
     from ..plugins import get_registry, named_format
@@ -122,6 +123,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
                 with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
                 table=table, query=query,
                 lists_as_text=writer.lists_as_text, progress=progress, sort=view.sort, columns=view.columns,
+                with_fields=database is None and wants_fields(writer),
             )
         except SalesrulesError as exc:
             if file == STDIN and exc.loc is not None and exc.loc.file == STDIN:
@@ -134,7 +136,8 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw,
                                     total_rows=outcome.rows, closed_rows=outcome.closed,
                                     notes=notes_for(view, outcome.rows),
-                                    money_columns=tuple(n for n, f in outcome.plan.fields.items() if f.type == "money"))
+                                    money_columns=tuple(n for n, f in outcome.plan.fields.items() if f.type == "money"),
+                                    ruleset=ruleset_info(outcome.plan))
             results = outcome.results
             if view.limit is not None:
                 progress.phase(f"Taking the top {view.limit:,} of {outcome.rows:,} rows", counted=False)

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import polars as pl
 
 from ..errors import Loc, PluginError, SalesrulesError, UsageError
+from .output_arguments import writer_arguments
 
 PROVENANCE_KEYS = ("ruleset", "ruleset_version", "ruleset_hash", "as_of")
 STDOUT = "-"
@@ -53,7 +54,8 @@ class OutputContext:
     records the evaluation had and how many of them are closed deals: the frame may then hold
     only the first of them (the table shows the top of the ranking). ``notes`` are lines a
     format for people may show under the results (how to see the rest). ``money_columns`` name
-    the result columns that hold money, for formats that show amounts as such.
+    the result columns that hold money, for formats that show amounts as such. ``ruleset``, a
+    :class:`~salesrules.io.output_arguments.RulesetInfo`, describes the ruleset when known.
     """
 
     provenance: dict
@@ -65,6 +67,7 @@ class OutputContext:
     closed_rows: int | None = None
     notes: tuple[str, ...] = ()
     money_columns: tuple[str, ...] = ()
+    ruleset: Any = None
 
 
 def format_for_path(path: str | None, default: str) -> str:
@@ -241,11 +244,11 @@ def _output_format(name: str):
 
 def _call_writer(writer, frame: pl.DataFrame | pl.LazyFrame, stream, context: OutputContext) -> None:
     """Run a writer; an unexpected exception becomes a one-line PluginError (OSError passes)."""
+    streaming = isinstance(frame, pl.LazyFrame) and writer.sink is not None
     try:
-        if isinstance(frame, pl.LazyFrame) and writer.sink is not None:
-            writer.sink(frame, stream, context)
-        else:
-            writer.write(frame.collect() if isinstance(frame, pl.LazyFrame) else frame, stream, context)
+        frame = frame.collect() if isinstance(frame, pl.LazyFrame) and not streaming else frame
+        frame, extra = writer_arguments(writer, frame, context, streaming)
+        (writer.sink if streaming else writer.write)(frame, stream, context, **extra)
     except (SalesrulesError, OSError):
         raise
     except Exception as exc:

@@ -19,6 +19,8 @@ STAGE = "stage"
 ROW = "__row"
 BAD = "__bad"
 IN = "in:"
+# The typed input fields carried through to an output format that takes them (see io.output_arguments).
+FIELD = "__field:"
 VALUE = "__value:"
 READ = "__read:"
 LOOKUP = "__lookup:"

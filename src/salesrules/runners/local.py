@@ -17,6 +17,7 @@ from ..compiler.packing import unpack
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
+from ..io.output_arguments import field_columns
 from ..io.preparation import Prepared, _rejects, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, ROW
@@ -215,9 +216,11 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     # The rank and the order need the score and the key, whichever columns are written.
     needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW]
     columns = [e for name, e in output if name != "rank"] + needed
+    carried = field_columns(plan) if options.with_fields and not options.internal else []
 
     def evaluated(prepared: Prepared) -> pl.LazyFrame:
-        lazy = plan.apply(prepared.frame)
+        # The fields as the rules read them, before any step replaces a column of the same name.
+        lazy = plan.apply(prepared.frame.with_columns(carried) if carried else prepared.frame)
         if options.internal:
             if options.columns is None:
                 return lazy
@@ -225,7 +228,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             return lazy.select(*kept)
         if options.explain:
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
-        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns)
+        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns, *(pl.col(c.meta.output_name()) for c in carried))
 
     store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema())
     try:
@@ -307,7 +310,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 joined = joined.sort(
                     ["rank", "score", key], descending=[False, True, False], nulls_last=True, maintain_order=True
                 )
-            results = joined.select([pl.col(name) for name, _ in output])
+            results = joined.select([pl.col(name) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
         ranked = int(side.get_column("rank").is_not_null().sum())
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store, ranked)
     except BaseException:

@@ -21,6 +21,8 @@ class EvaluateOptions:
       row aside as a reject.
     - ``on_duplicate``: ``error`` on a repeated key, or keep the ``first`` or ``last`` record.
     - ``with_input``: carry the input columns through to the results.
+    - ``with_fields``: carry the typed input fields through too, as hidden ``__field:NAME``
+      columns, for an output format that takes them (see :mod:`salesrules.io.output_arguments`).
     - ``encoding``, ``input_format``: how to read a file (default: UTF-8, by its extension).
     - ``explain``: add the compact receipt as the ``explain`` column.
     - ``internal``: keep every column the plan computed (the parts of each score, the fired
@@ -43,6 +45,7 @@ class EvaluateOptions:
     on_error: str = "error"
     on_duplicate: str = "error"
     with_input: bool = False
+    with_fields: bool = False
     encoding: str | None = None
     input_format: str | None = None
     explain: bool = False
