@@ -45,7 +45,7 @@ def test_template_plugin_installs_and_works_from_the_cli(fresh_env, tmp_path):
     listed = run(python, "-m", "salesrules", "plugins")
     assert listed.returncode == 0, listed.stderr
     demo = [p for p in json.loads(listed.stdout) if p["name"] == "demo"]
-    assert demo == [{"name": "demo", "hooks": ["register_functions", "register_rulesets", "register_signals"],
+    assert demo == [{"name": "demo", "hooks": ["register_functions", "register_output_formats", "register_rulesets", "register_signals"],
                      "package": "salesrules-demo", "version": "0.1.0"}]
 
     assert run(python, "-m", "salesrules", "validate", "builtin:demo").returncode == 0

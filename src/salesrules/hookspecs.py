@@ -1,8 +1,9 @@
 """The hooks salesrules calls, one per extension point.
 
 Plugins implement them with ``@salesrules.hookimpl``. Registration hooks receive a
-``register`` callback; salesrules collects what is registered, rejects two plugins that
-register the same name, and reports a plugin that raises by its name and the hook.
+``register`` callback; salesrules collects what is registered (a name two plugins register
+answers only as ``PLUGIN:NAME``, see :mod:`salesrules.plugin_names`), and reports a plugin that
+raises by its name and the hook.
 Built-in formats, functions and rulesets are registered through these same hooks.
 """
 
@@ -79,7 +80,10 @@ def register_output_formats(register: Callable) -> None:
         the order of the records when the user asks for none: ``input`` (as read) or
         ``rank`` (ranked open deals first, then the closed ones). ``columns(available, key)``,
         when given, returns the result columns the format shows by default, from the list
-        ``available``; the others are then not computed.
+        ``available``; the others are then not computed. A ``write`` (or ``sink``) that also
+        names the parameters ``fields`` or ``ruleset`` gets them by name: the typed input fields
+        under their canonical names, one row per result row (a LazyFrame for ``sink``), and a
+        :class:`salesrules.outputs.RulesetInfo`; the fields are computed only for such a writer.
     """
 
 

@@ -48,7 +48,7 @@ def plugins(show_all, hook):
 @click.argument("name")
 @click.option("--dir", "directory", default=".", type=click.Path(file_okay=False), help="Where to create the package.")
 def new_plugin(name, directory):
-    """Create salesrules-NAME, a working plugin package with a function, a signal, a ruleset and tests."""
+    """Create salesrules-NAME, a working plugin package with a function, a signal, a ruleset, an output format and tests."""
     from ..scaffold.plugin import new_plugin as create
 
     root = create(name, Path(directory))

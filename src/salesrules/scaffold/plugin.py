@@ -1,4 +1,5 @@
-"""``salesrules new-plugin NAME``: a working plugin package with a function, a signal, a ruleset and tests."""
+"""``salesrules new-plugin NAME``: a working plugin package with a function, a signal, a ruleset, an
+output format and tests."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ packages = ["salesrules_{module}"]
 salesrules_{module} = ["*.yaml"]
 '''
 
-MODULE = '''"""salesrules plugin for {name}: a function, a signal and a ruleset."""
+MODULE = '''"""salesrules plugin for {name}: a function, a signal, a ruleset and an output format."""
 
 from pathlib import Path
 
@@ -68,6 +69,23 @@ def register_signals(register):
 def register_rulesets(register):
     """Register the ``{name}`` ruleset."""
     register("{name}", str(Path(__file__).with_name("{name}.yaml")))
+
+
+def write_contacts(frame, stream, context, fields, ruleset):
+    """CSV of each record's key, score and band with its contacts, as the rules read them.
+
+    Naming ``fields`` and ``ruleset`` asks for the typed input fields (one row per result row)
+    and the ruleset described; a writer that names neither gets only the results.
+    """
+    key = ruleset.key or "row"
+    contacts = fields.select("contacts") if "contacts" in fields.columns else pl.DataFrame({{"contacts": [None] * frame.height}})
+    pl.concat([frame.select(key, "score", "band"), contacts], how="horizontal").write_csv(stream)
+
+
+@salesrules.hookimpl
+def register_output_formats(register):
+    """Register the ``{name}-contacts`` output format (``-f {name}-contacts``)."""
+    register("{name}-contacts", write_contacts, extension=".contacts.csv", binary=True)
 '''
 
 RULESET = '''# The {name} ruleset: the standard model plus this industry's signals.
@@ -134,16 +152,30 @@ def test_per_head(plugin, tmp_path):
     ruleset = salesrules.load(path)
     assert ruleset.evaluate_one({{"v": 1000, "n": 4}})["score"] == 1
     assert ruleset.evaluate_one({{"v": 1000, "n": 0}})["score"] == 0
+
+
+def test_contacts_output_format(plugin, tmp_path):
+    from click.testing import CliRunner
+    from salesrules.cli import cli
+
+    data = tmp_path / "prospects.csv"
+    data.write_text("Opportunity ID,Amount,Number of Contacts\\nA,\\"$2,000,000\\",60\\n")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["evaluate", str(data), "-r", "builtin:{name}", "--as-of", "2026-11-22",
+                                      "-f", "{name}-contacts", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == "id,score,band,contacts\\nA,60,B,60\\n"
 '''
 
 README = '''# salesrules-{name}
 
 A [salesrules](https://pypi.org/project/salesrules/) plugin: the function `per_head(amount, people)`,
-the signal `large_team` and the ruleset `builtin:{name}`.
+the signal `large_team`, the ruleset `builtin:{name}` and the output format `{name}-contacts`.
 
     pip install -e .
     salesrules plugins                                   # lists {name}
     salesrules evaluate prospects.csv -r builtin:{name}
+    salesrules evaluate prospects.csv -r builtin:{name} -f {name}-contacts -o contacts.csv
     pip install -e '.[test]' && pytest
 '''
 

@@ -286,8 +286,8 @@ class _Linter:
         try:
             from ...plugins import get_registry
 
-            for signal in get_registry().signals.values():
-                if signal.name in used and signal.name not in rs.fields:
+            for qualifier, signal in get_registry().signals.every():
+                if {signal.name, f"{qualifier}:{signal.name}"} & used and signal.name not in rs.fields:
                     used |= set(signal.inputs)
         except Exception:  # noqa: BLE001
             pass
