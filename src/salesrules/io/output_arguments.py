@@ -90,9 +90,10 @@ def writer_arguments(writer, frame, context, streaming: bool) -> tuple[object, d
     names: ``fields`` (the input fields, None when the results carry none) and ``ruleset``
     (``context.ruleset``)."""
     results, fields = split_fields(frame) if isinstance(frame, (pl.DataFrame, pl.LazyFrame)) else (frame, None)
+    takes = getattr(writer, "takes", None)  # a report format takes neither
     extra = {}
-    if writer.takes("fields", streaming):
+    if takes is not None and takes("fields", streaming):
         extra["fields"] = fields
-    if writer.takes("ruleset", streaming):
+    if takes is not None and takes("ruleset", streaming):
         extra["ruleset"] = getattr(context, "ruleset", None)
     return results, extra
