@@ -7,6 +7,8 @@ import types
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import salesrules
 from salesrules.errors import ExpressionError, RulesetError, UsageError
@@ -193,6 +195,14 @@ def test_a_clashing_input_format(clashing, tmp_path):
     assert frame.collect().to_dicts() == [{"claims": 10}]
 
 
+def test_an_extension_two_plugins_claim_selects_one_by_its_qualified_name(clashing):
+    from salesrules.io.inputs import input_format_for
+    from salesrules.io.outputs import format_for_path
+
+    assert input_format_for("p.lines") == "insurance:lines"
+    assert format_for_path("out.lines", "csv") == "insurance:lines"
+
+
 def test_the_plugins_command_flags_clashes(clashing, cli_runner):
     from salesrules.cli import cli
 
@@ -274,3 +284,34 @@ def test_the_builtin_plugins_are_back_after_disabling_tests():
     from salesrules.plugins import get_registry
 
     assert "salesforce-csv" in get_registry().output_formats
+
+
+PIECES = ["a", "b", "x1", ":", " ", "(", ")", "[", "]", "{", "}", ",", "1", "'s:t'", "+", "lambda ", "=", 'f"{a:b}"',
+          " if ", " else ", "not "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=12))
+def test_no_python_expression_is_read_as_a_qualified_name(pieces):
+    """A colon is read as joining a plugin's name to a name only where Python would refuse the
+    text: no expression Python reads changes meaning."""
+    import ast
+    import warnings
+
+    from salesrules.language.syntax import qualifying_colons
+
+    text = "".join(pieces)
+    if not qualifying_colons(text):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SyntaxError):
+            ast.parse(text, mode="eval")
+
+
+def test_qualified_names_where_calls_and_lists_allow_them():
+    from salesrules.language.syntax import qualifying_colons
+
+    assert qualifying_colons("a:b(c:d) + e:f") == {1, 5, 12}
+    assert qualifying_colons("x in [a:b]") == {7}
+    assert qualifying_colons("x[a:b] or {a:b} or 'a:b' or a :b or lambda a:b") == set()

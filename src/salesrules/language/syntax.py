@@ -125,18 +125,32 @@ def parse(source: Expr, *, limits: bool = True) -> Parsed:
 def qualifying_colons(text: str) -> set[int]:
     """The places of the ``:`` that join a plugin's name to a name it provides, as in
     ``insurance:loss_ratio``: a colon between two names, with no space on either side, outside
-    strings. Python has no such syntax, so no valid expression changes meaning."""
+    strings, subscripts and ``{}`` (slices, dictionaries). Python has no such syntax
+    elsewhere, so no valid expression changes meaning; an expression with a ``lambda`` keeps its
+    colons, to be refused as a lambda."""
     try:
         tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
                   if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return set()
-    found = set()
-    for before, colon, after in zip(tokens, tokens[1:], tokens[2:]):
-        if (colon.type == tokenize.OP and colon.string == ":" and before.type == after.type == tokenize.NAME
-                and before.end == colon.start and colon.end == after.start
-                and not keyword.iskeyword(before.string) and not keyword.iskeyword(after.string)):
-            found.add(colon.start[1])
+    if any(t.type == tokenize.NAME and t.string == "lambda" for t in tokens):
+        return set()
+    found, closed = set(), []  # closed: for each open bracket, whether a colon there is Python's
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else None
+        if token.type == tokenize.OP and token.string in "([{":
+            subscript = token.string == "[" and previous is not None and (
+                previous.string in (")", "]") or previous.type == tokenize.STRING
+                or (previous.type == tokenize.NAME and not keyword.iskeyword(previous.string)))
+            closed.append(token.string == "{" or subscript)
+        elif token.type == tokenize.OP and token.string in ")]}":
+            closed = closed[:-1]
+        elif (token.type == tokenize.OP and token.string == ":" and not any(closed)
+              and 0 < i < len(tokens) - 1):
+            before, after = tokens[i - 1], tokens[i + 1]
+            if (before.type == after.type == tokenize.NAME and before.end == token.start and token.end == after.start
+                    and not keyword.iskeyword(before.string) and not keyword.iskeyword(after.string)):
+                found.add(token.start[1])
     return found
 
 
