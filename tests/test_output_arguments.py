@@ -157,7 +157,7 @@ def test_fields_follow_the_rows_written(files, cli_runner):
 
 def _documented_plugin() -> str:
     text = (ROOT / "docs" / "plugins.md").read_text()
-    return re.search(r"```python\n(# salesrules_digest\.py\n.*?)```", text, re.S).group(1)
+    return re.search(r"```python\n(# salesrules_digest\.py\n.*?)```", text, re.DOTALL).group(1)
 
 
 def test_the_documented_output_format_plugin(cli_runner, tmp_path, monkeypatch):

@@ -215,14 +215,9 @@ def test_the_plugins_command_flags_clashes(clashing, cli_runner):
         for kind, name in zip(kinds, ["loss_ratio", "exposure", "lines", "lines"])
     ]
     assert result.stderr.splitlines() == [
-        "warning: function 'loss_ratio' is provided by plugins 'insurance' and 'actuarial'; "
-        "write 'insurance:loss_ratio' or 'actuarial:loss_ratio'",
-        "warning: signal 'exposure' is provided by plugins 'insurance' and 'actuarial'; "
-        "write 'insurance:exposure' or 'actuarial:exposure'",
-        "warning: input format 'lines' is provided by plugins 'insurance' and 'actuarial'; "
-        "write 'insurance:lines' or 'actuarial:lines'",
-        "warning: output format 'lines' is provided by plugins 'insurance' and 'actuarial'; "
-        "write 'insurance:lines' or 'actuarial:lines'",
+        f"warning: {kind} {name!r} is provided by plugins 'insurance' and 'actuarial'; "
+        f"write 'insurance:{name}' or 'actuarial:{name}'"
+        for kind, name in zip(kinds, ["loss_ratio", "exposure", "lines", "lines"])
     ]
 
 
