@@ -377,7 +377,7 @@ def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, rulese
     parquet_in = str(source).lower().endswith(".parquet")
     parquet_out = str(target).lower().endswith(".parquet")
     frame = pl.scan_parquet(source) if parquet_in else pl.scan_csv(source, schema=SCHEMA)
-    results = evaluate(frame, as_of, columns, parquet_out).collect()
+    results = evaluate(frame, as_of, columns, parquet_out).collect(engine="streaming")
     if "rank" in columns:
         results = results.with_columns(rank(results)).select(columns)
     provenance = {"ruleset": RULESET_NAME, "ruleset_version": RULESET_VERSION, "ruleset_hash": ruleset_hash,
