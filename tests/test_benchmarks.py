@@ -35,6 +35,7 @@ def _load(name):
 gen = _load("generate")
 loop_engine = _load("loop_engine")
 handwritten = _load("handwritten")
+record_engine = _load("record_engine")
 run = _load("run")
 
 
@@ -291,6 +292,30 @@ def test_handwritten_takes_the_ruleset_salesrules_reads(ruleset):
     assert list(handwritten.OUTPUT) == list(loop_engine.HEADER[:13])
 
 
+# --- the per-record rules engine ----------------------------------------------------------
+
+
+def test_record_engine_gives_the_results_salesrules_gives(generated, capsys):
+    pytest.importorskip("zen", reason="the [bench] extra is not installed")
+    assert record_engine.main([str(generated / "prospects.csv"), "--as-of", AS_OF.isoformat(), "--rows", "800",
+                               "--check", str(generated / "salesrules.csv"), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["engine"], figures["rows"], figures["same"]) == ("zen-engine", 800, True)
+    results, _ = record_engine.evaluate_file(generated / "prospects.csv", AS_OF, 50)
+    assert results == record_engine.expected_results(generated / "salesrules.csv", 50)
+    assert {band for *_, band in results} <= {"A", "B", "C"}
+
+
+def test_record_engine_says_when_it_is_not_installed(generated, monkeypatch, capsys):
+    monkeypatch.setattr(record_engine, "engine_available", lambda: False)
+    assert record_engine.main([str(generated / "prospects.csv"), "--as-of", AS_OF.isoformat()]) == record_engine.MISSING
+    assert "zen-engine is not installed" in capsys.readouterr().err
+
+
+def test_record_engine_has_every_factor_of_the_ruleset(ruleset):
+    assert [name for name, *_ in record_engine.FACTORS] == [f.name for f in ruleset.factors]
+
+
 # --- the runner's helpers ---------------------------------------------------------------
 
 
@@ -341,6 +366,7 @@ def test_choose_sections():
     assert run.choose_sections(None, 10_000_000, True) == ["e2e", "factors", "latency", "report", "huge"]
     assert run.choose_sections("latency,e2e", None, False) == ["e2e", "latency"]
     assert run.choose_sections("rows,loop", None, True) == ["rows"]
+    assert run.choose_sections("columns,handwritten,e2e", None, False) == ["e2e", "handwritten", "columns"]
     with pytest.raises(ValueError, match="unknown sections: speed"):
         run.choose_sections("e2e,speed", None, False)
 
