@@ -301,7 +301,7 @@ def test_record_engine_gives_the_results_salesrules_gives(generated, capsys):
                                "--check", str(generated / "salesrules.csv"), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert (figures["engine"], figures["rows"], figures["same"]) == ("zen-engine", 800, True)
-    results, _ = record_engine.evaluate_file(generated / "prospects.csv", AS_OF, 50)
+    results, *_ = record_engine.evaluate_file(generated / "prospects.csv", AS_OF, 50)
     assert results == record_engine.expected_results(generated / "salesrules.csv", 50)
     assert {band for *_, band in results} <= {"A", "B", "C"}
 
@@ -369,6 +369,15 @@ def test_choose_sections():
     assert run.choose_sections("columns,handwritten,e2e", None, False) == ["e2e", "handwritten", "columns"]
     with pytest.raises(ValueError, match="unknown sections: speed"):
         run.choose_sections("e2e,speed", None, False)
+
+
+def test_handwritten_command_passes_the_hash_and_the_columns(tmp_path):
+    bench = run.Bench(run.parser().parse_args(["--workdir", str(tmp_path)]))
+    bench.__dict__["hash"] = "0123456789ab"  # as computed once by the runner
+    command = run.handwritten_command(bench, tmp_path / "in.csv", tmp_path / "out.csv", run.FOUR_COLUMNS)
+    assert command[1:] == [str(run.HANDWRITTEN), str(tmp_path / "in.csv"), str(tmp_path / "out.csv"), "--as-of",
+                           run.AS_OF, "--ruleset-hash", "0123456789ab", "--columns", "id,tier,score,band"]
+    assert "--columns" not in run.handwritten_command(bench, tmp_path / "in.csv", tmp_path / "out.csv")
 
 
 def test_input_name():
