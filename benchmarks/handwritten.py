@@ -8,7 +8,8 @@ ruleset, no interpretation and no checks beyond what the output needs: the input
 with its column types (dates and counts typed by the CSV reader), money and checkboxes typed
 with string operations, the stage, tier, factors, score and band as ``when/then`` chains over
 integer stage codes, the reasons, gaps and actions joined with ``concat_str``, the open deals
-ranked by score descending then key ascending, and the results written by polars. Its output
+ranked by score descending then key ascending, and the results written by polars (streaming from
+the input to the output when the rank is not asked for). Its output
 file is byte for byte the one
 
     salesrules evaluate IN -r benchmarks/ruleset.yaml --as-of 2026-11-22 -o OUT [--columns ...]
@@ -371,15 +372,20 @@ def rank(frame: pl.DataFrame) -> pl.Series:
 
 
 def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, ruleset_hash: str,
-                  columns: list[str] | None = None) -> int:
-    """Evaluate ``source`` into ``target`` (CSV or Parquet, by extension); the row count."""
+                  columns: list[str] | None = None) -> None:
+    """Evaluate ``source`` into ``target`` (CSV or Parquet, by extension).
+
+    Without the rank the query streams from the input to the output; the rank needs every
+    score first, so then the results are collected, ranked and written.
+    """
     columns = list(columns or OUTPUT)
     parquet_in = str(source).lower().endswith(".parquet")
     parquet_out = str(target).lower().endswith(".parquet")
     frame = pl.scan_parquet(source) if parquet_in else pl.scan_csv(source, schema=SCHEMA)
-    results = evaluate(frame, as_of, columns, parquet_out).collect(engine="streaming")
+    results = evaluate(frame, as_of, columns, parquet_out)
     if "rank" in columns:
-        results = results.with_columns(rank(results)).select(columns)
+        collected = results.collect(engine="streaming")
+        results = collected.with_columns(rank(collected)).select(columns).lazy()
     provenance = {"ruleset": RULESET_NAME, "ruleset_version": RULESET_VERSION, "ruleset_hash": ruleset_hash,
                   "as_of": as_of.isoformat()}
     if parquet_out:
@@ -387,11 +393,10 @@ def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, rulese
         # its batches: the same file, byte for byte.
         lists = [unpacked(n).alias(n) for n in ("reasons", "gaps") if n in columns]
         lists += [unpacked_actions().alias("actions")] if "actions" in columns else []
-        results.lazy().with_columns(lists).sink_parquet(
+        results.with_columns(lists).sink_parquet(
             target, row_group_size=ROW_GROUP, metadata={f"salesrules.{k}": v for k, v in provenance.items()})
     else:
-        results.with_columns(pl.lit(v, pl.String).alias(k) for k, v in provenance.items()).write_csv(target)
-    return results.height
+        results.with_columns(pl.lit(v, pl.String).alias(k) for k, v in provenance.items()).sink_csv(target)
 
 
 def ruleset_hash(path: str | Path = RULESET) -> str:
