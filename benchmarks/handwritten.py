@@ -8,9 +8,9 @@ ruleset, no interpretation and no checks beyond what the output needs: the input
 with its column types (dates and counts typed by the CSV reader), money and checkboxes typed
 with string operations, the stage, tier, factors, score and band as ``when/then`` chains over
 integer stage codes, the reasons, gaps and actions joined with ``concat_str``, the open deals
-ranked by score descending then key ascending, and the results written by polars (streaming from
-the input to the output when the rank is not asked for). Its output
-file is byte for byte the one
+ranked by score descending then key ascending, and the results written by polars (streaming
+from the input to the output when the rank is not asked for). Its output file is byte for
+byte the one
 
     salesrules evaluate IN -r benchmarks/ruleset.yaml --as-of 2026-11-22 -o OUT [--columns ...]
 
