@@ -19,6 +19,18 @@ when ``--huge`` is given):
     ``benchmarks/loop_engine.py``, the same rules as a plain per-record Python loop, on the
     same CSV: time, rows per second, ratio to salesrules, and whether its output file is
     the same as salesrules' (sha256).
+``handwritten``
+    ``benchmarks/handwritten.py``, the benchmark ruleset written by hand as one polars query,
+    against ``salesrules evaluate`` on the same ``--rows`` file, CSV to CSV and Parquet to
+    Parquet, whole processes side by side with the floor (floor, hand-written, salesrules...)
+    ``--repeat`` times: medians of wall and CPU time, the ratio salesrules / hand-written (at
+    most 1.2), and whether the two output files are the same (sha256).
+``columns``
+    ``--columns id,tier,score,band``, CSV to CSV on the same ``--rows`` file: salesrules against
+    the hand-written version computing only those columns (at most 1.3 times as long), side by
+    side; then ``benchmarks/record_engine.py``, the same rules in a per-record rules engine
+    (zen-engine), on the first ``--record-rows`` rows, its rate extrapolated to ``--rows`` when
+    fewer: salesrules must be at least 25 times as fast, with the same results.
 ``rows``
     ``salesrules evaluate`` on CSV files of ``--scaling-rows`` rows: time and time per
     million rows.
@@ -64,12 +76,15 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RULESET = HERE / "ruleset.yaml"
 GENERATE = HERE / "generate.py"
 LOOP_ENGINE = HERE / "loop_engine.py"
+HANDWRITTEN = HERE / "handwritten.py"
+RECORD_ENGINE = HERE / "record_engine.py"
 AS_OF = "2026-11-22"
 MIB = 1 << 20
 GIB = 1 << 30
@@ -78,13 +93,18 @@ FLOOR = {
     "csv": "import polars as pl, sys; pl.read_csv(sys.argv[1]).write_csv(sys.argv[2])",
     "parquet": "import polars as pl, sys; pl.read_parquet(sys.argv[1]).write_parquet(sys.argv[2])",
 }
-SECTIONS = ("e2e", "loop", "rows", "factors", "latency", "report", "table", "huge")
+SECTIONS = ("e2e", "loop", "handwritten", "columns", "rows", "factors", "latency", "report", "table", "huge")
 DEFAULT_SECTIONS = ("e2e", "loop", "factors", "latency", "report")
 
 # The targets, by the figure they apply to.
 CSV_RATIO_LIMIT = 1.3
 REPORT_RATIO_LIMIT = 1.5
 TABLE_RATIO_LIMIT = 1.2
+HANDWRITTEN_RATIO_LIMIT = 1.2
+COLUMNS_RATIO_LIMIT = 1.3
+RECORD_ENGINE_SPEEDUP = 25
+# The columns of the columns section: what the score needs, and no text.
+FOUR_COLUMNS = "id,tier,score,band"
 PARQUET_RATIO_LIMIT = 1.5
 COMPILE_FACTORS = 1000
 COMPILE_LIMIT_S = 1.0
@@ -293,14 +313,15 @@ def factor_ruleset(base: dict, count: int) -> dict:
 
 @dataclass
 class Run:
-    """One child process: wall seconds and peak resident memory in bytes."""
+    """One child process: wall seconds, peak resident memory in bytes and CPU seconds (user + system)."""
 
     seconds: float
     peak: int
+    cpu: float = 0.0
 
 
 def run_process(command: Sequence[str], env: dict | None = None) -> Run:
-    """Run ``command`` with its output discarded; its wall time and peak memory. Fails loudly."""
+    """Run ``command`` with its output discarded; its wall time, peak memory and CPU time. Fails loudly."""
     start = time.perf_counter()
     process = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(process.pid, 0)
@@ -308,7 +329,7 @@ def run_process(command: Sequence[str], env: dict | None = None) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(map(str, command))}")
-    return Run(elapsed, usage.ru_maxrss * 1024)  # Linux reports KiB
+    return Run(elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)  # Linux reports KiB
 
 
 def side_by_side(commands: dict[str, Sequence[str]], repeat: int, env: dict | None = None) -> dict[str, list[Run]]:
@@ -402,6 +423,11 @@ class Bench:
         from salesrules.loader.load import load
 
         return load(str(RULESET)).hash
+
+    @cached_property
+    def hash(self) -> str:
+        """The benchmark ruleset's content hash, computed once."""
+        return self.ruleset_hash()
 
 
 def load_and_compile(path: Path, repeat: int) -> tuple[float, float]:
@@ -507,6 +533,129 @@ def section_loop(bench: Bench) -> None:
     remove(loop_out, eval_out)
     bench.csv_eval = None
     bench.show("loop", table)
+
+
+def handwritten_command(bench: Bench, source: Path, target: Path, columns: str | None = None) -> list[str]:
+    """The hand-written version's command line (the ruleset hash passed, so it imports no salesrules)."""
+    command = [sys.executable, str(HANDWRITTEN), str(source), str(target), "--as-of", AS_OF,
+               "--ruleset-hash", bench.hash]
+    return command + (["--columns", columns] if columns else [])
+
+
+def section_handwritten(bench: Bench) -> None:
+    """The hand-written polars version against salesrules, CSV and Parquet, with the floor, side by side."""
+    args = bench.args
+    table = Table(f"Against the hand-written polars version (benchmarks/handwritten.py): whole processes, "
+                  f"median of {args.repeat}, side by side (floor, hand-written, salesrules)",
+                  ["format", "rows", "floor", "hand-written", "salesrules", "ratio", "CPU hand-written",
+                   "CPU salesrules", "CPU ratio", "same output", "target"])
+    labels = {"csv": "CSV", "parquet": "Parquet"}
+    for fmt in ("csv", "parquet"):
+        source = bench.input(args.rows, fmt)
+        floor_out, hand_out, eval_out = (bench.out / f"{name}.{fmt}" for name in ("floor", "hand", "eval"))
+        bench.log(f"handwritten {fmt}: {args.repeat} x (floor, hand-written, salesrules) ...")
+        runs = side_by_side({
+            "floor": [sys.executable, "-c", FLOOR[fmt], str(source), str(floor_out)],
+            "hand": handwritten_command(bench, source, hand_out),
+            "salesrules": bench.evaluate_command(source, eval_out),
+        }, args.repeat)
+        same = sha256(hand_out) == sha256(eval_out)
+        wall = {name: median(r.seconds for r in done) for name, done in runs.items()}
+        cpu = {name: median(r.cpu for r in done) for name, done in runs.items()}
+        ratio = wall["salesrules"] / wall["hand"]
+        passed = ratio <= HANDWRITTEN_RATIO_LIMIT
+        table.rows.append([fmt, fmt_rows(args.rows), fmt_seconds(wall["floor"]), fmt_seconds(wall["hand"]),
+                           fmt_seconds(wall["salesrules"]), fmt_ratio(ratio), fmt_seconds(cpu["hand"]),
+                           fmt_seconds(cpu["salesrules"]), fmt_ratio(cpu["salesrules"] / cpu["hand"]),
+                           "yes (sha256)" if same else "NO", f"≤ {HANDWRITTEN_RATIO_LIMIT:.1f}x {verdict(passed)}"])
+        table.data.append({"format": fmt, "rows": args.rows, **{f"{name}_s": wall[name] for name in wall},
+                           **{f"{name}_cpu_s": cpu[name] for name in cpu}, "ratio": ratio,
+                           "cpu_ratio": cpu["salesrules"] / cpu["hand"], "same_output": same,
+                           **{f"{name}_peak_bytes": max(r.peak for r in done) for name, done in runs.items()},
+                           **{f"{name}_runs_s": [r.seconds for r in done] for name, done in runs.items()}})
+        bench.target(f"{labels[fmt]} against hand-written", f"≤ {HANDWRITTEN_RATIO_LIMIT:.1f}x", fmt_ratio(ratio),
+                     passed)
+        bench.target(f"{labels[fmt]} output equals hand-written", "same sha256", "same" if same else "different",
+                     same)
+        remove(floor_out, hand_out, eval_out)
+    bench.show("handwritten", table)
+
+
+def section_columns(bench: Bench) -> None:
+    """Four result columns: salesrules against the hand-written version, then against a per-record rules engine."""
+    args = bench.args
+    source = bench.input(args.rows, "csv")
+    hand_out, eval_out = bench.out / "hand-4.csv", bench.out / "eval-4.csv"
+    bench.log(f"columns: {args.repeat} x (hand-written, salesrules) with --columns {FOUR_COLUMNS} ...")
+    runs = side_by_side({
+        "hand": handwritten_command(bench, source, hand_out, FOUR_COLUMNS),
+        "salesrules": bench.evaluate_command(source, eval_out) + ["--columns", FOUR_COLUMNS],
+    }, args.repeat)
+    same = sha256(hand_out) == sha256(eval_out)
+    wall = {name: median(r.seconds for r in done) for name, done in runs.items()}
+    cpu = {name: median(r.cpu for r in done) for name, done in runs.items()}
+    ratio = wall["salesrules"] / wall["hand"]
+    passed = ratio <= COLUMNS_RATIO_LIMIT
+    table = Table(f"--columns {FOUR_COLUMNS}, CSV to CSV: whole processes, median of {args.repeat}, side by side",
+                  ["engine", "rows", "time", "rate", "CPU", "peak", "salesrules / this", "same results", "target"])
+    table.rows.append(["salesrules", fmt_rows(args.rows), fmt_seconds(wall["salesrules"]),
+                       fmt_rate(args.rows, wall["salesrules"]), fmt_seconds(cpu["salesrules"]),
+                       fmt_mib(max(r.peak for r in runs["salesrules"])), "", "", ""])
+    table.rows.append(["hand-written polars", fmt_rows(args.rows), fmt_seconds(wall["hand"]),
+                       fmt_rate(args.rows, wall["hand"]), fmt_seconds(cpu["hand"]),
+                       fmt_mib(max(r.peak for r in runs["hand"])), fmt_ratio(ratio),
+                       "yes (sha256)" if same else "NO", f"≤ {COLUMNS_RATIO_LIMIT:.1f}x {verdict(passed)}"])
+    table.data.append({"engine": "hand-written", "rows": args.rows, "salesrules_s": wall["salesrules"],
+                       "hand_s": wall["hand"], "salesrules_cpu_s": cpu["salesrules"], "hand_cpu_s": cpu["hand"],
+                       "ratio": ratio, "same_output": same,
+                       "salesrules_runs_s": [r.seconds for r in runs["salesrules"]],
+                       "hand_runs_s": [r.seconds for r in runs["hand"]]})
+    bench.target(f"--columns {FOUR_COLUMNS} against hand-written", f"≤ {COLUMNS_RATIO_LIMIT:.1f}x",
+                 fmt_ratio(ratio), passed)
+    bench.target(f"--columns {FOUR_COLUMNS} output equals hand-written", "same sha256",
+                 "same" if same else "different", same)
+
+    record_rows = min(args.record_rows, args.rows)
+    bench.log(f"columns: per-record rules engine on {record_rows:,} rows ...")
+    engine = subprocess.run([sys.executable, str(RECORD_ENGINE), str(source), "--as-of", AS_OF, "--rows",
+                             str(record_rows), "--check", str(eval_out), "--json"], capture_output=True, text=True,
+                            check=False)
+    remove(hand_out, eval_out)
+    if engine.returncode == 2:
+        note = engine.stderr.strip() or "the per-record rules engine is not installed"
+        table.rows.append(["per-record rules engine", "", "", "", "", "", "", "", f"skipped: {note}"])
+        bench.show("columns", table)
+        print(f"per-record rules engine skipped: {note}\n", flush=True)
+        return
+    if engine.returncode not in (0, 1):
+        raise SystemExit(f"failed ({engine.returncode}): {RECORD_ENGINE.name}: {engine.stderr.strip()}")
+    figures = json.loads(engine.stdout)
+    rate = figures["rows_per_s"]
+    extrapolated = args.rows / rate
+    extrapolated_cpu = figures["cpu_seconds"] * args.rows / figures["rows"]
+    speedup = extrapolated / wall["salesrules"]
+    engine_same = bool(figures["same"])
+    passed = speedup >= RECORD_ENGINE_SPEEDUP and engine_same
+    measured = fmt_rows(figures["rows"]) if figures["rows"] == args.rows else \
+        f"{figures['rows']:,} measured, {args.rows:,} extrapolated"
+    table.rows.append([f"per-record rules engine ({figures['engine']})", measured,
+                       fmt_seconds(extrapolated) + ("" if figures["rows"] == args.rows else " (extrapolated)"),
+                       fmt_rate(figures["rows"], figures["seconds"]), fmt_seconds(extrapolated_cpu), "",
+                       fmt_ratio(1 / speedup),
+                       "yes" if engine_same else "NO", f"≥ {RECORD_ENGINE_SPEEDUP}x faster {verdict(passed)}"])
+    table.data.append({"engine": figures["engine"], "rows": figures["rows"], "seconds": figures["seconds"],
+                       "cpu_s": figures["cpu_seconds"], "rows_per_s": rate, "extrapolated_s": extrapolated,
+                       "extrapolated_cpu_s": extrapolated_cpu, "extrapolated_rows": args.rows,
+                       "salesrules_cpu_s": cpu["salesrules"], "cpu_speedup": extrapolated_cpu / cpu["salesrules"],
+                       "salesrules_s": wall["salesrules"], "speedup": speedup, "same_results": engine_same})
+    bench.show("columns", table)
+    print("The rules engine's time is its reading and evaluating in process (start-up excluded), "
+          f"{'measured on all rows' if figures['rows'] == args.rows else 'extrapolated from its rate'}; "
+          "salesrules' is its whole process.\n", flush=True)
+    bench.target("salesrules against a per-record rules engine", f"≥ {RECORD_ENGINE_SPEEDUP}x faster",
+                 f"{speedup:.1f}x", speedup >= RECORD_ENGINE_SPEEDUP)
+    bench.target("per-record rules engine results equal salesrules'", "same", "same" if engine_same else "different",
+                 engine_same)
 
 
 def section_rows(bench: Bench) -> None:
@@ -687,6 +836,8 @@ def section_huge(bench: Bench) -> None:
 SECTION_RUNNERS = {
     "e2e": section_e2e,
     "loop": section_loop,
+    "handwritten": section_handwritten,
+    "columns": section_columns,
     "rows": section_rows,
     "factors": section_factors,
     "latency": section_latency,
@@ -736,6 +887,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
     p.add_argument("--no-loop", action="store_true", help="skip the per-record loop engine")
     p.add_argument("--loop-repeat", type=int, default=1, help="runs of the loop engine (default 1)")
+    p.add_argument("--record-rows", type=int, default=100_000,
+                   help="rows the per-record rules engine evaluates; its rate is extrapolated to --rows (default 100,000)")
     p.add_argument("--scaling-rows", type=parse_counts, default=parse_counts("100000,300000,1000000"),
                    help="row counts of the rows section (default 100000,300000,1000000)")
     p.add_argument("--factor-counts", type=parse_counts, default=parse_counts("100,250,500,1000,2000"),
@@ -757,7 +910,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections = choose_sections(args.only, args.huge, args.no_loop)
     except ValueError as exc:
         p.error(str(exc))
-    if min(args.rows, args.repeat, args.loop_repeat, args.factor_rows, args.latency_calls, args.version_runs) < 1:
+    if min(args.rows, args.repeat, args.loop_repeat, args.factor_rows, args.latency_calls, args.version_runs,
+           args.record_rows) < 1:
         p.error("counts must be positive")
     bench = Bench(args)
     info = machine()
