@@ -132,7 +132,8 @@ def _from_text(text: str, field: FieldSpec, mapping: dict[str, str] | None) -> o
     return read_text_value(text, field, mapping)
 
 
-def read_values(values: list, field: FieldSpec, mapping: dict[str, str] | None, memo: dict) -> list | None:
+def read_values(values: list, field: FieldSpec, mapping: dict[str, str] | None, memo: dict,
+                kinds: set | None = None) -> list | None:
     """The values of a column as :func:`read_value` reads them, or None when one of them is not read.
 
     ``memo`` keeps the values of texts already read for ``field`` (dates, booleans, enum

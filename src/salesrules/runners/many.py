@@ -51,7 +51,7 @@ def evaluate_many(ruleset, records, *, as_of: dt.date | None = None) -> list[dic
 def _evaluate(plan: Plan, records: list[dict], indices: list[int]) -> tuple[list, tuple | None]:
     """The results of ``records`` (``indices`` are their places in the caller's list), and the
     first failure as (index, error), else None."""
-    columns = _columns(records)
+    columns, kinds_of = _columns(records)
     names = tuple(columns)
     try:
         if names not in plan.matches:
@@ -73,13 +73,13 @@ def _evaluate(plan: Plan, records: list[dict], indices: list[int]) -> tuple[list
         if column is None:
             continue
         spec, values = plan.fields[name], columns[column]
-        typed = coerce_python.read_values(values, spec, _enum_mapping(plan, name), _memo(plan, name))
+        typed = coerce_python.read_values(values, spec, _enum_mapping(plan, name), _memo(plan, name), kinds_of[column])
         if typed is not None:
             read.append(pl.Series(READ + name, typed, dtype=coerce.polars_dtype(spec)))
             if name not in kept:  # the preparation takes the typed values: the input is not read
                 series.append(pl.Series(column, [None] * len(values), dtype=pl.Null))
                 continue
-        elif len(records) > 1 and not _uniform(values):
+        elif len(records) > 1 and not _uniform(values, kinds_of[column]):
             mixed.append(columns[column])
         series.append(_series(column, values))
     if mixed:
@@ -127,13 +127,15 @@ def _grouped(plan: Plan, records: list[dict], indices: list[int], kinds: list) -
     return results, failure
 
 
-def _columns(records: list[dict]) -> dict[str, list]:
+def _columns(records: list[dict]) -> tuple[dict[str, list], dict[str, set]]:
     """The values of each key of the records, in the order the keys first appear (None where a
-    record lacks it); a structure's components are keys of their own (see :func:`~salesrules.runners.one.flattened`)."""
+    record lacks it), and the types of each key's values; a structure's components are keys of
+    their own (see :func:`~salesrules.runners.one.flattened`)."""
     columns = _keys(records)
-    if any(issubclass(kind, dict) for values in columns.values() for kind in set(map(type, values))):
-        return _keys([flattened(r) for r in records])
-    return columns
+    kinds = {name: set(map(type, values)) for name, values in columns.items()}
+    if any(issubclass(kind, dict) for types in kinds.values() for kind in types):
+        return _columns([flattened(r) for r in records])
+    return columns, kinds
 
 
 def _keys(records: list[dict]) -> dict[str, list]:
@@ -164,10 +166,10 @@ def _kind(value):
     return kind if kind in _PLAIN else _ALONE
 
 
-def _uniform(values: list) -> bool:
-    """Whether the values (besides None) all have one type that makes a column of them as a
-    column of any one of them would be."""
-    kinds = {type(v) for v in values if v is not None}
+def _uniform(values: list, kinds: set) -> bool:
+    """Whether the values (besides None) all have one type (``kinds`` are their types) that makes
+    a column of them as a column of any one of them would be."""
+    kinds = kinds - {type(None)}
     if not kinds:
         return True
     if len(kinds) > 1:
