@@ -154,10 +154,7 @@ def read_values(values: list, field: FieldSpec, mapping: dict[str, str] | None, 
         if kind == "string":
             return [None if v is None else (v.strip(_WHITESPACE) or None) for v in values]
         if kind in _MEMOIZED:
-            try:  # every text read before: one lookup each
-                return list(map(memo.__getitem__, values))
-            except KeyError:
-                pass
+            return _remembered(values, field, mapping, memo)
         elif kind in ("number", "money") and field.decimal != ",":
             number = _PY_NUMBER.fullmatch
             read = [None if v is None or v == "" else float(v.replace("$", "").replace(",", "")) if number(v) else NOT_READ for v in values]
@@ -176,6 +173,28 @@ def read_values(values: list, field: FieldSpec, mapping: dict[str, str] | None, 
     return out
 
 
+def _remembered(texts: list, field: FieldSpec, mapping: dict[str, str] | None, memo: dict) -> list | None:
+    """:func:`read_values` of texts (or None) by ``memo``, the texts it lacks read and added."""
+    memo.setdefault(None, None)
+    try:  # every text read before: one lookup each
+        return list(map(memo.__getitem__, texts))
+    except KeyError:
+        pass
+    get = memo.get
+    out = [get(text, _MISSING) for text in texts]
+    for place, value in enumerate(out):
+        if value is _MISSING:
+            text = texts[place]
+            value = read_text_value(text, field, mapping)
+            if value is NOT_READ:
+                return None
+            if len(memo) < MEMO_SIZE:
+                memo[text] = value
+            out[place] = value
+    return out
+
+
+_MISSING = object()
 # The types whose texts repeat: a date, a flag, an enum's spellings, a count.
 _MEMOIZED = ("date", "boolean", "enum", "integer")
 MEMO_SIZE = 65_536

@@ -10,6 +10,7 @@ running it on a few thousand rows), and the results are unpacked column by colum
 from __future__ import annotations
 
 import datetime as dt
+
 import polars as pl
 
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
@@ -89,7 +90,7 @@ def _evaluate(plan: Plan, records: list[dict], indices: list[int]) -> tuple[list
         return _grouped(plan, records, indices, kinds)
     frame = pl.DataFrame(series + read) if series else pl.DataFrame(height=len(records))
     collected = _run(plan, frame)
-    if collected[BAD].any():
+    if collected.get_column(BAD).any():
         place = collected.get_column(BAD).arg_true()[0]
         return [], _failure(plan, records[place], indices[place])
     return _results(plan, collected), None
