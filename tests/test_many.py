@@ -239,3 +239,26 @@ def test_many_is_each_one_on_usual_values(bench, records):
                                                                   "Small", "Ent", "odd", "-"]))))
 def test_many_is_each_one_with_lookups_currencies_and_placeholders(side, records):
     assert same(many(side, records), one_by_one(side, records))
+
+
+def test_the_benchmark_records_as_text_and_as_native_values(bench):
+    """benchmarks/services.py times evaluate_many on generated records in both forms: each gives
+    what evaluate_one gives, and the two forms of a record give the same results."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("salesrules_benchmark_services", ROOT / "benchmarks" / "services.py")
+    services = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(services)
+    text, native = services.records(40)
+    assert text[0]["Amount"] == "$873,923.92" and native[0]["Amount"] == 873923.92
+    assert native[0]["Created Date"] == dt.date(2025, 12, 5) and native[0]["Need Identified"] is True
+    from_text = bench.evaluate_many(text, as_of=AS_OF)
+    assert from_text == bench.evaluate_many(native, as_of=AS_OF)
+    assert from_text == [bench.evaluate_one(r, as_of=AS_OF) for r in text]
+    first = from_text[0]
+    assert (first["id"], first["tier"], first["stage"], first["score"], first["band"]) == (
+        "OPP-00000001", "medium", "presentation", 45, "B"
+    )
+    assert first["gaps"] == ["presentation: over 30 days in stage"]
+    assert first["actions"][1] == {"name": "unstick", "text": "Move Harbor Academy forward: 263 days in presentation, worth 873923.92",
+                                   "due": dt.date(2026, 11, 25)}

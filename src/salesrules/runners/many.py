@@ -10,6 +10,9 @@ running it on a few thousand rows), and the results are unpacked column by colum
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections import deque
+from itertools import repeat
 
 import polars as pl
 
@@ -229,8 +232,12 @@ def _results(plan: Plan, collected: pl.DataFrame) -> list[dict]:
             values[name] = [UNKNOWN if v is None else v for v in collected.get_column(name).to_list()]
         else:
             values[name] = collected.get_column(name).to_list()
-    names = list(values)
-    return [dict(zip(names, row)) for row in zip(*values.values())]
+    # Copies of one dict, filled column by column: faster than a dict built from each row.
+    copy = dict.fromkeys(values).copy
+    results = [copy() for _ in range(height)]
+    for name, column in values.items():
+        deque(map(operator.setitem, results, repeat(name, height), column), maxlen=0)
+    return results
 
 
 def _actions(packed: str | None) -> list[dict]:
