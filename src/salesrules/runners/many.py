@@ -143,10 +143,12 @@ def _columns(records: list[dict]) -> tuple[dict[str, list], dict[str, set]]:
 
 
 def _keys(records: list[dict]) -> dict[str, list]:
+    """The values of each key of the records (see :func:`_columns`), the keys as text."""
     first = records[0]
-    if all(type(k) is str for k in first) and set(map(len, records)) == {len(first)}:
-        try:  # the usual case: every record has the same keys
-            return {k: [r[k] for r in records] for k in first}
+    if len(first) > 1 and all(type(k) is str for k in first) and set(map(len, records)) == {len(first)}:
+        try:  # the usual case: every record has the same keys. Record by record, each is read once.
+            rows = list(map(operator.itemgetter(*first), records))
+            return dict(zip(first, map(list, zip(*rows))))
         except KeyError:
             pass
     keys = dict.fromkeys(k for r in records for k in r)
