@@ -90,7 +90,9 @@ class Ruleset:
 
     def evaluate_many(self, records, *, as_of: dt.date | None = None) -> list[dict]:
         """Evaluate records (dicts) in one batch: a list of the dicts :meth:`evaluate_one` returns,
-        in order, computed together (the way to evaluate a few hundred or thousand records in a service)."""
+        in order, computed together (the way to evaluate a few hundred or thousand records in a
+        service). A record that cannot be evaluated raises the error ``evaluate_one`` would, naming
+        it by its index (``records[3], column 'Amount': ...``)."""
         from ..runners.many import evaluate_many
 
         return evaluate_many(self, records, as_of=as_of)
