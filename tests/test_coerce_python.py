@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from salesrules.io import coerce
 from salesrules.io.coerce import coerce_expr
-from salesrules.io.coerce_python import NOT_READ, read_text_value
+from salesrules.io.coerce_python import NOT_READ, read_text_value, read_value, read_values
 from salesrules.model.sections import FieldSpec
 
 ENUM_VALUES = {"Financial services": ("Banking", "FinServ"), "Public sector": ("Government", "gov"), "Retail": ()}
@@ -159,3 +159,72 @@ def test_enum_mapping_is_what_the_readers_use():
     mapping = coerce.enum_mapping(ENUM_VALUES)
     assert read_text_value("FINSERV", FIELDS["enum"], mapping) == "Financial services"
     assert read_text_value("FINSERV", FIELDS["enum"], {"finserv": "elsewhere"}) == "elsewhere"
+
+
+# --- native values and whole columns ----------------------------------------------------
+
+def by_polars_native(value, field, lookups):
+    """What coerce_expr makes of a column of ``value`` alone, typed as polars types it."""
+    series = pl.Series("x", [value], strict=False)
+    frame = pl.DataFrame([series])
+    return frame.select(coerce_expr(pl.col("x"), field, series.dtype, lookups=lookups)).item()
+
+
+natives = st.one_of(
+    st.integers(-(2**64), 2**64),
+    st.sampled_from([0, 1, -1, 3, 2**63 - 1, -(2**63), 2**63]),
+    st.floats(),
+    st.sampled_from([0.0, -0.0, 1.0, 3.0, 2.5, 1e20, 2.0**63, -(2.0**63)]),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(natives, st.sampled_from(sorted(FIELDS)))
+def test_native_values_agree(value, kind):
+    got = read_value(value, FIELDS[kind])
+    if got is NOT_READ:
+        return
+    for lookups in (False, True):
+        expected = by_polars_native(value, FIELDS[kind], lookups)
+        assert comparable(got) == comparable(expected) and type(got) is type(expected), (value, kind, lookups)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "read"),
+    [
+        (True, "money", 1.0),
+        (False, "integer", 0),
+        (3, "string", "3"),
+        (True, "string", "true"),
+        (3.0, "integer", 3),
+        (1.0, "boolean", True),
+        (dt.datetime(2026, 11, 22, 15, 30), "date", dt.date(2026, 11, 22)),
+        (dt.date(2026, 11, 22), "string", "2026-11-22"),
+        (1, "enum", NOT_READ),  # not a spelling: a bad value, which polars reports
+        (2.5, "integer", NOT_READ),
+        (float("nan"), "money", NOT_READ),
+        (2.5, "string", NOT_READ),  # polars writes a float its own way
+        (2**64, "integer", NOT_READ),
+        (dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), "date", NOT_READ),
+    ],
+)
+def test_native_values_read_in_python(value, kind, read):
+    got = read_value(value, FIELDS[kind])
+    assert got is read if read is NOT_READ else (got == read and type(got) is type(read))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["2026-11-22", "Yes", "No", "banking", "10", "$5", " x ", ""]),
+                          natives), max_size=6),
+       st.sampled_from(sorted(FIELDS)))
+def test_a_column_reads_as_its_values(values, kind):
+    """read_values is read_value of each value (or None when one is not read), remembered or not."""
+    field, memo = FIELDS[kind], {}
+    one_by_one = [read_value(v, field) for v in values]
+    expected = None if any(v is NOT_READ for v in one_by_one) else one_by_one
+    for _ in range(2):  # the second time from the memo
+        got = read_values(values, field, coerce.enum_mapping(ENUM_VALUES) if kind == "enum" else None, memo)
+        assert (got is None and expected is None) or [comparable(v) for v in got] == [comparable(v) for v in expected]

@@ -138,6 +138,11 @@ def test_the_readme_python_snippet_runs(monkeypatch):
         namespace: dict = {}
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the project's own docs
     assert namespace["results"].height == 200 and isinstance(namespace["one"], dict)
+    many = namespace["many"]
+    assert many[0] == namespace["one"]
+    assert [(r["tier"], r["stage"], r["score"], r["rank"], r["gaps"]) for r in many] == [
+        ("high", "presentation", 70, None, []), ("low", "prospect", 20, None, ["partly_qualified"])
+    ]
     assert namespace["top"].columns == ["id", "score", "rank"] and namespace["top"]["rank"][0] == 1
 
 

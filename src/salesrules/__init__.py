@@ -1,8 +1,9 @@
 """salesrules: a columnar rules engine for sales methodologies.
 
 ``load(path)`` returns a :class:`Ruleset`; ``Ruleset.evaluate(data)`` returns a polars
-DataFrame of results and ``Ruleset.evaluate_one(record)`` a dict. Plugins implement the
-hooks in :mod:`salesrules.hookspecs` with ``@salesrules.hookimpl``.
+DataFrame of results, ``Ruleset.evaluate_one(record)`` a dict and
+``Ruleset.evaluate_many(records)`` a list of them. Plugins implement the hooks in
+:mod:`salesrules.hookspecs` with ``@salesrules.hookimpl``.
 """
 
 from .errors import (
