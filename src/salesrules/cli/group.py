@@ -132,6 +132,33 @@ def _install_signal_handlers():
     return restore
 
 
+def _show_warnings():
+    """Print each salesrules warning (such as a field allowed to be missing) once, as one
+    ``warning: MESSAGE`` line on stderr; returns a function that restores the old display."""
+    import warnings
+
+    from ..errors import MissingColumnWarning
+
+    previous, filters, shown_once = warnings.showwarning, list(warnings.filters), set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, MissingColumnWarning):
+            return previous(message, category, filename, lineno, file, line)
+        text = " ".join(printable(str(message)).split())
+        if text not in shown_once:
+            shown_once.add(text)
+            click.echo(f"warning: {text}", err=True)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", MissingColumnWarning)
+
+    def restore():
+        warnings.showwarning = previous
+        warnings.filters[:] = filters
+
+    return restore
+
+
 MAX_ERROR_LINES = 100
 
 
@@ -213,6 +240,7 @@ class _Group(click.Group):
         argv = sys.argv[1:] if args is None else list(args)
         debug = "--debug" in argv
         restore = _install_signal_handlers()
+        restore_warnings = _show_warnings()
         interrupt = None
         try:
             if self.startup_error is not None and not debug:
@@ -245,6 +273,7 @@ class _Group(click.Group):
                     if interrupt is not None:
                         code = _interrupted(interrupt)
                     restore()
+                    restore_warnings()
                     break
                 except KeyboardInterrupt as again:
                     interrupt = interrupt or again

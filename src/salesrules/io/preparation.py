@@ -44,6 +44,31 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
     return mapping
 
 
+def check_missing(fields: dict[str, FieldSpec], read, mapping: dict[str, str | None], columns, source: str,
+                  *, allow: bool = False) -> list[str]:
+    """The fields of ``read`` (those the rules read) that no input column provides, have no
+    default and are not ``optional``; a looked-up field (a ``__lookup:`` column among
+    ``columns``) is provided. Unless ``allow``, the first of them is an :class:`InputError`
+    naming every column name tried; with ``allow`` each is a
+    :class:`~salesrules.errors.MissingColumnWarning` and its values are unknown (null)."""
+    import warnings
+
+    from ..errors import MissingColumnWarning
+
+    looked_up = {c[len(LOOKUP):] for c in columns if c.startswith(LOOKUP)}
+    missing = [name for name, spec in fields.items()
+               if name in read and mapping.get(name) is None and name not in looked_up
+               and spec.default is None and not spec.optional]
+    for name in missing:
+        looked = ", ".join(repr(c) for c in dict.fromkeys((name, *fields[name].aliases)))
+        if not allow:
+            raise InputError(f"no column for field {name!r} (looked for {looked}); add the column, give the field a "
+                             "default, mark it optional: true, or use --allow-missing", Loc(source))
+        warnings.warn(MissingColumnWarning(f"{Loc(source)}: no column for field {name!r} (looked for {looked}); "
+                                           "its values are unknown (null)"), stacklevel=2)
+    return missing
+
+
 @dataclass
 class Prepared:
     """Input columns renamed ``in:NAME``, the typed fields, the row number and the bad-row flag."""

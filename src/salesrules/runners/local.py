@@ -17,7 +17,7 @@ from ..compiler.packing import unpack
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
-from ..io.preparation import Prepared, _rejects, describe_bad_rows, name_rows_by_key
+from ..io.preparation import Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, ROW
 from .common import (
@@ -205,6 +205,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
     frame = join_lookups(plan, frame, source, database=database).with_row_index(ROW, offset=1)
     whole = plan.prepare(frame, source)  # checks the columns before any row is read
+    if not isinstance(data, list):  # records given as dicts: a missing key is null
+        check_missing(plan.fields, plan.reads, whole.mapping, frame.collect_schema().names(), source,
+                      allow=options.allow_missing)
     if database is not None:
         name_rows_by_key(source, whole.mapping.get(plan.key))  # a database: rows by their key too
     input_columns = whole.input_columns if options.with_input else []
