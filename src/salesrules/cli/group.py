@@ -74,13 +74,23 @@ def _relay_sigterm(read_fd: int) -> None:
             return
         if signal.SIGINT in data:
             _Interrupts.interrupted = True
+            request_stop()
         if signal.SIGTERM in data:
             _Interrupts.terminated = True
+            request_stop()
             try:
                 os.kill(os.getpid(), signal.SIGINT)
             except OSError:
                 pass
             return
+
+
+def request_stop() -> None:
+    """Ask the evaluations under way to stop at once (see :mod:`salesrules.runners.interrupts`);
+    nothing to do when no evaluation was started, so this thread imports nothing."""
+    interrupts = sys.modules.get("salesrules.runners.interrupts")
+    if interrupts is not None:
+        interrupts.request_stop()
 
 
 def _install_signal_handlers():
@@ -207,6 +217,37 @@ def _signalled() -> bool:
     return _Interrupts.interrupted or _Interrupts.terminated
 
 
+def _exit_without_waiting(code: int) -> None:
+    """After an interruption, end the process at once when batches are still being evaluated.
+
+    A batch being evaluated on a worker thread cannot be stopped (polars checks for an
+    interruption only between operations, and one regular expression over 100,000 long
+    texts is one operation), and a normal exit waits for every worker thread: the stop would
+    take as long as the batches under way. The clean-up is done by then (results spilled to
+    temporary files, temporary outputs); the temporary copies of transcoded inputs, removed
+    at exit otherwise, are removed here, and the streams flushed, before ``os._exit``.
+    """
+    import threading
+
+    busy = [t for t in threading.enumerate() if t.name.startswith("salesrules-batch") and t.is_alive()]
+    if not busy:
+        return
+    from ..io.inputs import remove_temporary_files
+
+    while True:  # a repeated signal must not stop the clean-up half-way
+        try:
+            remove_temporary_files()
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
+            break
+        except KeyboardInterrupt:
+            continue
+    os._exit(code)
+
+
 def _only_record(signum, frame):
     """A handler for signals that arrive while a stop is reported: a SIGTERM sets the exit code."""
     if signum == signal.SIGTERM:
@@ -277,6 +318,8 @@ class _Group(click.Group):
                     break
                 except KeyboardInterrupt as again:
                     interrupt = interrupt or again
+        if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            _exit_without_waiting(code)
         sys.exit(code)
 
     def invoke(self, ctx):

@@ -27,6 +27,7 @@ from .common import (
     chosen_columns,
     rank_values,
 )
+from . import interrupts
 from .options import EvaluateOptions
 
 
@@ -242,7 +243,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def settle(prepared: Prepared, future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
             try:
-                results = future.result()
+                results = stop.wait(future)
             except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
                 named = evaluation_error(plan, exc)
                 if named is None:
@@ -262,23 +263,34 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def take(batch: pl.DataFrame) -> bool | None:
             # Each batch is typed and evaluated in memory: polars then skips the costly
             # readers of values no row of the batch needs (see salesrules.io.coerce).
+            if stop.requested:
+                return True  # interrupted: polars runs this on a thread where no Ctrl-C is raised
             prepared = plan.prepare(batch.lazy(), source)
             pending.append((prepared, executor.submit(evaluated(prepared).collect)))
             while len(pending) > workers:
-                if settle(*pending.popleft()):
-                    return True  # stop reading: the run fails at this batch
+                try:
+                    if settle(*pending.popleft()):
+                        return True  # stop reading: the run fails at this batch
+                except KeyboardInterrupt:
+                    return True  # a stop was requested: raised again below, on this thread
             return None
 
         executor = ThreadPoolExecutor(workers, thread_name_prefix="salesrules-batch")
+        stop = interrupts.Stop()
         try:
-            try:
-                # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt
-                # on Ctrl-C instead of ending early as if the input were complete.
-                frame.sink_batches(take, chunk_size=BATCH_ROWS)
-            except pl.exceptions.PolarsError as exc:
-                raise _read_error(exc, data, source, options.encoding, options.input_format) from None
-            while pending and seen["failure"] is None:
-                settle(*pending.popleft())
+            with stop:
+                try:
+                    # The reading runs on a thread while this one waits, so that Ctrl-C and
+                    # SIGTERM stop the run at once, not when the batches under way are done
+                    # (see salesrules.runners.interrupts).
+                    interrupts.run_interruptibly(lambda: frame.sink_batches(take, chunk_size=BATCH_ROWS), stop,
+                                                 "salesrules-batch-reader")
+                except pl.exceptions.PolarsError as exc:
+                    raise _read_error(exc, data, source, options.encoding, options.input_format) from None
+                if stop.requested:
+                    raise KeyboardInterrupt()
+                while pending and seen["failure"] is None:
+                    settle(*pending.popleft())
         finally:
             pending.clear()
             executor.shutdown(wait=False, cancel_futures=True)
