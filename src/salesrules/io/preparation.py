@@ -168,7 +168,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         if LOOKUP + name in looked_up:
             value = pl.coalesce(value, pl.col(LOOKUP + name))
         if spec.default is not None:
-            value = value.fill_null(pl.lit(spec.default).cast(coerce.polars_dtype(spec), strict=False))
+            value = value.fill_null(_default(spec))
         if spec.required:
             flags[name] = flags.get(name, pl.lit(False)) | value.is_null()
         typed.append(value.alias(name))
@@ -188,6 +188,14 @@ def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec
     # Blank text reads as null and is no bad value. Trimming every value costs more than
     # the rest of the check, so it runs only when some row of the batch needs it.
     return pl.when(missed.any()).then(missed & (source.str.strip_chars() != "")).otherwise(pl.lit(False))
+
+
+def _default(spec: FieldSpec) -> pl.Expr:
+    """The default of ``spec`` as a literal of the field's type, read as a value of its column
+    would be (a date default written as text is a date, an enum spelling its canonical value)."""
+    frame = pl.DataFrame({"v": [spec.default]})
+    value = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+    return pl.lit(value, coerce.polars_dtype(spec))
 
 
 def _code(value: pl.Expr) -> pl.Expr:
