@@ -98,13 +98,13 @@ def rulesets(draw) -> tuple[dict, list[str]]:
         tiers.append({"name": "rest", "points": 1})
     placeholders = list(typed) + ["id"]
     factors = [{"name": f"factor{i}", "when": draw(cond), "points": draw(st.integers(-30, 30)),
-                "reason": draw(st.sampled_from(["Reason {%s}" % p for p in placeholders] + ["plain", "=formula"]))}
+                "reason": draw(st.sampled_from([f"Reason {{{p}}}" for p in placeholders] + ["plain", "=formula"]))}
                for i in range(draw(st.integers(0, 3)))]
     ruleset: dict = {"salesrules": 1, "name": "prop", "version": "1", "fields": fields, "tiers": tiers}
     if factors:
         ruleset["factors"] = factors
     if draw(st.booleans()):
-        ruleset["actions"] = [{"name": "call", "when": draw(cond), "text": "Call {id} about {%s}" % draw(st.sampled_from(placeholders))}]
+        ruleset["actions"] = [{"name": "call", "when": draw(cond), "text": f"Call {{id}} about {{{draw(st.sampled_from(placeholders))}}}"}]
     if draw(st.booleans()):
         ruleset["stages"] = [{"name": "open", "aliases": ["Open"]}, {"name": "won", "closed": "won", "aliases": ["Won"]}]
         typed["stage"] = "stage"

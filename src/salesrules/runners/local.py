@@ -20,6 +20,7 @@ from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, ROW
+from . import interrupts
 from .common import (
     Evaluation,
     _kept_by_key,
@@ -27,7 +28,6 @@ from .common import (
     chosen_columns,
     rank_values,
 )
-from . import interrupts
 from .options import EvaluateOptions
 
 
