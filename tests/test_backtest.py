@@ -25,6 +25,7 @@ fields:
   deal_value: money
   result: {type: string, aliases: [Result]}
   last_stage: {type: string, aliases: ["Last Stage"]}
+  stage: {optional: true}  # not in the data: the outcome is in Result
 tiers:
   - {name: big, when: "deal_value >= 100", points: 30}
   - {name: small, points: 10}

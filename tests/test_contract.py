@@ -363,7 +363,7 @@ def test_evaluate_matches_the_reference_on_every_row(contract, data):
 
 def test_tier_thresholds_are_exact(contract):
     values = ["$1,000,000.00", "$500,000.00", "$499,999.99", "$1,000,000.01", None]
-    out = contract.evaluate(pl.DataFrame({"Amount": values}))
+    out = contract.evaluate([{"Amount": value} for value in values])  # records: the other fields are null
     assert out["tier"].to_list() == ["medium", "medium", "low", "high", "unknown"]
     assert out["tier_points"].to_list() == [30, 30, 10, 50, 0]
 
@@ -382,7 +382,8 @@ def test_a_different_as_of_moves_the_day_relative_results(contract, data):
     confirm = [a["due"] for actions in moved["actions"] for a in actions if a["name"] == "confirm_decision_maker"]
     assert confirm and set(confirm) == {later + 2 * _DAY}
     # A prospect last contacted 14 days before AS_OF is recent then, 24 days before ``later`` it is not.
-    edge = pl.DataFrame({"Opportunity ID": ["E"], "Last Contact": [AS_OF - dt.timedelta(days=14)]})
+    # Records as dicts: the fields a record does not give are null.
+    edge = [{"Opportunity ID": "E", "Last Contact": AS_OF - dt.timedelta(days=14)}]
     assert contract.evaluate(edge)["reasons"].to_list() == [[f"Contacted on {AS_OF - dt.timedelta(days=14)}"]]
     assert contract.evaluate(edge, as_of=later)["reasons"].to_list() == [[]]
 

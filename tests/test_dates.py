@@ -43,3 +43,28 @@ def test_as_of_date_refuses_anything_else_as_a_usage_error(value):
     with pytest.raises(UsageError) as info:
         as_of_date(value)
     assert str(info.value) == f"as_of must be a date (YYYY-MM-DD), not {value!r}"
+
+
+@pytest.mark.parametrize("default", ["2026-01-01", "'2026-01-01'"], ids=["date", "quoted"])
+def test_a_date_default_written_as_text_fills_a_date_field(tmp_path, default):
+    import polars as pl
+
+    import salesrules
+
+    path = tmp_path / "r.yaml"
+    path.write_text(f"""salesrules: 1
+name: d
+version: "1"
+fields:
+  id: {{type: string, key: true}}
+  seen: {{type: date, default: {default}}}
+  kept: {{type: date, default: {default}}}
+tiers:
+  - {{name: old, when: "days_since(seen) > 30", points: 1}}
+  - {{name: recent}}
+""")
+    ruleset = salesrules.load(path)
+    # 'kept' has no column and no rule reads it: its default fills it all the same.
+    out = ruleset.evaluate(pl.DataFrame({"id": ["a", "b"], "seen": [None, "2026-11-01"]}), as_of=DAY, with_input=False)
+    assert out["tier"].to_list() == ["old", "recent"]
+    assert ruleset.evaluate(pl.DataFrame({"id": [], "seen": []}, schema={"id": pl.String, "seen": pl.String})).height == 0

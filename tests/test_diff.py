@@ -213,8 +213,14 @@ def test_by_errors_and_defaults(files, tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("id,deal_value\nX,10\n")
     result = runner.invoke(group, ["diff", str(plain), "-r", old, "-r", new, "-f", "json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "no column for field 'stage' (looked for 'stage')" in result.stderr
+    # --allow-missing: the stage is unknown, with one warning line.
+    result = runner.invoke(group, ["diff", str(plain), "-r", old, "-r", new, "-f", "json", "--allow-missing"])
     assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
+    assert result.stderr.splitlines() == [
+        f"warning: {plain}: no column for field 'stage' (looked for 'stage'); its values are unknown (null)"]
+    document = json.loads(result.stdout)
     assert "by" not in document and document["records_changed"] == 0 and document["top_movers"] == []
     assert document["band_transitions"] == {"C->C": 1}
 

@@ -344,6 +344,11 @@ def test_cli_errors_are_one_line(spark, ruleset, tmp_path, cli_runner):
     data.write_text("Deal ID,Amount\nD-1,lots\n")
     result = cli_runner.invoke(cli, [*base[:1], str(data), *base[1:], "-o", str(tmp_path / "o.parquet")])
     assert result.exit_code == 2
+    assert result.output.strip() == (f"error: {data}: no column for field 'company' (looked for 'company', 'Account'); add the "
+                                     "column, give the field a default, mark it optional: true, or use --allow-missing")
+    data.write_text("Deal ID,Account,stage,last_contact,Amount\nD-1,Acme,Prospecting,,lots\n")
+    result = cli_runner.invoke(cli, [*base[:1], str(data), *base[1:], "-o", str(tmp_path / "o.parquet")])
+    assert result.exit_code == 2
     assert result.output.strip() == f"error: {data}: record 'D-1', column 'Amount': cannot read 'lots' as money"
     assert not (tmp_path / "o.parquet").exists()
     result = cli_runner.invoke(cli, [*base[:1], str(data), *base[1:]])

@@ -171,7 +171,7 @@ def test_table_shows_the_top_rows_and_a_footer(cli_runner, files):
 
 def test_table_marks_an_inferred_stage(cli_runner, tmp_path):
     data = tmp_path / "inferred.csv"
-    data.write_text("id,need_identified,stage\na,yes,\nb,no,lead\n")
+    data.write_text("id,need_identified,stage,deal_value\na,yes,,\nb,no,lead,\n")
     out = cli_runner.invoke(cli, ["evaluate", str(data), "-r", "builtin:standard", "-f", "table", "--as-of", "2026-11-22"])
     rows = [line for line in out.output.splitlines() if line.startswith("│")]
     assert [[cell.strip() for cell in row.split("│")[1:7]] for row in rows] == [

@@ -103,6 +103,12 @@ class PluginError(SalesrulesError):
     """A plugin is missing, too old, conflicts with another or raised while called (exit code 2)."""
 
 
+class MissingColumnWarning(UserWarning):
+    """A field the rules read has no column in the input and was allowed to be missing
+    (``allow_missing``): its values are unknown (null). The command line prints it as one
+    ``warning:`` line on stderr."""
+
+
 class ErrorList(RulesetError):
     """Several ruleset errors found at once; ``validate`` lists them all."""
 

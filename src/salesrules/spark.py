@@ -77,7 +77,8 @@ def _ruleset(ruleset):
     return ruleset
 
 
-def evaluate(frame, ruleset, *, as_of=None, on_error: str = "error", on_duplicate: str = "error", source: str | None = None):
+def evaluate(frame, ruleset, *, as_of=None, on_error: str = "error", on_duplicate: str = "error", source: str | None = None,
+             allow_missing: bool = False):
     """Evaluate the records of the Spark DataFrame ``frame`` with ``ruleset`` (a ruleset, a path
     or ``builtin:NAME``) and return a Spark DataFrame of results.
 
@@ -88,7 +89,8 @@ def evaluate(frame, ruleset, *, as_of=None, on_error: str = "error", on_duplicat
     ``on_error='skip'`` the result is a pair ``(results, rejects)``: the rejects hold the
     reason and the input columns of every row that could not be read. ``on_duplicate``:
     ``error``, or keep the ``first`` or ``last`` record of a key, in input order.
-    ``source`` names the input in error messages (default ``<spark>``).
+    ``source`` names the input in error messages (default ``<spark>``); ``allow_missing`` as
+    for ``Ruleset.evaluate``.
     """
     from .compiler.plan import compile_ruleset
     from .runners.spark import SOURCE, run
@@ -98,19 +100,21 @@ def evaluate(frame, ruleset, *, as_of=None, on_error: str = "error", on_duplicat
     ruleset = _ruleset(ruleset)
     plan = compile_ruleset(ruleset, options.as_of)
     compile, ident = _workers_plan(ruleset, plan.as_of)
-    outcome = run(frame, plan, compile, ident, on_error=on_error, on_duplicate=on_duplicate, source=source or SOURCE)
+    outcome = run(frame, plan, compile, ident, on_error=on_error, on_duplicate=on_duplicate, source=source or SOURCE,
+                  allow_missing=allow_missing)
     return (outcome.results, outcome.rejects) if on_error == "skip" else outcome.results
 
 
 def report(frame, ruleset, *, as_of=None, by=None, quotas=None, period=None, on_error: str = "error",
-           on_duplicate: str = "error", source: str | None = None):
+           on_duplicate: str = "error", source: str | None = None, allow_missing: bool = False):
     """The pipeline report (a :class:`~salesrules.reports.model.Report`, as ``Ruleset.report``
     gives it) of the records of the Spark DataFrame ``frame``.
 
     The records are evaluated on the partitions, and Spark sums them per group, stage and
     state; only those sums reach the driver. ``by``, ``quotas`` (a file read on the driver)
     and ``period`` as for ``Ruleset.report``; ``on_error`` and ``on_duplicate`` as for
-    :func:`evaluate` (with ``on_error='skip'`` the result is a pair ``(report, rejects)``).
+    :func:`evaluate` (with ``on_error='skip'`` the result is a pair ``(report, rejects)``), and
+    ``allow_missing`` as for ``Ruleset.evaluate``.
     """
     from .reports.spark import report as spark_report
 
@@ -119,7 +123,8 @@ def report(frame, ruleset, *, as_of=None, by=None, quotas=None, period=None, on_
     ruleset = _ruleset(ruleset)
     compile, ident = _workers_plan(ruleset, as_of)
     outcome, rejects = spark_report(frame, ruleset, compile, ident, as_of=as_of, by=by, quotas=quotas, period=period,
-                                    on_error=on_error, on_duplicate=on_duplicate, source=source)
+                                    on_error=on_error, on_duplicate=on_duplicate, source=source,
+                                    allow_missing=allow_missing)
     return (outcome, rejects) if on_error == "skip" else outcome
 
 

@@ -149,7 +149,8 @@ def _writer(frame, fmt: str):
 
 def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, master: str | None = None, as_of=None,
                    on_error: str = "error", on_duplicate: str = "error", rejects: str | None = None,
-                   input_format_name: str | None = None, encoding: str | None = None, csv_raw: bool = False) -> FileRun:
+                   input_format_name: str | None = None, encoding: str | None = None, csv_raw: bool = False,
+                   allow_missing: bool = False) -> FileRun:
     """Evaluate the Parquet or CSV file or folder ``path`` on Spark (``master``) and write the
     results to the folder ``output`` (and the skipped rows to ``rejects`` with ``on_error='skip'``)."""
     from .spark import evaluate, session
@@ -167,7 +168,8 @@ def evaluate_files(path: str, output: str, ruleset, *, fmt: str | None = None, m
     spark.sparkContext.setLogLevel("ERROR")
     try:
         frame = read(spark, path, source_format, encoding)
-        outcome = evaluate(frame, ruleset, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, source=path)
+        outcome = evaluate(frame, ruleset, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate, source=path,
+                           allow_missing=allow_missing)
         results, rejected = outcome if on_error == "skip" else (outcome, None)
         plan = ruleset.compile(as_of)
         skipped = 0

@@ -49,12 +49,12 @@ def handles_sigterm(pid: int) -> bool:
     return bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
-def interrupt(big: Path, work: Path, sig: int, *extra, when=None):
+def interrupt(big: Path, work: Path, sig: int, *extra, when=None, ruleset="builtin:standard", env=None):
     """Start an evaluation, send ``sig`` once it runs (and ``when()`` holds), return (code, stderr)."""
     tmp = work / "tmp"
     tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmp)}
-    command = [sys.executable, "-m", "salesrules", "evaluate", str(big), "-r", "builtin:standard",
+    env = {**os.environ, **(env or {}), "TMPDIR": str(tmp)}
+    command = [sys.executable, "-m", "salesrules", "evaluate", str(big), "-r", str(ruleset),
                "--as-of", AS_OF, *extra]
     process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -125,3 +125,58 @@ def test_an_error_after_a_swallowed_ctrl_c_is_reported_as_the_interruption(failu
     result = CliRunner().invoke(group._Group("salesrules", commands=[run]), ["run"])
     assert result.exit_code == 130
     assert result.output.strip() == "error: interrupted; no output was written"
+
+
+# Batches that take long to evaluate: regular expressions over long texts. A batch being
+# evaluated cannot be stopped half-way, so the run stops without waiting for it.
+SLOW_RULES = """\
+salesrules: 1
+name: slow
+version: "1"
+fields:
+  id: {type: string, key: true}
+  deal_value: money
+  notes: string
+tiers:
+  - {name: high, when: "deal_value > 1_000_000", points: 50}
+  - {name: low, points: 10}
+factors:
+%s"""
+PATTERNS = [r"\\w{10}\\s\\w{10}x", r"(?i)(\\w+\\s){5}\\w*q\\w*z", r"[\\p{L}]{3,40}\\s[\\p{Greek}]{2,9}[a-f]{4}",
+            r"(\\w|\\s){50}qqq", r"(?:[a-zäöü]{2,8}\\s?){20}ß{2}"]
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory) -> tuple[Path, Path]:
+    import random
+
+    import polars as pl
+
+    folder = tmp_path_factory.mktemp("slow")
+    alphabet = "abcdefghijklmnopqrstuvwxyzäöüéèßçñ αβγδ"
+    chooser = random.Random(7)
+    texts = ["".join(chooser.choice(alphabet) for _ in range(300)) for _ in range(500)]
+    rows = 300_000
+    pl.DataFrame({"id": [f"R{i}" for i in range(rows)], "deal_value": [i % 2_000_000 for i in range(rows)],
+                  "notes": [texts[i % 500] for i in range(rows)]}).write_csv(folder / "notes.csv")
+    factors = "".join(f"  - {{name: f{i}, when: \"matches(notes, '{PATTERNS[i % 5]}{'k' * (i // 5)}')\", points: 1}}\n"
+                      for i in range(30))
+    (folder / "slow.yaml").write_text(SLOW_RULES % factors, encoding="utf-8")
+    return folder / "notes.csv", folder / "slow.yaml"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("spill", ["auto", "always"])
+def test_a_run_stops_without_waiting_for_the_batches_under_way(slow, tmp_path, sig, spill):
+    """The signal arrives while worker threads evaluate batches that take seconds each: the run
+    ends as interrupted, with nothing written and no temporary file left (the stop itself takes a
+    fraction of a second, see docs/security.md; no time is asserted here)."""
+    data, rules = slow
+    out = tmp_path / "out.csv"
+    code, stderr, leftovers = interrupt(data, tmp_path, sig, "-o", str(out), ruleset=rules,
+                                        env={"SALESRULES_SPILL": spill})
+    assert code == EXPECTED[sig][0], stderr
+    assert stderr.strip().splitlines() == [EXPECTED[sig][1]]
+    assert "Traceback" not in stderr
+    assert sorted(os.listdir(tmp_path)) == ["tmp"], "an output or a temporary file was left behind"
+    assert leftovers == [], "temporary files left in TMPDIR"

@@ -346,10 +346,10 @@ def error_line(*args) -> str:
 
 def test_errors_quote_values_with_their_escapes_shown(ws):
     rules = ws.write("templated.yaml", TEMPLATED)
-    bad = ws.write("bad.csv", "id,amount\nA-1,\"12\x1b]52;c;ZXZpbA==\x07\u202e\"\n")
+    bad = ws.write("bad.csv", "id,company,amount\nA-1,Acme,\"12\x1b]52;c;ZXZpbA==\x07\u202e\"\n")
     line = error_line("evaluate", bad, "-r", rules, "--as-of", AS_OF)
     assert "cannot read '12\\x1b]52;c;ZXZpbA==\\x07\\u202e' as money" in line
-    duplicate = ws.write("dupes.csv", "id,amount\n\x1b]0;x\x07,1\n\x1b]0;x\x07,2\n")
+    duplicate = ws.write("dupes.csv", "id,amount,company\n\x1b]0;x\x07,1,a\n\x1b]0;x\x07,2,b\n")
     line = error_line("evaluate", duplicate, "-r", rules, "--as-of", AS_OF)
     assert "duplicate key '\\x1b]0;x\\x07'" in line
     twice = ws.write("twice.csv", "id,amount,\x9bx,\x9bx\nA,1,2,3\n")

@@ -301,6 +301,7 @@ def test_crm_export_columns(ruleset):
     frame = pl.DataFrame({
         "Deal ID": ["D-1", "D-2", "D-3"],
         "Account Name": ["Acme", "Globex", "Initech"],
+        "Amount": ["$5,000.00", "$900.00", None],  # MRR comes first
         "MRR": ["$9,000.00", "$1,000.00", None],
         "Seats Licensed": [100, 20, None],
         "Active Users": [30, 20, None],

@@ -7,6 +7,7 @@ import sys
 import click
 
 from .options import (
+    allow_missing_option,
     as_of_option,
     encoding_option,
     format_option,
@@ -34,8 +35,9 @@ from .options import (
 @on_duplicate_option()
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
+@allow_missing_option()
 def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, measure, as_of, on_duplicate, encoding,
-           input_format):
+           input_format, allow_missing):
     """Assign the open prospects in FILE to the reps in REPS: those without an owner (or all with
     --reassign), best rank first, each to an eligible rep (territory and the ruleset's assignment
     rules) with room in its capacity, the least loaded one. Writes every record with its new
@@ -61,7 +63,8 @@ def assign(file, ruleset_ref, reps, fmt, output, loads, reassign, strategy, meas
     if loads:
         check_output_path(loads, inputs + ([output] if output not in (None, "-") else []))
     result = run_assign(ruleset, file, reps, as_of=as_of, reassign=reassign, strategy=strategy, capacity=measure,
-                        on_duplicate=on_duplicate, encoding=encoding, input_format=input_format)
+                        on_duplicate=on_duplicate, encoding=encoding, input_format=input_format,
+                        allow_missing=allow_missing)
     context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal,
                             ruleset=ruleset_info(ruleset.compile(as_of)))
     if loads:

@@ -8,6 +8,7 @@ import click
 
 from ..errors import printable
 from .options import (
+    allow_missing_option,
     as_of_option,
     encoding_option,
     format_option,
@@ -30,7 +31,8 @@ from .options import (
 @as_of_option()
 @encoding_option()
 @input_format_option()
-def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as_of, encoding, input_format):
+@allow_missing_option()
+def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as_of, encoding, input_format, allow_missing):
     """Backtest a ruleset on the closed deals in FILE: win rate per band and tier, lift of the top
     band, AUC of the score for won against lost deals, each factor's firing among won and lost,
     lift and own AUC, a warning for any factor or field that alone separates won from lost
@@ -40,7 +42,7 @@ def backtest_command(file, ruleset_ref, outcome, won, lost, stage_field, fmt, as
 
     ruleset = load_ruleset(ruleset_ref)
     result = backtest(ruleset, file, outcome=outcome, won=won, lost=lost, as_of=as_of, stage_field=stage_field,
-                      encoding=encoding, input_format=input_format)
+                      encoding=encoding, input_format=input_format, allow_missing=allow_missing)
     if fmt == "json":
         from ..io.outputs import json_value
 

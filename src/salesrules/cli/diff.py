@@ -6,6 +6,7 @@ import click
 
 from ..errors import UsageError, printable
 from .options import (
+    allow_missing_option,
     as_of_option,
     encoding_option,
     format_option,
@@ -27,7 +28,8 @@ from .options import (
 @output_option("Write to this file instead of standard output.")
 @encoding_option()
 @input_format_option()
-def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_format):
+@allow_missing_option()
+def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_format, allow_missing):
     """Compare two rulesets on the records in FILE: how many records change tier, stage, band and
     score, the band transitions, the biggest movers with the difference of their receipts, and
     the impact per owner (--by)."""
@@ -36,7 +38,8 @@ def diff_command(file, rulesets, fmt, as_of, by, top, output, encoding, input_fo
     if len(rulesets) != 2:
         raise UsageError(f"diff needs two rulesets, -r OLD -r NEW; got {len(rulesets)}")
     old, new = load_ruleset(rulesets[0]), load_ruleset(rulesets[1])
-    text = diff_report(old, new, file, fmt=fmt, as_of=as_of, by=by, top=top, encoding=encoding, input_format=input_format)
+    text = diff_report(old, new, file, fmt=fmt, as_of=as_of, by=by, top=top, encoding=encoding, input_format=input_format,
+                       allow_missing=allow_missing)
     if fmt == "table":
         text = printable(text)
     if output in (None, "-"):

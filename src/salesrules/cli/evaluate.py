@@ -11,6 +11,7 @@ import click
 
 from ..errors import Loc, SalesrulesError, UsageError
 from .options import (
+    allow_missing_option,
     as_of_option,
     database_input_options,
     database_output_options,
@@ -48,12 +49,13 @@ from .view import notes_for, report_written, resolve, view_options
 @click.option("--with-account", is_flag=True,
               help="Add each record's account class (account_abc) and rolled-up score (account_score).")
 @view_options
+@allow_missing_option()
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="Where to evaluate: here, or on Spark (Parquet or CSV files and folders; -o names the output folder).")
 @click.option("--spark-master", help="The Spark master for --engine spark (default: spark-submit's, else local[*]).")
 def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, with_input, on_error, rejects,
              on_duplicate, encoding, input_format, explain, csv_raw, quiet, with_account, sort, columns, with_columns, limit,
-             all_rows, engine, spark_master):
+             all_rows, allow_missing, engine, spark_master):
     """Evaluate the prospects in FILE: tier, stage, scores, bands, rank, reasons, actions and gaps.
 
     On a terminal the table shows the top records by rank, as many as fit the screen
@@ -92,7 +94,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         unsupported = {"--with-input": with_input, "--explain": explain, "--with-account": with_account,
                        "--table": table, "--query": query, "--columns": columns}
         _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
-                           csv_raw, spark_master, [name for name, given in unsupported.items() if given])
+                           csv_raw, spark_master, [name for name, given in unsupported.items() if given], allow_missing)
         return
     terminal = output in (None, "-") and sys.stdout.isatty()
     database = check_database_output(output, output_table, if_exists, file, table, fmt)
@@ -121,7 +123,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
             outcome = run(
                 ruleset, file, as_of=as_of, on_error=on_error, on_duplicate=on_duplicate,
                 with_input=with_input, encoding=encoding, input_format=input_format, explain=explain,
-                table=table, query=query,
+                table=table, query=query, allow_missing=allow_missing,
                 lists_as_text=writer.lists_as_text, progress=progress, sort=view.sort, columns=view.columns,
                 with_fields=database is None and wants_fields(writer),
             )
@@ -132,7 +134,8 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         with outcome:
             if with_account:
                 outcome.results = _with_account(outcome.results, ruleset, file, as_of, on_error, on_duplicate, encoding,
-                                                input_format, table=table, query=query, sort=view.sort)
+                                                input_format, table=table, query=query, sort=view.sort,
+                                                allow_missing=allow_missing)
             context = OutputContext(outcome.plan.provenance, outcome.plan.key, is_terminal=terminal, csv_raw=csv_raw,
                                     total_rows=outcome.rows, closed_rows=outcome.closed,
                                     notes=notes_for(view, outcome.rows),
@@ -177,7 +180,7 @@ def _with_account(results, ruleset, file, as_of, on_error, on_duplicate, encodin
 
 
 def _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
-                       csv_raw, master, unsupported) -> None:
+                       csv_raw, master, unsupported, allow_missing=False) -> None:
     """``evaluate --engine spark``: see :func:`salesrules.spark_files.evaluate_files`."""
     from ..spark_files import evaluate_files
 
@@ -187,7 +190,7 @@ def _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_
         raise UsageError(f"{', '.join(unsupported)} {'is' if len(unsupported) == 1 else 'are'} not available with --engine spark")
     done = evaluate_files(file, output, ruleset, fmt=fmt, master=master, as_of=as_of, on_error=on_error,
                           on_duplicate=on_duplicate, rejects=rejects, input_format_name=input_format,
-                          encoding=encoding, csv_raw=csv_raw)
+                          encoding=encoding, csv_raw=csv_raw, allow_missing=allow_missing)
     if done.skipped:
         click.echo(f"skipped {done.skipped} row(s) that could not be read; see {done.rejects}", err=True)
 

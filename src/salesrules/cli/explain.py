@@ -6,6 +6,7 @@ import click
 
 from ..errors import printable
 from .options import (
+    allow_missing_option,
     as_of_option,
     encoding_option,
     format_option,
@@ -23,12 +24,14 @@ from .options import (
 @as_of_option()
 @encoding_option()
 @input_format_option()
-def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_format):
+@allow_missing_option()
+def explain_command(file, ruleset_ref, record_id, fmt, as_of, encoding, input_format, allow_missing):
     """The score receipt of one record: every tier, stage, factor and clamp with its points,
     reason and the values it read (they add up to the score), the factors that did not fire
     and why, the bands, gaps and actions."""
     from ..analysis.explain import explain, render_text, to_json
 
     ruleset = load_ruleset(ruleset_ref)
-    receipt = explain(ruleset, file, record_id, as_of=as_of, encoding=encoding, input_format=input_format)
+    receipt = explain(ruleset, file, record_id, as_of=as_of, encoding=encoding, input_format=input_format,
+                      allow_missing=allow_missing)
     click.echo(to_json(receipt) if fmt == "json" else printable(render_text(receipt)), nl=False)

@@ -74,13 +74,23 @@ def _relay_sigterm(read_fd: int) -> None:
             return
         if signal.SIGINT in data:
             _Interrupts.interrupted = True
+            request_stop()
         if signal.SIGTERM in data:
             _Interrupts.terminated = True
+            request_stop()
             try:
                 os.kill(os.getpid(), signal.SIGINT)
             except OSError:
                 pass
             return
+
+
+def request_stop() -> None:
+    """Ask the evaluations under way to stop at once (see :mod:`salesrules.runners.interrupts`);
+    nothing to do when no evaluation was started, so this thread imports nothing."""
+    interrupts = sys.modules.get("salesrules.runners.interrupts")
+    if interrupts is not None:
+        interrupts.request_stop()
 
 
 def _install_signal_handlers():
@@ -128,6 +138,33 @@ def _install_signal_handlers():
                 os.close(fd)
             except OSError:
                 pass
+
+    return restore
+
+
+def _show_warnings():
+    """Print each salesrules warning (such as a field allowed to be missing) once, as one
+    ``warning: MESSAGE`` line on stderr; returns a function that restores the old display."""
+    import warnings
+
+    from ..errors import MissingColumnWarning
+
+    previous, filters, shown_once = warnings.showwarning, list(warnings.filters), set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, MissingColumnWarning):
+            return previous(message, category, filename, lineno, file, line)
+        text = " ".join(printable(str(message)).split())
+        if text not in shown_once:
+            shown_once.add(text)
+            click.echo(f"warning: {text}", err=True)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", MissingColumnWarning)
+
+    def restore():
+        warnings.showwarning = previous
+        warnings.filters[:] = filters
 
     return restore
 
@@ -180,6 +217,37 @@ def _signalled() -> bool:
     return _Interrupts.interrupted or _Interrupts.terminated
 
 
+def _exit_without_waiting(code: int) -> None:
+    """After an interruption, end the process at once when batches are still being evaluated.
+
+    A batch being evaluated on a worker thread cannot be stopped (polars checks for an
+    interruption only between operations, and one regular expression over 100,000 long
+    texts is one operation), and a normal exit waits for every worker thread: the stop would
+    take as long as the batches under way. The clean-up is done by then (results spilled to
+    temporary files, temporary outputs); the temporary copies of transcoded inputs, removed
+    at exit otherwise, are removed here, and the streams flushed, before ``os._exit``.
+    """
+    import threading
+
+    busy = [t for t in threading.enumerate() if t.name.startswith("salesrules-batch") and t.is_alive()]
+    if not busy:
+        return
+    from ..io.inputs import remove_temporary_files
+
+    while True:  # a repeated signal must not stop the clean-up half-way
+        try:
+            remove_temporary_files()
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
+            break
+        except KeyboardInterrupt:
+            continue
+    os._exit(code)
+
+
 def _only_record(signum, frame):
     """A handler for signals that arrive while a stop is reported: a SIGTERM sets the exit code."""
     if signum == signal.SIGTERM:
@@ -213,6 +281,7 @@ class _Group(click.Group):
         argv = sys.argv[1:] if args is None else list(args)
         debug = "--debug" in argv
         restore = _install_signal_handlers()
+        restore_warnings = _show_warnings()
         interrupt = None
         try:
             if self.startup_error is not None and not debug:
@@ -245,9 +314,12 @@ class _Group(click.Group):
                     if interrupt is not None:
                         code = _interrupted(interrupt)
                     restore()
+                    restore_warnings()
                     break
                 except KeyboardInterrupt as again:
                     interrupt = interrupt or again
+        if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            _exit_without_waiting(code)
         sys.exit(code)
 
     def invoke(self, ctx):

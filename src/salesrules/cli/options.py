@@ -60,6 +60,13 @@ def on_duplicate_option():
                         help="Two records with the same key: stop, or keep the first or last.")
 
 
+def allow_missing_option():
+    """``--allow-missing``: a field the rules read may lack its column (its values are then null)."""
+    return click.option("--allow-missing", is_flag=True,
+                        help="A field the rules read may have no column in FILE: its values are unknown (null), "
+                             "with a warning per field (by default it is an error).")
+
+
 def output_option(help: str):
     """``-o/--output``: where the command writes; ``-`` or nothing is standard output."""
     return click.option("-o", "--output", help=help)

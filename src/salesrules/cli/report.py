@@ -8,6 +8,7 @@ import click
 
 from ..errors import UsageError
 from .options import (
+    allow_missing_option,
     as_of_option,
     database_input_options,
     database_output_options,
@@ -35,8 +36,9 @@ from .options import (
 @on_duplicate_option()
 @encoding_option()
 @input_format_option("Input format when the extension does not tell (csv, json, ndjson, parquet, xlsx...).")
+@allow_missing_option()
 def report(file, ruleset_ref, fmt, output, table, query, output_table, if_exists, as_of, by, quotas, period, on_duplicate,
-           encoding, input_format):
+           encoding, input_format, allow_missing):
     """Report on the pipeline in FILE: per group (owner by default) what is sold, expected from
     open deals weighted by stage probability, and left to build to reach the quota; deals,
     value and conversion per stage; and what to do next, with the figures behind it.
@@ -63,7 +65,7 @@ def report(file, ruleset_ref, fmt, output, table, query, output_table, if_exists
         check_output_path(output, inputs)
     result = build_report(ruleset, file, as_of=as_of, by=by, quotas=quotas, period=period,
                           on_duplicate=on_duplicate, encoding=encoding, input_format=input_format,
-                          table=table, query=query)
+                          table=table, query=query, allow_missing=allow_missing)
     context = OutputContext(result.provenance, ruleset.key or "row", is_terminal=terminal)
     if database is not None:
         write_tables(database, report_tables(result, output_table, context), if_exists)

@@ -9,7 +9,8 @@ from ..model.types import Type, named
 
 
 def effective_fields(ruleset) -> dict[str, FieldSpec]:
-    """The declared fields, the looked-up ones and the implicit ``stage`` field whose values are the stage names.
+    """The declared fields, the looked-up ones and the implicit ``stage`` field whose values are the stage names
+    (optional when some stage has entry evidence to infer it from).
 
     Money fields carry the rates that convert them to the base currency, and the fields
     holding currency codes the codes they may hold.
@@ -27,6 +28,8 @@ def effective_fields(ruleset) -> dict[str, FieldSpec]:
             values=values,
             default=declared.default if declared else None,
             required=declared.required if declared else False,
+            # Without a stage column the stage is inferred from the stages' entry evidence.
+            optional=(declared.optional if declared else False) or any(s.entry for s in ruleset.stages),
             description=declared.description if declared else "The recorded stage of the sales cycle",
             loc=declared.loc if declared else None,
         )

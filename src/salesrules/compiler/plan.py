@@ -48,6 +48,8 @@ class Plan:
     # For read_in_python: each enum field's mapping, and which column feeds each field per set of columns.
     enum_mappings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     matches: dict[tuple, dict[str, str | None]] = field(default_factory=dict, repr=False)
+    # The fields the rules read (see read_fields): a tabular input must give them a column.
+    reads: frozenset = frozenset()
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`~salesrules.io.preparation.prepare` for this plan's fields, with the typing built
@@ -111,7 +113,21 @@ def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
     output = [key] + [name for s in placed for name in s.outputs(ruleset)] + LIST_COLUMNS
     closed = [s.name for s in ruleset.stages if s.closed]
     return Plan(ruleset, as_of, compiler.fields, compiler.steps, output, key, closed,
-                manifest=compiler.manifest, scopes=compiler.scopes, calls=scope.calls)
+                manifest=compiler.manifest, scopes=compiler.scopes, calls=scope.calls,
+                reads=read_fields(ruleset, compiler.fields, compiler.steps))
+
+
+def read_fields(ruleset, fields: dict[str, FieldSpec], steps: list[list[pl.Expr]]) -> frozenset:
+    """The fields the compiled rules read: those any step's expression starts from (conditions,
+    points, stage evidence, templates...), the key, the fields lookups join on and the currency
+    code fields of the money fields read."""
+    roots = {name for step in steps for expr in step for name in expr.meta.root_names()}
+    read = {name for name in fields if name in roots}
+    if ruleset.key in fields:
+        read.add(ruleset.key)
+    read |= {lookup.on for lookup in ruleset.lookups if lookup.on in fields}
+    read |= {fields[name].currency_field for name in list(read) if fields[name].currency_field in fields}
+    return frozenset(read)
 
 
 def _place(error) -> tuple:

@@ -44,6 +44,31 @@ def match_columns(fields: dict[str, FieldSpec], columns: list[str], source: str)
     return mapping
 
 
+def check_missing(fields: dict[str, FieldSpec], read, mapping: dict[str, str | None], columns, source: str,
+                  *, allow: bool = False) -> list[str]:
+    """The fields of ``read`` (those the rules read) that no input column provides, have no
+    default and are not ``optional``; a looked-up field (a ``__lookup:`` column among
+    ``columns``) is provided. Unless ``allow``, the first of them is an :class:`InputError`
+    naming every column name tried; with ``allow`` each is a
+    :class:`~salesrules.errors.MissingColumnWarning` and its values are unknown (null)."""
+    import warnings
+
+    from ..errors import MissingColumnWarning
+
+    looked_up = {c[len(LOOKUP):] for c in columns if c.startswith(LOOKUP)}
+    missing = [name for name, spec in fields.items()
+               if name in read and mapping.get(name) is None and name not in looked_up
+               and spec.default is None and not spec.optional]
+    for name in missing:
+        looked = ", ".join(repr(c) for c in dict.fromkeys((name, *fields[name].aliases)))
+        if not allow:
+            raise InputError(f"no column for field {name!r} (looked for {looked}); add the column, give the field a "
+                             "default, mark it optional: true, or use --allow-missing", Loc(source))
+        warnings.warn(MissingColumnWarning(f"{Loc(source)}: no column for field {name!r} (looked for {looked}); "
+                                           "its values are unknown (null)"), stacklevel=2)
+    return missing
+
+
 @dataclass
 class Prepared:
     """Input columns renamed ``in:NAME``, the typed fields, the row number and the bad-row flag."""
@@ -143,7 +168,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         if LOOKUP + name in looked_up:
             value = pl.coalesce(value, pl.col(LOOKUP + name))
         if spec.default is not None:
-            value = value.fill_null(pl.lit(spec.default).cast(coerce.polars_dtype(spec), strict=False))
+            value = value.fill_null(_default(spec))
         if spec.required:
             flags[name] = flags.get(name, pl.lit(False)) | value.is_null()
         typed.append(value.alias(name))
@@ -163,6 +188,14 @@ def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec
     # Blank text reads as null and is no bad value. Trimming every value costs more than
     # the rest of the check, so it runs only when some row of the batch needs it.
     return pl.when(missed.any()).then(missed & (source.str.strip_chars() != "")).otherwise(pl.lit(False))
+
+
+def _default(spec: FieldSpec) -> pl.Expr:
+    """The default of ``spec`` as a literal of the field's type, read as a value of its column
+    would be (a date default written as text is a date, an enum spelling its canonical value)."""
+    frame = pl.DataFrame({"v": [spec.default]})
+    value = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+    return pl.lit(value, coerce.polars_dtype(spec))
 
 
 def _code(value: pl.Expr) -> pl.Expr:

@@ -76,14 +76,21 @@ class Ruleset:
 
         return compile_ruleset(self, as_of)
 
-    def evaluate(self, data, *, as_of: dt.date | None = None, **options):
-        """Evaluate records (a path, a polars or pandas frame, or a list of dicts) into a polars DataFrame."""
+    def evaluate(self, data, *, as_of: dt.date | None = None, allow_missing: bool = False, **options):
+        """Evaluate records (a path, a polars or pandas frame, or a list of dicts) into a polars DataFrame.
+
+        A field the rules read that no column of a file or frame provides (and that has no
+        default and is not optional) is an :class:`~salesrules.errors.InputError`; with
+        ``allow_missing`` its values are null and a :class:`~salesrules.errors.MissingColumnWarning`
+        names it. In a list of dicts a missing key is null.
+        """
         from ..runners.local import evaluate
 
-        return evaluate(self, data, as_of=as_of, **options)
+        return evaluate(self, data, as_of=as_of, allow_missing=allow_missing, **options)
 
     def evaluate_one(self, record: dict, *, as_of: dt.date | None = None) -> dict:
-        """Evaluate one record (a dict) with the same plan; values depending on other records stay empty."""
+        """Evaluate one record (a dict) with the same plan; values depending on other records stay
+        empty, and a field the record does not give is null (a dict is not a file with columns)."""
         from ..runners.one import evaluate_one
 
         return evaluate_one(self, record, as_of=as_of)
@@ -97,11 +104,12 @@ class Ruleset:
 
         return evaluate_many(self, records, as_of=as_of)
 
-    def report(self, data, *, as_of: dt.date | None = None, **options):
-        """The pipeline report of records: its sections as polars DataFrames (see ``salesrules report``)."""
+    def report(self, data, *, as_of: dt.date | None = None, allow_missing: bool = False, **options):
+        """The pipeline report of records: its sections as polars DataFrames (see ``salesrules report``);
+        ``allow_missing`` as for :meth:`evaluate`."""
         from ..reports import report
 
-        return report(self, data, as_of=as_of, **options)
+        return report(self, data, as_of=as_of, allow_missing=allow_missing, **options)
 
     @property
     def provenance_date(self) -> dt.date:

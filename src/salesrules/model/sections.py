@@ -37,7 +37,8 @@ class FieldSpec:
     ``values`` maps each canonical enum value to the source spellings that mean it (the
     canonical name itself always matches, case-insensitively). ``format`` is a strftime
     pattern for dates; ``decimal`` is ``"."`` or ``","`` for money and numbers written with a
-    decimal comma; ``currency`` names the currency of a money field.
+    decimal comma; ``currency`` names the currency of a money field. A field the rules read
+    needs a column in a tabular input unless it has a ``default`` or is ``optional``.
     """
 
     name: str
@@ -47,6 +48,8 @@ class FieldSpec:
     required: bool = False
     key: bool = False
     values: dict[str, tuple[str, ...]] | None = None
+    # The input may lack the field's column: its values are then unknown (null).
+    optional: bool = False
     format: str | None = None
     decimal: str | None = None
     currency: str | None = None

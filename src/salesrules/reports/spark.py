@@ -49,7 +49,7 @@ def _deals(settings, sections, plan, results: pl.DataFrame) -> pl.DataFrame:
 
 
 def report(frame, ruleset, compile, ident, *, as_of=None, by=None, quotas=None, period=None, on_error="error",
-           on_duplicate="error", source=None):
+           on_duplicate="error", source=None, allow_missing=False):
     """The :class:`~salesrules.reports.model.Report` of the Spark DataFrame ``frame`` (see
     :func:`salesrules.spark.report`); ``compile`` and ``ident`` as for
     :func:`salesrules.runners.spark.run`."""
@@ -65,7 +65,8 @@ def report(frame, ruleset, compile, ident, *, as_of=None, by=None, quotas=None, 
     sections = (accounts_spec, territory_spec, settings.value or NO_VALUE)
     post = functools.partial(_deals, settings, sections)
     outcome = run(frame, plan, compile, ident, on_error=on_error, on_duplicate=on_duplicate, source=source or SOURCE,
-                  extra=read_columns(settings, plan, accounts_spec, territory_spec), post=post)
+                  extra=read_columns(settings, plan, accounts_spec, territory_spec), post=post,
+                  allow_missing=allow_missing)
     cube = outcome.results.groupBy(*[column(c) for c in CUBE_DIMENSIONS]).agg(
         F.count(F.lit(1)).alias("n"),
         F.sum(F.coalesce(column("cents"), F.lit(0).cast("decimal(38,0)"))).alias("cents"),

@@ -18,9 +18,10 @@ from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
-from ..io.preparation import Prepared, _rejects, describe_bad_rows, name_rows_by_key
+from ..io.preparation import Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, ROW
+from . import interrupts
 from .common import (
     Evaluation,
     _kept_by_key,
@@ -206,6 +207,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
     frame = join_lookups(plan, frame, source, database=database).with_row_index(ROW, offset=1)
     whole = plan.prepare(frame, source)  # checks the columns before any row is read
+    if not isinstance(data, list):  # records given as dicts: a missing key is null
+        check_missing(plan.fields, plan.reads, whole.mapping, frame.collect_schema().names(), source,
+                      allow=options.allow_missing)
     if database is not None:
         name_rows_by_key(source, whole.mapping.get(plan.key))  # a database: rows by their key too
     input_columns = whole.input_columns if options.with_input else []
@@ -242,7 +246,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def settle(prepared: Prepared, future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
             try:
-                results = future.result()
+                results = stop.wait(future)
             except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
                 named = evaluation_error(plan, exc)
                 if named is None:
@@ -262,23 +266,34 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def take(batch: pl.DataFrame) -> bool | None:
             # Each batch is typed and evaluated in memory: polars then skips the costly
             # readers of values no row of the batch needs (see salesrules.io.coerce).
+            if stop.requested:
+                return True  # interrupted: polars runs this on a thread where no Ctrl-C is raised
             prepared = plan.prepare(batch.lazy(), source)
             pending.append((prepared, executor.submit(evaluated(prepared).collect)))
             while len(pending) > workers:
-                if settle(*pending.popleft()):
-                    return True  # stop reading: the run fails at this batch
+                try:
+                    if settle(*pending.popleft()):
+                        return True  # stop reading: the run fails at this batch
+                except KeyboardInterrupt:
+                    return True  # a stop was requested: raised again below, on this thread
             return None
 
         executor = ThreadPoolExecutor(workers, thread_name_prefix="salesrules-batch")
+        stop = interrupts.Stop()
         try:
-            try:
-                # sink_batches, unlike iterating collect_batches, raises KeyboardInterrupt
-                # on Ctrl-C instead of ending early as if the input were complete.
-                frame.sink_batches(take, chunk_size=BATCH_ROWS)
-            except pl.exceptions.PolarsError as exc:
-                raise _read_error(exc, data, source, options.encoding, options.input_format) from None
-            while pending and seen["failure"] is None:
-                settle(*pending.popleft())
+            with stop:
+                try:
+                    # The reading runs on a thread while this one waits, so that Ctrl-C and
+                    # SIGTERM stop the run at once, not when the batches under way are done
+                    # (see salesrules.runners.interrupts).
+                    interrupts.run_interruptibly(lambda: frame.sink_batches(take, chunk_size=BATCH_ROWS), stop,
+                                                 "salesrules-batch-reader")
+                except pl.exceptions.PolarsError as exc:
+                    raise _read_error(exc, data, source, options.encoding, options.input_format) from None
+                if stop.requested:
+                    raise KeyboardInterrupt()
+                while pending and seen["failure"] is None:
+                    settle(*pending.popleft())
         finally:
             pending.clear()
             executor.shutdown(wait=False, cancel_futures=True)

@@ -37,6 +37,10 @@ class EvaluateOptions:
       as :func:`salesrules.io.outputs.text_frame` renders them, instead of lists.
     - ``table``, ``query``: when ``data`` names a database (``sqlite:///prospects.db``,
       ``postgresql://...``), the table or the SQL query to read.
+    - ``allow_missing``: a field the rules read that no column of a tabular input provides
+      (and that has no default and is not optional) is an error; with ``allow_missing`` its
+      values are unknown (null), with a :class:`~salesrules.errors.MissingColumnWarning`.
+      Records given as dicts (a list of them) treat a missing key as null either way.
     - ``spill``: ``auto``, ``always`` or ``never`` keep results in temporary files beyond a
       size (default from SALESRULES_SPILL, else auto).
     """
@@ -56,6 +60,7 @@ class EvaluateOptions:
     table: str | None = None
     query: str | None = None
     sort: str = "input"
+    allow_missing: bool = False
 
     def __post_init__(self):
         if self.on_error not in ON_ERROR:

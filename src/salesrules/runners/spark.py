@@ -19,6 +19,7 @@ import polars as pl
 from ..compiler.plan import Plan
 from ..errors import InputError, Loc, shown
 from ..io.lookups import read_lookup
+from ..io.preparation import check_missing
 from ..model.columns import CLOSED, LOOKUP, ROW
 from .partitions import ERROR, PartitionPass, lookup_key_column, to_engine, with_lookup_keys
 
@@ -75,7 +76,8 @@ def numbered(frame, column_name: str, consecutive: bool):
 
 
 def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_error: str = "error",
-        on_duplicate: str = "error", source: str = SOURCE, extra: tuple[str, ...] = (), post=None) -> SparkEvaluation:
+        on_duplicate: str = "error", source: str = SOURCE, extra: tuple[str, ...] = (), post=None,
+        allow_missing: bool = False) -> SparkEvaluation:
     """Evaluate the Spark DataFrame ``frame`` with ``plan``; ``compile`` gives the same plan on
     the workers (a picklable callable; ``ident`` names it in their cache).
 
@@ -85,6 +87,8 @@ def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_erro
     ``on_error='skip'`` its row goes to the rejects. With ``post`` (see
     :class:`~salesrules.runners.partitions.PartitionPass`, which also gets ``extra``), the
     results are what ``post`` makes of each batch, after duplicate keys, without a rank.
+    A field the rules read without a column is an error unless ``allow_missing`` (see
+    :func:`~salesrules.io.preparation.check_missing`).
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -96,7 +100,10 @@ def run(frame, plan: Plan, compile: Callable[[], Plan], ident: tuple, *, on_erro
     records = numbered(frame, ROW, plan.key == "row")
     records = _join_lookups(records, plan, compile, ident, source)
     per_record = PartitionPass(compile, ident, source, "evaluate", None, tuple(extra), post)
-    out_schema, arrow = spark_schema(per_record.evaluated(plan, empty_polars(records)))
+    sample = empty_polars(records)
+    mapping = plan.prepare(sample.lazy(), source).mapping
+    check_missing(plan.fields, plan.reads, mapping, sample.columns, source, allow=allow_missing)
+    out_schema, arrow = spark_schema(per_record.evaluated(plan, sample))
     per_record.schema = arrow
     results = records.mapInArrow(per_record, out_schema).persist(StorageLevel.MEMORY_AND_DISK)
     failed = column(ERROR).isNotNull()

@@ -19,6 +19,8 @@ SCHEMA = {
     "fields": field_map(
         "Other spellings: column names or values a CRM export uses",
         required={"type": "boolean"},
+        optional={"type": "boolean",
+                  "description": "The input may lack this field's column: its values are then unknown (null)"},
         key={"type": "boolean", "description": "The field identifies the record"},
         currency_field={
             "type": "string",
@@ -77,6 +79,7 @@ def field_spec(ctx, name: str, spec, path: tuple, inherited: FieldSpec | None = 
         aliases=tuple(str(a) for a in spec.get("aliases") or ()),
         default=spec.get("default"),
         required=bool(spec.get("required", False)),
+        optional=bool(spec.get("optional", False)),
         key=bool(spec.get("key", False)),
         values=values,
         format=spec.get("format"),

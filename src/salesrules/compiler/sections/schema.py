@@ -50,7 +50,7 @@ def field_map(aliases: str, **extra: dict) -> dict:
         "aliases": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": aliases},
         "default": {"description": "The value used when the input has none"},
     }
-    properties |= {k: extra.pop(k) for k in ("required", "key") if k in extra}
+    properties |= {k: extra.pop(k) for k in ("required", "optional", "key") if k in extra}
     properties |= {
         "values": {
             "description": "Enum values: a list, or canonical values mapped to the source spellings that mean them",
