@@ -103,6 +103,7 @@ def entries(directory: Path) -> list[Path]:
 def test_a_hit_loads_the_same_ruleset_without_reading_its_files(cache_dir, family, reads):
     first = load(family, AS_OF)
     assert reads["n"] == 1 and len(entries(cache_dir)) == 1
+    assert cache_dir.stat().st_mode & 0o777 == 0o700
     second = load(family, AS_OF)
     assert reads["n"] == 1
     assert second == first
@@ -208,6 +209,29 @@ def test_an_entry_of_a_well_formed_but_wrong_shape_is_ignored(cache_dir, family,
     entry.write_text(json.dumps(data), encoding="utf-8")
     assert load(family, AS_OF) == first
     assert reads["n"] == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away takes root")
+def test_an_entry_of_another_user_is_not_trusted(cache_dir, family, reads):
+    load(family, AS_OF)
+    (entry,) = entries(cache_dir)
+    os.chown(entry, 4321, -1)
+    load(family, AS_OF)
+    assert reads["n"] == 2
+    assert entry.stat().st_uid == 0  # replaced by the user's own
+    load(family, AS_OF)
+    assert reads["n"] == 2
+
+
+def test_entries_unused_for_a_month_are_removed_when_another_is_written(cache_dir, family, tmp_path):
+    cache_dir.mkdir()
+    old, recent, leftover = cache_dir / ("0" * 40 + ".json"), cache_dir / ("1" * 40 + ".json"), cache_dir / ".tmp-x.json"
+    for path, age in ((old, 31 * 24 * 3600), (recent, 29 * 24 * 3600), (leftover, 2 * 3600)):
+        path.write_text("{}")
+        os.utime(path, (time.time() - age, time.time() - age))
+    load(family, AS_OF)
+    assert not old.exists() and recent.exists() and not leftover.exists()
+    assert len(entries(cache_dir)) == 2
 
 
 def test_an_unwritable_cache_directory_never_fails_a_run(tmp_path, family, reads, monkeypatch):

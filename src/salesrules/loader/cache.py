@@ -28,6 +28,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +43,9 @@ MAX_ENTRY_BYTES = 256 << 20
 _MISSING = -1
 # Modification times are this precise on every common file system.
 SETTLE_SECONDS = 2.0
+# Entries not written for this long are removed when another is written (a new version of
+# salesrules or of a plugin leaves the old ones unused).
+MAX_AGE_SECONDS = 30 * 24 * 3600
 
 
 def cache_dir() -> Path | None:
@@ -69,6 +73,8 @@ def lookup(file: str) -> tuple[_Resolved, YDict] | None:
     path, key = place
     try:
         with open(path, "rb") as stream:
+            if not _own(stream.fileno()):
+                return None
             text = stream.read(MAX_ENTRY_BYTES + 1)
         if len(text) > MAX_ENTRY_BYTES:
             return None
@@ -98,18 +104,42 @@ def store(file: str, resolved: _Resolved, raw: YDict, started: float) -> None:
         return
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)  # the user's own, as caches are
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, path)  # atomic: a reader sees the old entry or the new one
         temporary = None
+        _prune(path.parent)
     except OSError:
         pass
     finally:
         if temporary is not None:
             try:
                 os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _own(handle: int) -> bool:
+    """Whether the open file is a regular file of the user running salesrules: an entry someone
+    else wrote (in a shared ``SALESRULES_CACHE_DIR``) is not trusted."""
+    info = os.fstat(handle)
+    getuid = getattr(os, "getuid", None)
+    return stat.S_ISREG(info.st_mode) and (getuid is None or info.st_uid == getuid())
+
+
+def _prune(directory: Path) -> None:
+    """Remove the entries not written for ``MAX_AGE_SECONDS``, and the temporary files a killed
+    process left an hour ago or more."""
+    now = time.time()
+    for entry in os.scandir(directory):
+        if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+            age = MAX_AGE_SECONDS if not entry.name.startswith(".tmp-") else 3600
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < now - age:
+                    os.unlink(entry.path)
             except OSError:
                 pass
 
