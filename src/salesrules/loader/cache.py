@@ -16,7 +16,9 @@ and replaced; a cache directory that cannot be written is not used, and the run 
 
 The cache lives in ``$XDG_CACHE_HOME/salesrules`` (by default ``~/.cache/salesrules``);
 ``SALESRULES_CACHE_DIR`` names another directory and ``SALESRULES_NO_CACHE=1`` turns the cache
-off. Deleting the directory at any time is safe: it is made again as needed.
+off. Deleting the directory at any time is safe: it is made again as needed. Entries are JSON,
+so reading one runs no code; only the user's own are read, and those not written for a month are
+removed when another is written.
 """
 
 from __future__ import annotations
