@@ -79,6 +79,8 @@ def write_table(report, stream, context: OutputContext) -> None:
 
 def _more_sections(console, report) -> None:
     """Accounts (the top ones), territories and segments, where the report has them."""
+    from rich.text import Text
+
     if report.accounts is not None and report.accounts.height:
         shown = report.accounts.head(TOP_ACCOUNTS)
         more = report.accounts.height - shown.height
