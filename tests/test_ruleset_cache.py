@@ -234,6 +234,16 @@ def test_entries_unused_for_a_month_are_removed_when_another_is_written(cache_di
     assert len(entries(cache_dir)) == 2
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_place_of_an_entry_is_not_waited_on(cache_dir, family, reads):
+    first = load(family, AS_OF)
+    (entry,) = entries(cache_dir)
+    entry.unlink()
+    os.mkfifo(entry)
+    assert load(family, AS_OF) == first  # would block forever if the pipe were opened to read
+    assert reads["n"] == 2
+
+
 def test_an_unwritable_cache_directory_never_fails_a_run(tmp_path, family, reads, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")

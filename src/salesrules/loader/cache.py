@@ -74,7 +74,7 @@ def lookup(file: str) -> tuple[_Resolved, YDict] | None:
         return None
     path, key = place
     try:
-        with open(path, "rb") as stream:
+        with _open_regular(path) as stream:
             if not _own(stream.fileno()):
                 return None
             text = stream.read(MAX_ENTRY_BYTES + 1)
@@ -84,7 +84,7 @@ def lookup(file: str) -> tuple[_Resolved, YDict] | None:
         if entry.get("format") != FORMAT or entry.get("key") != key or not _unchanged(entry):
             return None
         return _Decoder(entry).resolved()
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, _Uncachable):
+    except Exception:  # noqa: BLE001 - whatever is wrong with an entry, the files are read instead
         return None  # missing, unreadable, corrupt or foreign: loaded from the files, then replaced
 
 
@@ -124,6 +124,18 @@ def store(file: str, resolved: _Resolved, raw: YDict, started: float) -> None:
                 pass
 
 
+def _open_regular(path):
+    """``path`` opened for reading without waiting: a named pipe in its place must not block."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        return os.fdopen(handle, "rb")
+    except BaseException:
+        os.close(handle)
+        raise
+
+
 def _own(handle: int) -> bool:
     """Whether the open file is a regular file of the user running salesrules: an entry someone
     else wrote (in a shared ``SALESRULES_CACHE_DIR``) is not trusted."""
@@ -151,7 +163,10 @@ def _entry_path(file: str) -> tuple[Path, str] | None:
     directory = cache_dir()
     if directory is None:
         return None
-    key = environment_key()
+    try:
+        key = environment_key()
+    except Exception:  # noqa: BLE001 - a plugin failing to load is reported where it is used, not here
+        return None
     if key is None:
         return None
     named = str(file)
@@ -247,10 +262,9 @@ def _unchanged(entry: dict) -> bool:
     """Whether every file the entry was made from still has the content it had."""
     for name, size, digest in entry["files"]:
         try:
-            info = os.stat(name)
-            if not stat.S_ISREG(info.st_mode) or info.st_size != size:
-                return False
-            with open(name, "rb") as stream:
+            with _open_regular(name) as stream:
+                if os.fstat(stream.fileno()).st_size != size:
+                    return False
                 if hashlib.sha256(stream.read(size + 1)).hexdigest() != digest:
                     return False
         except (OSError, ValueError):
