@@ -197,9 +197,9 @@ def environment_key() -> str | None:
 def _package_files() -> str:
     """The name, size and modification time of every module of the installed salesrules, hashed:
     code that reads or checks rulesets may change without a new version number."""
-    root = Path(__file__).resolve().parents[1]
+    root = str(Path(__file__).resolve().parents[1])
     found = []
-    stack = [str(root)]
+    stack = [root]
     while stack:
         folder = stack.pop()
         try:
@@ -215,7 +215,7 @@ def _package_files() -> str:
                     info = entry.stat()
                 except OSError:
                     continue
-                found.append(f"{os.path.relpath(entry.path, root)}:{info.st_size}:{info.st_mtime_ns}")
+                found.append(f"{entry.path[len(root):]}:{info.st_size}:{info.st_mtime_ns}")
     return hashlib.sha256("\n".join(sorted(found)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
