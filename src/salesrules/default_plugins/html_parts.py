@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 
-from salesrules.reports.model import as_text
 
 DASH = "\u2013"
 STAGE_COLOUR, TRACK_COLOUR = "#0f766e", "#f1f5f9"
@@ -30,6 +29,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u
 
 def _rows(frame: pl.DataFrame) -> list[tuple[dict, dict]]:
     """Each row of ``frame`` twice: its values (to draw) and its text (to show)."""
+    from salesrules.reports.model import as_text
+
     return list(zip(frame.to_dicts(), as_text(frame).to_dicts()))
 
 

@@ -16,15 +16,16 @@ bidirectional overrides) replaced.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from salesrules.errors import printable
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance_text, text_frame
+
+if TYPE_CHECKING:  # rich is imported when a table is drawn, not when the plugin loads
+    from rich.table import Table
 
 # The columns shown unless others are asked for, in this order (KEY stands for the key).
 KEY = "\0key"
@@ -47,6 +48,9 @@ def default_columns(available: list[str], key: str) -> list[str]:
 
 def write_table(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     """Render the results as a rich table to a text stream, then the footer."""
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(
         file=stream,
         width=context.width,
@@ -93,6 +97,10 @@ def build_table(frame: pl.DataFrame, context: OutputContext, width: int | None =
 
 def fitted_table(frame: pl.DataFrame, context: OutputContext, width: int) -> tuple[Table, list[str]]:
     """The rich Table of ``frame`` fitted to ``width`` characters, and the columns left out."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
     p = provenance_text(context)
     cells = text_frame(frame, "; ").select(pl.all().cast(pl.String))
     rows = [["" if value is None else printable(value).replace("\n", " ") for value in values]

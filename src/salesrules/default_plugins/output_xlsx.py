@@ -16,7 +16,6 @@ import io
 import threading
 
 import polars as pl
-import xlsxwriter
 
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance_text, text_frame
@@ -60,6 +59,8 @@ def workbook_bytes(frame: pl.DataFrame, context: OutputContext) -> bytes:
     """The xlsx workbook of the results and their provenance."""
     buffer = io.BytesIO()
     results = text_frame(frame, "; ")
+    import xlsxwriter  # here, not when the plugin loads: most runs write no workbook
+
     with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as workbook:
         results.write_excel(
             workbook, worksheet="results", autofilter=True, freeze_panes=(1, 0),

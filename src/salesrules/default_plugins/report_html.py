@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -41,7 +41,9 @@ from salesrules.default_plugins.html_parts import (
 from salesrules.default_plugins.report_html_accounts import account_sections
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
-from salesrules.reports.model import TOTAL, Report
+
+if TYPE_CHECKING:  # the reports are imported when a report is written, not when the plugin loads
+    from salesrules.reports.model import Report
 
 WON_COLOUR, WEIGHTED_COLOUR, QUOTA_COLOUR = "#1d4ed8", "#93c5fd", "#0f172a"
 HEADINGS = {
@@ -197,6 +199,8 @@ def _provenance(facts: dict) -> str:
 
 def recommendations_list(recommendations: list[dict]) -> str:
     """The advice, each in bold with the figures behind it and whom it is for."""
+    from salesrules.reports.model import TOTAL
+
     if not recommendations:
         return '<p class="card muted">Nothing stands out.</p>'
     items = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from salesrules.default_plugins.output_markdown import markdown_text
-from salesrules.reports.model import as_text
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
 
@@ -24,6 +23,8 @@ def write_markdown(report, stream, context: OutputContext) -> None:
         if frame.is_empty():
             stream.write("None.\n")
             continue
+        from salesrules.reports.model import as_text
+
         text = as_text(frame)
         right = [str(dtype).startswith(NUMERIC) for dtype in frame.dtypes]
         stream.write("| " + " | ".join(_cell(c) for c in frame.columns) + " |\n")

@@ -4,15 +4,16 @@ exact figures. Control characters in the data are never sent to the terminal."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from salesrules.errors import printable
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext
+
+if TYPE_CHECKING:  # rich is imported when a report is drawn, not when the plugin loads
+    from rich.table import Table
 
 PIPELINE = [
     ("group", "group"), ("open_deals", "open"), ("open_value", "value"), ("weighted_value", "wtd"),
@@ -46,6 +47,9 @@ TOP_ACCOUNTS = 10
 
 def write_table(report, stream, context: OutputContext) -> None:
     """Render the report as rich tables and a list of advice to a text stream."""
+    from rich.console import Console
+    from rich.text import Text
+
     console = Console(file=stream, width=context.width or (None if context.is_terminal else 80),
                       force_terminal=context.is_terminal, color_system="auto" if context.is_terminal else None,
                       no_color=not context.is_terminal, highlight=False, emoji=False, markup=False)
@@ -75,6 +79,8 @@ def write_table(report, stream, context: OutputContext) -> None:
 
 def _more_sections(console, report) -> None:
     """Accounts (the top ones), territories and segments, where the report has them."""
+    from rich.text import Text
+
     if report.accounts is not None and report.accounts.height:
         shown = report.accounts.head(TOP_ACCOUNTS)
         more = report.accounts.height - shown.height
@@ -97,6 +103,10 @@ def _more_sections(console, report) -> None:
 
 
 def _table(title: str, frame: pl.DataFrame, columns: list[tuple[str, str]]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(title, style="bold"), box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False,
                   title_justify="left")
     present = [(name, header) for name, header in columns if name in frame.columns]

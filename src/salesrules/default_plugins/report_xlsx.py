@@ -19,19 +19,15 @@ import datetime as dt
 import io
 import math
 from itertools import takewhile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import xlsxwriter
 
-from salesrules.reports.model import (
-    MONEY_COLUMNS,
-    MULTIPLE_COLUMNS,
-    SHARE_COLUMNS,
-    Report,
-)
 from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance
+
+if TYPE_CHECKING:  # the reports are imported when a report is written, not when the plugin loads
+    from salesrules.reports.model import Report
 
 WORKBOOK_OPTIONS = {
     "in_memory": True,  # otherwise xlsxwriter stages every part in temporary files
@@ -56,7 +52,7 @@ LABEL_COLUMNS = {"group", "stage", "segment", "classification"}  # names, whatev
 class Formats:
     """The workbook's cell formats, made once per number format and weight."""
 
-    def __init__(self, workbook: xlsxwriter.Workbook):
+    def __init__(self, workbook):
         self.workbook = workbook
         self.made: dict[tuple[str | None, bool], Any] = {}
 
@@ -79,6 +75,8 @@ def write_xlsx(report: Report, stream, context: OutputContext) -> None:
 def workbook_bytes(report: Report, context: OutputContext) -> bytes:
     """The xlsx workbook of the report: one sheet per section, then About."""
     buffer = io.BytesIO()
+    import xlsxwriter  # here, not when the plugin loads: most runs write no workbook
+
     with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as workbook:
         formats = Formats(workbook)
         sections = report.sections()
@@ -145,6 +143,8 @@ def write_cell(sheet, formats: Formats, row: int, col: int, value: Any, column: 
 
 def number_format(value: float, column: str) -> str | None:
     """The number format of ``value`` in ``column``: money, share, multiple, days, integer or general."""
+    from salesrules.reports.model import MONEY_COLUMNS, MULTIPLE_COLUMNS, SHARE_COLUMNS
+
     if column in MONEY_COLUMNS:
         return MONEY_FORMAT
     if column in SHARE_COLUMNS:
@@ -158,6 +158,8 @@ def number_format(value: float, column: str) -> str | None:
 
 def cell_text(value: Any, column: str) -> str:
     """``value`` as the cell shows it, near enough to fit the column's width."""
+    from salesrules.reports.model import MONEY_COLUMNS, MULTIPLE_COLUMNS, SHARE_COLUMNS
+
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if column in LABEL_COLUMNS:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from salesrules.hookspecs import hookimpl
-from salesrules.loader.dmn import read_dmn
+
+
+def read_dmn(path):
+    """The ruleset data of a DMN 1.3–1.5 model file (decision tables as ``decisions``)."""
+    # The DMN reader and its XML parser are imported when a .dmn file is read, not whenever
+    # the plugins load.
+    from salesrules.loader.dmn import read_dmn as read
+
+    return read(path)
 
 
 @hookimpl

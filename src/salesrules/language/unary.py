@@ -18,6 +18,7 @@ Endpoints are literals (numbers, ``"text"``, ``true``/``false``, ``date("2027-01
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,14 @@ from ..model.types import BOOLEAN, DATE, NULL, NUMBER, STRING, Type
 
 MAX_TEST_LENGTH = 4000
 _NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
-_NAME = re.compile(r"[A-Za-z_\u00c0-\uffff][A-Za-z0-9_\u00c0-\uffff .'/-]*?(?=\s*(?:,|\)|\]|\[|\.\.|$))")
+_NAME_PATTERN = r"[A-Za-z_\u00c0-\uffff][A-Za-z0-9_\u00c0-\uffff .'/-]*?(?=\s*(?:,|\)|\]|\[|\.\.|$))"
+
+
+@functools.cache
+def _name() -> re.Pattern:
+    """The pattern of a name in a unary test, compiled when first needed: its wide character
+    ranges take longer to compile than everything else a command does at start-up."""
+    return re.compile(_NAME_PATTERN)
 _COMPARISONS = ("<=", ">=", "!=", "<", ">", "=")
 
 
@@ -198,7 +206,7 @@ class _Reader:
         literal = self.literal(optional=True)
         if literal is not None:
             return literal
-        match = _NAME.match(rest)
+        match = _name().match(rest)
         if match is None or not match.group(0).strip():
             self.fail("expected a value: a number, \"text\", true, false, null, date(\"YYYY-MM-DD\") or a name")
         self.pos += len(match.group(0))

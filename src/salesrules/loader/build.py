@@ -16,8 +16,8 @@ from ..errors import Loc
 from ..model.dates import parse_date_at
 from ..model.sections import Expr, TestCase
 from .extends import _denormalize, _Resolved
+from .located import YDict, YStr
 from .ruleset import Ruleset
-from .yamlsource import YDict, YStr
 
 
 class BuildContext:

@@ -17,8 +17,8 @@ from ..errors import Loc, RulesetError
 from ..language.unary import Literal, UnaryTestError, parse_literal, parse_tests
 from ..model.columns import RESERVED
 from ..model.decisions import identifier
+from .located import YDict, YList, YStr
 from .xmlsource import Element, read_xml
-from .yamlsource import YDict, YList, YStr
 
 FEEL_TYPES = {"string": "string", "number": "number", "boolean": "boolean", "date": "date",
               # the Java types engines such as Camunda's write

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import Loc, RulesetError, did_you_mean
+from .located import YDict, YList
 from .merge import _apply_child, _container_kind, _merge_parent, _PathMap, _Resolved
 from .schema import read_source
-from .yamlsource import YDict, YList
 
 BUILTIN_PREFIX = "builtin:"
 MAX_EXTENDS_DEPTH = 64
@@ -130,10 +130,13 @@ def _resolve(path: Path, chain: tuple[str, ...], ref_loc: Loc | None = None) -> 
     for i, ref in enumerate(extends):
         ref_loc = extends.item_locs[i] if isinstance(extends, YList) else raw.loc_of("extends")
         parent_path = resolve_reference(str(ref), path.parent, ref_loc)
+        if ":" in str(ref) and not _exists(Path(str(ref))):
+            base.plugin_refs.add(str(ref))
         if str(parent_path.resolve()) in merged:
             continue  # merging the same parent again changes nothing
         merged.add(str(parent_path.resolve()))
         parent, _ = _resolve(parent_path, chain + (key,), ref_loc)
+        base.plugin_refs |= parent.plugin_refs
         _merge_parent(base, parent)
     own_origins = _PathMap()
     own = {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+import time
 from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, shown
+from . import cache
 from .build import build
 from .extends import _exists, _resolve, resolve_reference
 from .ruleset import Ruleset
@@ -29,7 +31,11 @@ def load(path: str | Path, as_of: dt.date | None = None, *, every_error: bool = 
 
 
 def load_unchecked(path: str | Path) -> Ruleset:
-    """Load and merge a ruleset without compiling its expressions."""
+    """Load and merge a ruleset without compiling its expressions.
+
+    A ruleset loaded before, whose files are unchanged, comes from the cache (see
+    :mod:`salesrules.loader.cache`): its files are not parsed or checked against the schema again.
+    """
     file = resolve_reference(str(path), None) if not _exists(Path(str(path))) and ":" in str(path) else Path(path)
     try:
         Path(file).stat()
@@ -37,7 +43,9 @@ def load_unchecked(path: str | Path) -> Ruleset:
         raise InputError("ruleset file not found", Loc(str(path))) from None
     except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
         raise InputError(f"cannot read ruleset: {getattr(exc, 'strerror', None) or exc}", Loc(str(path))) from None
-    resolved, raw = _resolve(Path(file), ())
+    started = time.time()
+    cached = cache.lookup(str(file))
+    resolved, raw = cached or _resolve(Path(file), ())
     if resolved.conflicts:
         errors = []
         for path_, (first, second) in resolved.conflicts.items():
@@ -50,6 +58,8 @@ def load_unchecked(path: str | Path) -> Ruleset:
     ruleset = build(resolved, raw, str(file))
     # The merged entries still carry their places, in this file or a parent.
     check_requirements(resolved.data.get("requires") or [], raw.loc_of("requires") if "requires" in raw else raw.loc)
+    if cached is None:
+        cache.store(str(file), resolved, raw, started)
     return ruleset
 
 

@@ -114,6 +114,8 @@ class _Resolved:
     files: set  # this file and every file it inherits from
     conflicts: _PathMap = field(default_factory=_PathMap)  # path -> (Loc, Loc)
     removed: _PathMap = field(default_factory=_PathMap)  # path of an inherited item deleted -> Loc of the deletion
+    # The chain's extends references read as a plugin's ruleset (``builtin:NAME``) because no file has their name.
+    plugin_refs: set = field(default_factory=set)
 
 
 # Lists that accumulate across parents and child instead of being replaced: the plugins a

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ErrorList, InputError, Loc, RulesetError, did_you_mean
-from .yamlsource import MAX_BYTES, YDict, YList, YStr, load_yaml
+from .located import YDict, YList, YStr
 
 FORMAT_VERSION = 1
 # The document around the sections' schemas (see salesrules.compiler.sections): the
@@ -98,6 +98,8 @@ def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
     fill the memory; with ``regular_only`` (a ruleset named by ``extends``) anything but a regular
     file (a device, a named pipe, a socket) is refused before it is opened.
     """
+    from .yamlsource import MAX_BYTES
+
     path = Path(path)
     reader = ruleset_reader(path)
     if reader is not None:
@@ -126,6 +128,8 @@ def read_source(path: str | Path, *, regular_only: bool = False) -> YDict:
 
 def parse_source(text: str, source: str) -> YDict:
     """Parse ruleset text and check it against the JSON Schema."""
+    from .yamlsource import load_yaml  # here: a ruleset read from the cache needs no YAML parser
+
     return check_data(load_yaml(text, source), source)
 
 

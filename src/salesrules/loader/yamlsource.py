@@ -22,37 +22,11 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..errors import Loc, RulesetError
 from ..model.dates import parse_date
+from .located import YDict, YList, YStr
 
 MAX_NODES = 200_000
 MAX_BYTES = 10_000_000
 MAX_DEPTH = 100
-
-
-class YDict(dict):
-    """A mapping from YAML with the location of itself, its keys and its values."""
-
-    loc: Loc
-    key_locs: dict
-    value_locs: dict
-
-    def loc_of(self, key) -> Loc:
-        """Where the value under ``key`` is, else the key, else the mapping."""
-        return self.value_locs.get(key) or self.key_locs.get(key) or self.loc
-
-
-class YList(list):
-    """A sequence from YAML with the location of itself and of each item."""
-
-    loc: Loc
-    item_locs: list
-
-
-class YStr(str):
-    """A string from YAML with its location and scalar style (None for plain)."""
-
-    loc: Loc
-    style: str | None
-    exact: bool
 
 
 class _Loader(yaml.SafeLoader):
