@@ -557,3 +557,13 @@ def test_a_plugin_function_failing_on_the_records_is_named_at_its_call(tmp_path,
             message = str(caught.value)
             assert message.startswith(f"{path}:7:26: function {function}() of plugin 'fragile' failed on the records: ")
             assert kind in message and "\n" not in message
+
+
+@pytest.mark.parametrize("order", [("salesforce-csv", "csv", "hubspot-csv"), ("csv", "pipedrive-csv"), ("hubspot-csv", "csv")])
+def test_a_plain_extension_goes_to_the_format_named_for_it_whatever_the_registration_order(order):
+    # The CRM formats also write .csv files; which plugin registered first must not decide what
+    # `-o out.csv` writes.
+    formats = [plugins.OutputFormat(name, print, extension=".csv", plugin="salesrules.default_plugins.output_csv")
+               for name in order]
+    assert plugins.by_extension(formats) == {".csv": "csv"}
+    assert plugins.by_extension([plugins.OutputFormat("mine", print, extension=".CSV", plugin="mine"), *formats]) == {".csv": "csv"}

@@ -421,11 +421,18 @@ def by_extension(formats) -> dict[str, str]:
         named = [(item, item.name if formats.clash(item.name) is None else f"{q}:{item.name}") for q, item in formats.every()]
     else:
         named = [(item, item.name) for item in formats]
+    def standing(fmt, extension: str) -> tuple[bool, bool]:
+        # A built-in format beats a plugin's, and among equals the format named for the extension
+        # (``csv`` for ``.csv``, not ``salesforce-csv``) beats the others, whatever the order the
+        # plugins were registered in.
+        return fmt.plugin in DEFAULT_PLUGINS, fmt.name == extension.lstrip(".")
+
     owners: dict[str, tuple] = {}
     for fmt, name in named:
         extensions = getattr(fmt, "extensions", None) or ((fmt.extension,) if getattr(fmt, "extension", "") else ())
         for extension in extensions:
-            current = owners.get(extension.lower())
-            if current is None or (fmt.plugin in DEFAULT_PLUGINS and current[0].plugin not in DEFAULT_PLUGINS):
-                owners[extension.lower()] = (fmt, name)
+            extension = extension.lower()
+            current = owners.get(extension)
+            if current is None or standing(fmt, extension) > standing(current[0], extension):
+                owners[extension] = (fmt, name)
     return {extension: name for extension, (_, name) in owners.items()}

@@ -217,8 +217,11 @@ def _signalled() -> bool:
     return _Interrupts.interrupted or _Interrupts.terminated
 
 
-def _exit_without_waiting(code: int) -> None:
-    """After an interruption, end the process at once when batches are still being evaluated.
+def _exit_without_waiting(code: int, whole_process: bool = False) -> None:
+    """After an interruption, end the process at once when batches are still being evaluated
+    (always, when ``whole_process``: the command line is the process, and a Ctrl-C that polars
+    raises again during the interpreter's exit would otherwise end it by the signal, not with
+    the exit code).
 
     A batch being evaluated on a worker thread cannot be stopped (polars checks for an
     interruption only between operations, and one regular expression over 100,000 long
@@ -230,7 +233,7 @@ def _exit_without_waiting(code: int) -> None:
     import threading
 
     busy = [t for t in threading.enumerate() if t.name.startswith("salesrules-batch") and t.is_alive()]
-    if not busy:
+    if not busy and not whole_process:
         return
     from ..io.inputs import remove_temporary_files
 
@@ -319,7 +322,7 @@ class _Group(click.Group):
                 except KeyboardInterrupt as again:
                     interrupt = interrupt or again
         if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
-            _exit_without_waiting(code)
+            _exit_without_waiting(code, whole_process=args is None)
         sys.exit(code)
 
     def invoke(self, ctx):
