@@ -42,8 +42,11 @@ def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywo
         return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
 
 
-# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
+# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto)...
 SPILL_BYTES = 64 << 20
+# ...unless the results of the whole input are expected to take at most this much: writing
+# them to temporary files and reading them back would cost more than evaluating them.
+KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
@@ -53,8 +56,11 @@ SPILL_MODES = ("auto", "always", "never")
 class _Store:
     """The per-record results, batch by batch: in memory up to a size, then in temporary Arrow IPC files."""
 
-    def __init__(self, mode: str, schema: pl.Schema):
+    def __init__(self, mode: str, schema: pl.Schema, expected_rows: int | None = None):
         self.limit = {"never": None, "always": 0, "auto": SPILL_BYTES}[mode]
+        # In auto mode, the rows the input is expected to have (None: unknown) decide with the
+        # first batch's size whether every result can stay in memory.
+        self.expected_rows = expected_rows if mode == "auto" else None
         self.schema = schema
         self.batches: list[pl.DataFrame] = []
         self.size = 0
@@ -68,6 +74,12 @@ class _Store:
         self.count += batch.height
         self.batches.append(batch)
         self.size += batch.estimated_size()
+        if self.expected_rows is not None and batch.height:
+            expected = self.size / self.count * max(self.expected_rows, self.count)
+            if expected <= KEEP_BYTES:
+                # Kept in memory, with some room for an estimate that falls short.
+                self.limit = KEEP_BYTES + SPILL_BYTES
+            self.expected_rows = None
         if self.limit is not None and self.size > self.limit:
             self._spill()
 
@@ -138,6 +150,21 @@ class _Store:
                 continue
             except OSError:
                 self.directory, self.started = None, False
+
+
+def _estimated_rows(data, options: EvaluateOptions) -> int | None:
+    """About how many records an input file holds, from its size and the lines of its first
+    megabyte; None for databases, standard input and anything but a file."""
+    if not isinstance(data, (str, Path)) or options.table or options.query:
+        return None
+    try:
+        size = os.path.getsize(data)
+        with open(data, "rb") as stream:
+            sample = stream.read(1 << 20)
+    except (OSError, ValueError):
+        return None
+    lines = max(sample.count(b"\n"), 1)
+    return int(size * lines / max(len(sample), 1)) + 1
 
 
 def _spill_prefix() -> str:
@@ -227,9 +254,11 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
         return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns)
 
-    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema())
+    known = _known_rows(data, frame, options.input_format)
+    expected = known if known is not None else _estimated_rows(data, options)
+    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema(), expected)
     try:
-        progress.phase("Evaluating", total=_known_rows(data, frame, options.input_format))
+        progress.phase("Evaluating", total=known)
         seen: dict[str, Any] = {"failure": None, "rejects": []}
         # Batches are evaluated on worker threads (polars releases the GIL), a few at a
         # time, and settled in their order.
