@@ -265,10 +265,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         workers = max(1, min(WORKERS, pl.thread_pool_size()))
         pending: deque = deque()
 
-        def settle(prepared: Prepared, future) -> bool:
+        def settle(future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
             try:
-                results = future.result()
+                prepared, results = future.result()
             except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
                 named = evaluation_error(plan, exc)
                 if named is None:
@@ -285,13 +285,16 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             progress.advance(results.height)
             return False
 
+        def evaluate_batch(batch: pl.DataFrame) -> tuple[Prepared, pl.DataFrame]:
+            # Each batch is typed and evaluated in memory: the general readers then read only
+            # the fields whose values the fast readers did not all know.
+            prepared = plan.prepare_batch(batch, source)
+            return prepared, evaluated(prepared).collect()
+
         def take(batch: pl.DataFrame) -> bool | None:
-            # Each batch is typed and evaluated in memory: polars then skips the costly
-            # readers of values no row of the batch needs (see salesrules.io.coerce).
-            prepared = plan.prepare(batch.lazy(), source)
-            pending.append((prepared, executor.submit(evaluated(prepared).collect)))
+            pending.append(executor.submit(evaluate_batch, batch))
             while len(pending) > workers:
-                if settle(*pending.popleft()):
+                if settle(pending.popleft()):
                     return True  # stop reading: the run fails at this batch
             return None
 
@@ -304,7 +307,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             except pl.exceptions.PolarsError as exc:
                 raise _read_error(exc, data, source, options.encoding, options.input_format) from None
             while pending and seen["failure"] is None:
-                settle(*pending.popleft())
+                settle(pending.popleft())
         finally:
             pending.clear()
             executor.shutdown(wait=False, cancel_futures=True)
