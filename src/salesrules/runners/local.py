@@ -268,7 +268,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def settle(future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
             try:
-                prepared, results = future.result()
+                batch, results = future.result()
             except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
                 named = evaluation_error(plan, exc)
                 if named is None:
@@ -276,6 +276,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 seen["failure"] = named
                 return True
             if results.height and results[BAD].any():
+                # The typing again, lazily: the batch's typed values are not kept meanwhile.
+                prepared = plan.prepare(batch.lazy(), source)
                 if on_error == "error":
                     seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
                     return True
@@ -285,11 +287,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             progress.advance(results.height)
             return False
 
-        def evaluate_batch(batch: pl.DataFrame) -> tuple[Prepared, pl.DataFrame]:
+        def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             # Each batch is typed and evaluated in memory: the general readers then read only
             # the fields whose values the fast readers did not all know.
-            prepared = plan.prepare_batch(batch, source)
-            return prepared, evaluated(prepared).collect()
+            return batch, evaluated(plan.prepare_batch(batch, source)).collect()
 
         def take(batch: pl.DataFrame) -> bool | None:
             pending.append(executor.submit(evaluate_batch, batch))
