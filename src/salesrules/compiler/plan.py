@@ -60,6 +60,14 @@ class Plan:
             self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups)
         return self.preparations[key].apply(frame)
 
+    def prepare_batch(self, batch: pl.DataFrame, source: str) -> "Prepared":
+        """:meth:`prepare` for a batch of records in memory, typed more cheaply (see
+        :meth:`~salesrules.io.preparation.Preparation.apply_batch`)."""
+        key = (tuple(batch.schema.items()), False, True)
+        if key not in self.preparations:
+            self.preparations[key] = preparation(self.fields, batch.schema, source)
+        return self.preparations[key].apply_batch(batch)
+
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
         for step in self.steps:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from salesrules.hookspecs import hookimpl
-from salesrules.io.formulas import formula_safe
+from salesrules.io.formulas import formula_safe, neutralised_text
 from salesrules.io.outputs import OutputContext, text_frame, with_provenance_columns
 
 
@@ -26,8 +26,11 @@ def sink_csv(frame: pl.LazyFrame, stream, context: OutputContext) -> None:
 
 def csv_table(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext):
     """The cells as they go into the file: text, provenance columns, formulas neutralised."""
-    table = with_provenance_columns(text_frame(frame, "; "), context)
-    return table if context.csv_raw else formula_safe(table)
+    table = text_frame(frame, "; ")
+    if context.csv_raw:
+        return with_provenance_columns(table, context)
+    # The provenance values are neutralised once here rather than in every row.
+    return with_provenance_columns(formula_safe(table), context, neutralised_text)
 
 
 @hookimpl

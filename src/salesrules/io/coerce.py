@@ -62,7 +62,7 @@ from collections.abc import Callable
 import polars as pl
 
 from ..model.sections import FieldSpec
-from .coerce_numbers import _parse_float, _parse_integer, _whole_to_int
+from .coerce_numbers import _US_AMOUNT, _parse_float, _parse_integer, _read_us, _whole_to_int
 
 _DTYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -120,6 +120,40 @@ def coerce_expr(expr: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, *, l
         return out.alias(expr.meta.output_name())
     except Exception:  # an expression without a single output name (e.g. a literal)
         return out
+
+
+def fast_reader(text: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, read: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
+    """A cheap reader of the usual spellings of text column ``text`` for ``field``: ``(value, known)``.
+
+    Where ``known`` is true, ``value`` is what :func:`coerce_expr` gives; so when it is true on
+    every row of a batch, ``value`` types the batch on its own, without the general readers,
+    and no value of the batch is bad. ``known`` reads the value from ``read``, the column
+    ``value`` is computed into. None when the field has no such reader (or the source is
+    not text).
+    """
+    if source_dtype != pl.String:
+        return None
+    kind = field.type
+    # A usual spelling reads as a value; anything else as null (so known where not null).
+    known = text.is_null() | read.is_not_null()
+    # (Text has none: telling text that needs no trimming costs as much as trimming it.)
+    if kind == "integer":
+        return text.cast(pl.Int64, strict=False), known
+    if kind in ("number", "money") and field.decimal != ",":
+        us = _read_us(text, whole=False)
+        # (Digits too many for a float read as null, which is a bad value.)
+        return pl.when(us.is_finite()).then(us), known & (text.is_null() | text.str.contains(_US_AMOUNT))
+    if kind == "boolean":
+        return _lookup(text, _BOOLEAN_SPELLINGS) < len(_TRUE_SPELLINGS), known
+    if kind == "date" and not field.format:
+        index = _lookup(text, _iso_dates())
+        return (index.cast(pl.Int32) + (_ISO_RANGE[0] - dt.date(1970, 1, 1)).days).cast(pl.Date), known
+    if kind == "enum":
+        spellings = _known_spellings(field.values or {})
+        if spellings is None:
+            return None
+        return _nth(_lookup(text, pl.Enum(spellings["text"])), spellings["name"].to_list()), known
+    return None
 
 
 def _convert(expr: pl.Expr, field: FieldSpec, source: pl.DataType, target: pl.DataType, lookups: bool = True) -> pl.Expr:
@@ -329,17 +363,26 @@ def enum_mapping(values: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
     mapping = enum_mapping(values)
-    if not mapping:
+    known = _known_spellings(values)
+    if known is None:
         return _nulls_like(text, pl.String())
+    index = _lookup(text, pl.Enum(known["text"]))
+    return _by_lookup(text, index, _nth(index, known["name"].to_list()), lambda t: _read_enum(t, mapping))
+
+
+def _known_spellings(values: dict[str, tuple[str, ...]]) -> pl.DataFrame | None:
+    """The texts the fast enum reader knows (``text``) and their canonical names (``name``);
+    None when the enum has no names."""
+    mapping = enum_mapping(values)
+    if not mapping:
+        return None
     # The fast reader knows each declared text as written and in the usual cases, trimmed or
     # not, with what the general reader makes of it (for some, nothing).
     texts = [*values, *(str(s) for spellings in values.values() for s in spellings)]
     texts += [" ".join(t.split()) for t in texts]
     forms = (str, str.lower, str.upper, str.capitalize, str.title)
     candidates = pl.DataFrame({"text": sorted({form(t) for t in texts for form in forms})}, schema={"text": pl.String})
-    known = candidates.with_columns(name=_read_enum(pl.col("text"), mapping)).drop_nulls()
-    index = _lookup(text, pl.Enum(known["text"]))
-    return _by_lookup(text, index, _nth(index, known["name"].to_list()), lambda t: _read_enum(t, mapping))
+    return candidates.with_columns(name=_read_enum(pl.col("text"), mapping)).drop_nulls()
 
 
 def _read_enum(text: pl.Expr, mapping: dict[str, str]) -> pl.Expr:

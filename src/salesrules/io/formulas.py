@@ -25,8 +25,11 @@ _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 
 def neutralised(value: pl.Expr) -> pl.Expr:
     """A String expression with every text a spreadsheet would run as a formula quoted."""
-    risky = value.str.contains(_RISKY) & ~value.str.contains(_PLAIN_NUMBER)
-    return pl.when(risky).then(pl.lit(QUOTE) + value).otherwise(value)
+    # Only the texts that start like a formula are tested further and copied with a quote:
+    # the others (nearly all) cost one anchored test, and are passed on as they are.
+    starts = pl.when(value.str.contains(_RISKY)).then(value)
+    quoted = pl.lit(QUOTE) + pl.when(starts.str.contains(_PLAIN_NUMBER).not_()).then(starts)
+    return pl.coalesce(quoted, value)
 
 
 def neutralised_text(text: str) -> str:

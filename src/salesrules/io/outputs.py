@@ -128,9 +128,11 @@ def provenance_text(context: OutputContext) -> dict[str, str]:
     return {key: "" if value is None else str(value) for key, value in provenance(context).items()}
 
 
-def with_provenance_columns(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext):
-    """``frame`` with the provenance as four trailing String columns (replacing same-named ones)."""
-    columns = [pl.lit(value, pl.String).alias(key) for key, value in provenance(context).items()]
+def with_provenance_columns(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext, shown=None):
+    """``frame`` with the provenance as four trailing String columns (replacing same-named ones);
+    ``shown(text)``, when given, is applied to each text value."""
+    values = provenance(context).items()
+    columns = [pl.lit(shown(v) if shown and isinstance(v, str) else v, pl.String).alias(k) for k, v in values]
     kept = [name for name in _schema(frame).names() if name not in PROVENANCE_KEYS]
     return frame.select(*kept, *columns)
 

@@ -44,8 +44,11 @@ def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywo
         return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
 
 
-# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto).
+# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto)...
 SPILL_BYTES = 64 << 20
+# ...unless the results of the whole input are expected to take at most this much: writing
+# them to temporary files and reading them back would cost more than evaluating them.
+KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
@@ -55,8 +58,11 @@ SPILL_MODES = ("auto", "always", "never")
 class _Store:
     """The per-record results, batch by batch: in memory up to a size, then in temporary Arrow IPC files."""
 
-    def __init__(self, mode: str, schema: pl.Schema):
+    def __init__(self, mode: str, schema: pl.Schema, expected_rows: int | None = None):
         self.limit = {"never": None, "always": 0, "auto": SPILL_BYTES}[mode]
+        # In auto mode, the rows the input is expected to have (None: unknown) decide with the
+        # first batch's size whether every result can stay in memory.
+        self.expected_rows = expected_rows if mode == "auto" else None
         self.schema = schema
         self.batches: list[pl.DataFrame] = []
         self.size = 0
@@ -70,6 +76,12 @@ class _Store:
         self.count += batch.height
         self.batches.append(batch)
         self.size += batch.estimated_size()
+        if self.expected_rows is not None and batch.height:
+            expected = self.size / self.count * max(self.expected_rows, self.count)
+            if expected <= KEEP_BYTES:
+                # Kept in memory, with some room for an estimate that falls short.
+                self.limit = KEEP_BYTES + SPILL_BYTES
+            self.expected_rows = None
         if self.limit is not None and self.size > self.limit:
             self._spill()
 
@@ -140,6 +152,21 @@ class _Store:
                 continue
             except OSError:
                 self.directory, self.started = None, False
+
+
+def _estimated_rows(data, options: EvaluateOptions) -> int | None:
+    """About how many records an input file holds, from its size and the lines of its first
+    megabyte; None for databases, standard input and anything but a file."""
+    if not isinstance(data, (str, Path)) or options.table or options.query:
+        return None
+    try:
+        size = os.path.getsize(data)
+        with open(data, "rb") as stream:
+            sample = stream.read(1 << 20)
+    except (OSError, ValueError):
+        return None
+    lines = max(sample.count(b"\n"), 1)
+    return int(size * lines / max(len(sample), 1)) + 1
 
 
 def _spill_prefix() -> str:
@@ -234,19 +261,21 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
         return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns, *(pl.col(c.meta.output_name()) for c in carried))
 
-    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema())
+    known = _known_rows(data, frame, options.input_format)
+    expected = known if known is not None else _estimated_rows(data, options)
+    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema(), expected)
     try:
-        progress.phase("Evaluating", total=_known_rows(data, frame, options.input_format))
+        progress.phase("Evaluating", total=known)
         seen: dict[str, Any] = {"failure": None, "rejects": []}
         # Batches are evaluated on worker threads (polars releases the GIL), a few at a
         # time, and settled in their order.
         workers = max(1, min(WORKERS, pl.thread_pool_size()))
         pending: deque = deque()
 
-        def settle(prepared: Prepared, future) -> bool:
+        def settle(future) -> bool:
             """Keep one evaluated batch; true when the run must stop at it."""
             try:
-                results = stop.wait(future)
+                batch, results = stop.wait(future)
             except pl.exceptions.PolarsError as exc:  # a plugin's expression failing on these records
                 named = evaluation_error(plan, exc)
                 if named is None:
@@ -254,6 +283,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 seen["failure"] = named
                 return True
             if results.height and results[BAD].any():
+                # The typing again, lazily: the batch's typed values are not kept meanwhile.
+                prepared = plan.prepare(batch.lazy(), source)
                 if on_error == "error":
                     seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
                     return True
@@ -263,16 +294,18 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             progress.advance(results.height)
             return False
 
+        def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+            # Each batch is typed and evaluated in memory: the general readers then read only
+            # the fields whose values the fast readers did not all know.
+            return batch, evaluated(plan.prepare_batch(batch, source)).collect()
+
         def take(batch: pl.DataFrame) -> bool | None:
-            # Each batch is typed and evaluated in memory: polars then skips the costly
-            # readers of values no row of the batch needs (see salesrules.io.coerce).
             if stop.requested:
                 return True  # interrupted: polars runs this on a thread where no Ctrl-C is raised
-            prepared = plan.prepare(batch.lazy(), source)
-            pending.append((prepared, executor.submit(evaluated(prepared).collect)))
+            pending.append(executor.submit(evaluate_batch, batch))
             while len(pending) > workers:
                 try:
-                    if settle(*pending.popleft()):
+                    if settle(pending.popleft()):
                         return True  # stop reading: the run fails at this batch
                 except KeyboardInterrupt:
                     return True  # a stop was requested: raised again below, on this thread
@@ -293,7 +326,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 if stop.requested:
                     raise KeyboardInterrupt()
                 while pending and seen["failure"] is None:
-                    settle(*pending.popleft())
+                    settle(pending.popleft())
         finally:
             pending.clear()
             executor.shutdown(wait=False, cancel_futures=True)
