@@ -131,8 +131,8 @@ def provenance_text(context: OutputContext) -> dict[str, str]:
 def with_provenance_columns(frame: pl.DataFrame | pl.LazyFrame, context: OutputContext, shown=None):
     """``frame`` with the provenance as four trailing String columns (replacing same-named ones);
     ``shown(text)``, when given, is applied to each text value."""
-    values = provenance(context).items()
-    columns = [pl.lit(shown(v) if shown and isinstance(v, str) else v, pl.String).alias(k) for k, v in values]
+    columns = [pl.lit(shown(v) if shown and isinstance(v, str) else v, pl.String).alias(k)
+               for k, v in provenance(context).items()]
     kept = [name for name in _schema(frame).names() if name not in PROVENANCE_KEYS]
     return frame.select(*kept, *columns)
 
@@ -242,7 +242,6 @@ def _output_format(name: str):
 
 
 # --- Writing ---------------------------------------------------------------------------------
-
 
 def _call_writer(writer, frame: pl.DataFrame | pl.LazyFrame, stream, context: OutputContext) -> None:
     """Run a writer; an unexpected exception becomes a one-line PluginError (OSError passes)."""
