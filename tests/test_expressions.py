@@ -196,11 +196,11 @@ def test_powers_run_in_floating_point_and_not_a_number_is_null():
     ("ratio < -1e400", "the number 1e400 is too large to be represented: it is beyond ±1.8e308, the largest number", "1e400", 1),
 ])
 def test_constants_that_cannot_be_represented_are_refused_where_they_arise(text, message, token, occurrence):
-    started = time.perf_counter()
+    started = time.process_time()
     exc = error(text)
     assert exc.message == message
     assert exc.loc == at(text, token, occurrence)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_constants_that_fit_are_computed_as_before():
@@ -769,11 +769,11 @@ def test_expected_result_types_that_fit():
     ],
 )
 def test_unsafe_or_unsupported_expressions_are_rejected_quickly(text, fragment):
-    started = time.perf_counter()
+    started = time.process_time()
     exc = error(text)
     assert fragment in exc.message
     assert exc.loc is not None and exc.loc.file == "r.yaml" and exc.loc.line == 12
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_rejected_expressions_are_never_executed(tmp_path):

@@ -103,7 +103,7 @@ def arithmetic(draw, depth=0):
 @settings(max_examples=300, deadline=None)
 @given(arithmetic())
 def test_arithmetic_over_big_constants_never_hangs_and_never_gives_inf_or_nan(text):
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         compiled = compile_expression(Expr(text), SCOPE)
     except ExpressionError as exc:
@@ -111,7 +111,7 @@ def test_arithmetic_over_big_constants_never_hangs_and_never_gives_inf_or_nan(te
         return
     values = FRAME.select(compiled.expr.alias("x"))["x"].to_list()
     assert all(v is None or math.isfinite(v) for v in values), (text, values)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 @settings(max_examples=200, deadline=None)

@@ -241,9 +241,9 @@ def _alias_bomb(levels: int = 9, width: int = 9) -> str:
 
 
 def test_billion_laughs_is_rejected_quickly():
-    start = time.perf_counter()
+    start = time.process_time()
     exc = error(_alias_bomb())
-    assert time.perf_counter() - start < 3
+    assert time.process_time() - start < 3
     assert str(exc) == "r.yaml:1:1: document expands to more than 200,000 values (too many aliases?)"
 
 
@@ -268,9 +268,9 @@ def test_a_few_aliases_are_fine_and_expand():
 
 
 def test_deep_nesting_is_rejected_quickly_without_a_recursion_error():
-    start = time.perf_counter()
+    start = time.process_time()
     exc = error("[" * 20_000 + "]" * 20_000)
-    assert time.perf_counter() - start < 3
+    assert time.process_time() - start < 3
     assert str(exc) == "r.yaml:1:101: YAML is nested more than 100 levels deep"
 
 

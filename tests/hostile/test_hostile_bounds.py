@@ -41,16 +41,16 @@ tiers:
 """
 
 
-def salesrules(*args, timeout=60, measure=False):
-    """Run ``python -m salesrules ARGS`` in a fresh process: (exit code, stderr, peak RSS in MB or None)."""
+def salesrules(*args, timeout=300):
+    """Run ``python -m salesrules ARGS`` in a fresh process: (exit code, stderr, peak RSS in MB,
+    CPU seconds). Bounds on time are on the CPU the process used, which a busy machine barely
+    changes; the wall-clock ``timeout`` only ends a hang."""
     command = [sys.executable, "-m", "salesrules", *map(str, args)]
-    if not measure:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        return done.returncode, done.stderr, None
     probe = ("import json, resource, subprocess, sys\n"
              "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-             "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024\n"
-             "print(json.dumps([done.returncode, done.stderr, rss]))\n")
+             "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+             "print(json.dumps([done.returncode, done.stderr, usage.ru_maxrss // 1024,"
+             " usage.ru_utime + usage.ru_stime]))\n")
     done = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, timeout=timeout)
     return tuple(json.loads(done.stdout))
 
@@ -89,10 +89,10 @@ def balanced(term: str, count: int) -> str:
      "the constant 9007199254740992 * 9007199254740992 is too large to be represented: it is beyond the 64-bit whole numbers, ±9,223,372,036,854,775,807"),
 ])
 def test_constants_beyond_what_a_number_holds_are_refused_at_once_with_their_place(ws, text, col, message):
-    started = time.monotonic()
+    started = time.process_time()
     line = ws.ruleset_fails(HEAD % text, f"9:{col}", message)
     assert line.endswith(message)
-    assert time.monotonic() - started < 20
+    assert time.process_time() - started < 20
 
 
 @pytest.mark.parametrize("text", [
@@ -106,10 +106,9 @@ def test_power_towers_compile_to_polars_and_are_cheap(tmp_path, text):
     ruleset.write_text(HEAD % text)
     data = tmp_path / "p.csv"
     data.write_text("id,amount,company\nA,3,Acme\nB,,\n")
-    started = time.monotonic()
-    code, stderr, _ = salesrules("evaluate", data, "-r", ruleset, "--as-of", AS_OF, "-o", tmp_path / "o.csv", timeout=30)
+    code, stderr, _, cpu = salesrules("evaluate", data, "-r", ruleset, "--as-of", AS_OF, "-o", tmp_path / "o.csv")
     assert code == 0, stderr
-    assert time.monotonic() - started < 20
+    assert cpu < 20
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -119,11 +118,11 @@ def test_power_towers_compile_to_polars_and_are_cheap(tmp_path, text):
     ("2 ** 9007199254740993 > 1", "integer 9007199254740993 is too large"),
 ])
 def test_string_repetition_and_huge_integers_are_rejected_at_once(text, fragment):
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ExpressionError) as info:
         compile_(text)
     assert fragment in info.value.message
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_text_joins_are_bounded():
@@ -146,7 +145,7 @@ def test_a_template_shows_a_bounded_number_of_values(ws):
     ws.ruleset_fails(head + "    reason: '" + "{company}" * 2000 + "'\n", "11:5",
                      "a text shows at most 32 values of the record; this one shows 2,000")
     allowed = head + "    reason: '" + "{company} {amount} {as_of}" * 10 + "{company}{company}'\n"
-    code, stderr, _ = salesrules("validate", str(ws.write("allowed.yaml", allowed)))
+    code, stderr, _, _ = salesrules("validate", str(ws.write("allowed.yaml", allowed)))
     assert code == 0, stderr
 
 
@@ -158,10 +157,10 @@ def test_a_template_shows_a_bounded_number_of_values(ws):
     ("amount in (" + ", ".join(["1"] * 1001) + ")", "more than 1000 parts"),
 ])
 def test_expression_size_and_depth_limits_are_enforced_quickly(text, fragment):
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ExpressionError, match=fragment.replace("(", r"\(")):
         compile_(text)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_the_largest_allowed_expressions_evaluate_quickly_on_100k_rows():
@@ -176,9 +175,9 @@ def test_the_largest_allowed_expressions_evaluate_quickly_on_100k_rows():
     ]
     for text in largest:
         assert len(text) <= 4000, len(text)
-        started = time.perf_counter()
+        started = time.process_time()
         frame.select(compile_(text).expr)
-        assert time.perf_counter() - started < 5, text
+        assert time.process_time() - started < 5, text
 
 
 # ---------------------------------------------------------------- YAML
@@ -199,11 +198,10 @@ def billion_laughs(levels: int = 9) -> str:
 def test_yaml_expansion_is_bounded_in_time_and_memory(tmp_path, text, fragment):
     path = tmp_path / "r.yaml"
     path.write_text(text)
-    started = time.monotonic()
-    code, stderr, peak = salesrules("validate", path, timeout=60, measure=True)
+    code, stderr, peak, cpu = salesrules("validate", path)
     assert code == 1 and fragment in stderr, stderr
     assert stderr.count("\n") == 1
-    assert time.monotonic() - started < 30
+    assert cpu < 30
     assert peak < 600, f"peak memory {peak} MB"
 
 
@@ -217,10 +215,10 @@ def test_pathological_patterns_run_in_linear_time(ws, pattern):
     data = ws.root / "long.csv"
     pl.DataFrame({"id": [f"R{i}" for i in range(rows)], "company": [text] * rows}).write_csv(data)
     ruleset = ws.write("re.yaml", HEAD % f"matches(company, '{pattern}')")
-    started = time.monotonic()
+    started = time.process_time()
     outcome = run("evaluate", data, "-r", ruleset, "-o", ws.root / "re.csv", "--as-of", AS_OF)
     assert outcome.code == 0, outcome.output
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 20
 
 
 def test_a_regex_too_large_to_compile_is_refused(ws):
@@ -238,17 +236,17 @@ def factors(count: int) -> str:
 def test_a_few_hundred_rules_load_quickly(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(factors(300))
-    started = time.monotonic()
-    code, stderr, _ = salesrules("validate", path, timeout=60)
+    code, stderr, _, cpu = salesrules("validate", path)
     assert code == 0, stderr
-    assert time.monotonic() - started < 15
+    assert cpu < 15
 
 
 def test_thousands_of_rules_load_in_linear_time(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(factors(3000))
-    code, stderr, _ = salesrules("validate", path, timeout=12)
+    code, stderr, _, cpu = salesrules("validate", path)
     assert code == 0, stderr
+    assert cpu < 12, f"{cpu:.1f} s of CPU for 3,000 rules"
 
 
 def test_too_many_errors_do_not_flood_the_terminal(ws):

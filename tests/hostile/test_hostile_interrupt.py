@@ -80,7 +80,6 @@ def test_an_interrupted_evaluation_leaves_nothing_behind(big, tmp_path, sig, ext
     out = tmp_path / "out.csv"
     out.write_bytes(PRECIOUS)
     before = (big.read_bytes(), big.stat().st_mtime_ns)
-    started = time.monotonic()
     code, stderr, leftovers = interrupt(big, tmp_path, sig, "-o", str(out), *extra)
     expected_code, expected_line = EXPECTED[sig]
     assert code == expected_code, stderr
@@ -90,7 +89,6 @@ def test_an_interrupted_evaluation_leaves_nothing_behind(big, tmp_path, sig, ext
     assert sorted(os.listdir(tmp_path)) == ["out.csv", "tmp"]
     assert leftovers == [], "temporary files left in TMPDIR"
     assert (big.read_bytes(), big.stat().st_mtime_ns) == before
-    assert time.monotonic() - started < 30
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
