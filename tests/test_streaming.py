@@ -383,3 +383,74 @@ def test_a_nan_score_ranks_last():
     frame = pl.DataFrame({"score": [1.0, math.nan, 3.0, None, math.inf], "id": ["a", "b", "c", "d", "e"],
                           "__closed": [False] * 5})
     assert common.rank_values(frame, "id").to_list() == [2, 3, 1, 4, 5]  # unknown scores tie, then by key
+
+
+# ---------------------------------------------------------------- parquet files, slice by slice
+
+
+@pytest.fixture(scope="module")
+def prospects_parquet(prospects, tmp_path_factory) -> Path:
+    """The prospects as a parquet file of text columns in row groups of 1,500 rows, so that
+    batches of 1,000 records straddle them."""
+    path = tmp_path_factory.mktemp("parquet") / "prospects.parquet"
+    pl.read_csv(prospects, infer_schema=False).write_parquet(path, row_group_size=1_500)
+    return path
+
+
+def test_a_parquet_file_read_in_slices_gives_the_results_of_its_frame(standard, prospects, prospects_parquet,
+                                                                      small_batches, monkeypatch):
+    sliced = outcome_frame(standard, prospects_parquet, spill="always", lists_as_text="; ")
+    monkeypatch.setattr(local, "BATCH_ROWS", 100_000)
+    whole = outcome_frame(standard, pl.read_csv(prospects, infer_schema=False), spill="never", lists_as_text="; ")
+    assert sliced.height == 12_000
+    assert_frame_equal(sliced, whole)
+
+
+def test_a_parquet_file_in_slices_writes_the_bytes_of_its_frame(standard, prospects, prospects_parquet,
+                                                                small_batches, tmp_path):
+    written = []
+    for name, data in (("sliced", prospects_parquet), ("whole", pl.read_csv(prospects, infer_schema=False))):
+        out = tmp_path / f"{name}.parquet"
+        with local.run(standard, data, as_of=AS_OF, spill="always") as outcome:
+            outcome.results.sink_parquet(out)
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+
+
+def test_a_parquet_file_in_slices_joins_its_lookups_and_numbers_its_rows(prospects, prospects_parquet,
+                                                                         small_batches, tmp_path):
+    (tmp_path / "sectors.csv").write_text("sector,weight\nsoftware,3\nretail,1\nhealthcare,4\n")
+    ruleset = load_ruleset(str(ruleset_file(tmp_path, """
+        fields:
+          id: {type: string, key: true, aliases: ["Opportunity ID"]}
+          industry: {type: string, aliases: [Industry]}
+        lookups:
+          sectors:
+            file: sectors.csv
+            key: sector
+            on: industry
+            fields:
+              weight: {type: integer}
+        factors:
+          - {name: heavy, when: "weight > 2", points: 5}
+          - {name: light, when: "weight == 1", points: 1}
+        """)))
+    frame = pl.read_csv(prospects, infer_schema=False)
+    sliced = outcome_frame(ruleset, prospects_parquet, spill="always", with_input=True, lists_as_text="; ")
+    whole = outcome_frame(ruleset, frame, spill="never", with_input=True, lists_as_text="; ")
+    assert_frame_equal(sliced, whole)
+    industry = frame.get_column("Industry")
+    expected = (industry.is_in(["software", "healthcare"]).cast(pl.Int64) * 5
+                + (industry == "retail").cast(pl.Int64)).to_list()
+    assert sliced.get_column("score").to_list() == expected
+
+
+def test_a_bad_value_in_a_late_slice_of_a_parquet_file_names_its_row(standard, prospects, small_batches, tmp_path):
+    frame = pl.read_csv(prospects, infer_schema=False)
+    path = tmp_path / "broken.parquet"
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 9_500).then(pl.lit("lots")).otherwise(pl.col("Amount")).alias("Amount")
+    ).write_parquet(path, row_group_size=1_500)
+    with pytest.raises(InputError) as caught:
+        local.run(standard, path, as_of=AS_OF)
+    assert str(caught.value) == f"{path}: row 9501, column 'Amount': cannot read 'lots' as money"

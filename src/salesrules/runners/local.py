@@ -229,10 +229,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     options = EvaluateOptions.of(options, **keywords)
     on_error, on_duplicate = options.on_error, options.on_duplicate
     plan = compile_ruleset(ruleset, options.as_of)
-    frame, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format,
-                                   "table": options.table, "query": options.query})
+    scan, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format,
+                                  "table": options.table, "query": options.query})
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
-    frame = join_lookups(plan, frame, source, database=database).with_row_index(ROW, offset=1)
+    frame = join_lookups(plan, scan, source, database=database).with_row_index(ROW, offset=1)
     whole = plan.prepare(frame, source)  # checks the columns before any row is read
     if not isinstance(data, list):  # records given as dicts: a missing key is null
         check_missing(plan.fields, plan.reads, whole.mapping, frame.collect_schema().names(), source,
@@ -319,8 +319,19 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                     # The reading runs on a thread while this one waits, so that Ctrl-C and
                     # SIGTERM stop the run at once, not when the batches under way are done
                     # (see salesrules.runners.interrupts).
-                    interrupts.run_interruptibly(lambda: frame.sink_batches(take, chunk_size=BATCH_ROWS), stop,
-                                                 "salesrules-batch-reader")
+                    if isinstance(data, (str, Path)) and database is None and known is not None:
+                        def read() -> None:
+                            # A parquet file, read slice by slice as the batches are taken: its
+                            # streaming scan runs ahead of slow batches and holds what it read.
+                            for start in range(0, known, BATCH_ROWS):
+                                joined = join_lookups(plan, scan.slice(start, BATCH_ROWS), source)
+                                # One chunk, as a streamed batch is: chunks decide the row groups written.
+                                if take(joined.with_row_index(ROW, offset=start + 1).collect().rechunk()):
+                                    return
+                    else:
+                        def read() -> None:
+                            frame.sink_batches(take, chunk_size=BATCH_ROWS)
+                    interrupts.run_interruptibly(read, stop, "salesrules-batch-reader")
                 except pl.exceptions.PolarsError as exc:
                     raise _read_error(exc, data, source, options.encoding, options.input_format) from None
                 if stop.requested:
