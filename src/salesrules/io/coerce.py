@@ -146,7 +146,7 @@ def fast_reader(text: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, read
     if kind == "boolean":
         return _lookup(text, _BOOLEAN_SPELLINGS) < len(_TRUE_SPELLINGS), known
     if kind == "date" and not field.format:
-        index = _lookup(text, _iso_dates())
+        index = _lookup(text, _iso_dates_type())
         return (index.cast(pl.Int32) + (_ISO_RANGE[0] - dt.date(1970, 1, 1)).days).cast(pl.Date), known
     if kind == "enum":
         spellings = _known_spellings(field.values or {})
