@@ -373,6 +373,14 @@ def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
 def _known_spellings(values: dict[str, tuple[str, ...]]) -> pl.DataFrame | None:
     """The texts the fast enum reader knows (``text``) and their canonical names (``name``);
     None when the enum has no names."""
+    return _spellings_of(tuple((name, tuple(str(s) for s in spellings)) for name, spellings in values.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _spellings_of(declared: tuple) -> pl.DataFrame | None:
+    # Cached: a field's typing asks twice (its reader and its fast reader), and building the
+    # frame runs a query.
+    values = dict(declared)
     mapping = enum_mapping(values)
     if not mapping:
         return None
