@@ -4,7 +4,6 @@ and the primitives of the inline SVG charts, shared by :mod:`.report_html` and
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import re
@@ -36,7 +35,9 @@ def _rows(frame: pl.DataFrame) -> list[tuple[dict, dict]]:
 
 def esc(value: Any) -> str:
     """``value`` as text safe in HTML and SVG: escaped, quotes too, control characters dropped."""
-    return html.escape(_CONTROL.sub("", _text(value)), quote=True)
+    from html import escape  # imported when a page is written, not when the plugin loads
+
+    return escape(_CONTROL.sub("", _text(value)), quote=True)
 
 
 def compact(value: float | None) -> str:

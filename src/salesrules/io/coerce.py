@@ -146,7 +146,7 @@ def fast_reader(text: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, read
     if kind == "boolean":
         return _lookup(text, _BOOLEAN_SPELLINGS) < len(_TRUE_SPELLINGS), known
     if kind == "date" and not field.format:
-        index = _lookup(text, _iso_dates())
+        index = _lookup(text, _iso_dates_type())
         return (index.cast(pl.Int32) + (_ISO_RANGE[0] - dt.date(1970, 1, 1)).days).cast(pl.Date), known
     if kind == "enum":
         spellings = _known_spellings(field.values or {})
@@ -373,6 +373,14 @@ def _parse_enum(text: pl.Expr, values: dict[str, tuple[str, ...]]) -> pl.Expr:
 def _known_spellings(values: dict[str, tuple[str, ...]]) -> pl.DataFrame | None:
     """The texts the fast enum reader knows (``text``) and their canonical names (``name``);
     None when the enum has no names."""
+    return _spellings_of(tuple((name, tuple(str(s) for s in spellings)) for name, spellings in values.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _spellings_of(declared: tuple) -> pl.DataFrame | None:
+    # Cached: a field's typing asks twice (its reader and its fast reader), and building the
+    # frame runs a query.
+    values = dict(declared)
     mapping = enum_mapping(values)
     if not mapping:
         return None
