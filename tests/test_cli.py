@@ -271,6 +271,28 @@ def test_version_does_not_import_polars():
     assert "salesrules, version" in out.stdout
 
 
+def test_a_run_imports_only_the_module_of_its_command():
+    code = ("import sys; sys.argv=['salesrules','schema']\ntry:\n import salesrules.cli as c; c.cli()\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('salesrules.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['salesrules.cli.group', 'salesrules.cli.validate']"
+
+
+def test_every_command_is_listed_and_found_under_its_own_name():
+    from salesrules.cli import COMMANDS
+    from salesrules.cli.group import LazyCommands
+
+    assert sorted(cli.list_commands(None)) == sorted(COMMANDS)
+    assert all(cli.commands[name].name == name for name in COMMANDS)
+    commands = LazyCommands({"schema": ("validate", "schema")})
+    assert "schema" in commands and list(commands) == ["schema"] and len(commands) == 1
+    commands["extra"] = cli.commands["lint"]
+    del commands["schema"]
+    assert list(commands) == ["extra"] and commands["extra"].name == "lint"
+    with pytest.raises(KeyError):
+        commands["missing"]
+
+
 def test_new_plugin_refuses_bad_names_and_existing_folders(cli_runner, tmp_path):
     result = run(cli_runner, "new-plugin", "Bad_Name", "--dir", str(tmp_path))
     assert_one_line_error(result, 2, "plugin name 'Bad_Name' must be lower case")

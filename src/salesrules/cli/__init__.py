@@ -23,21 +23,7 @@ import click
 
 from .. import __version__
 from ..errors import PluginError, SalesrulesError
-from . import (
-    assign,
-    backtest,
-    convert,
-    diff,
-    evaluate,
-    explain,
-    init,
-    lint,
-    plugins,
-    report,
-    test,
-    validate,
-)
-from .group import EXIT_INTERRUPTED, _Group
+from .group import EXIT_INTERRUPTED, LazyCommands, _Group
 
 # polars reads CSV in chunks whose size it takes from this variable, once per process; its
 # default holds several hundred megabytes in flight, smaller chunks read as fast.
@@ -66,14 +52,16 @@ def cli():
     """
 
 
-COMMANDS = (
-    evaluate.evaluate, validate.validate, validate.schema, init.init, plugins.plugins, plugins.new_plugin,
-    test.test_command, lint.lint_command, explain.explain_command, diff.diff_command, backtest.backtest_command, report.report,
-    assign.assign,
-    convert.convert_command,
-)
-for command in COMMANDS:
-    cli.add_command(command)
+# Each command by name: the module of this package that defines it and the command's name there.
+# A run imports only the module of its command (see group.LazyCommands).
+COMMANDS = {
+    "evaluate": ("evaluate", "evaluate"), "validate": ("validate", "validate"), "schema": ("validate", "schema"),
+    "init": ("init", "init"), "plugins": ("plugins", "plugins"), "new-plugin": ("plugins", "new_plugin"),
+    "test": ("test", "test_command"), "lint": ("lint", "lint_command"), "explain": ("explain", "explain_command"),
+    "diff": ("diff", "diff_command"), "backtest": ("backtest", "backtest_command"), "report": ("report", "report"),
+    "assign": ("assign", "assign"), "convert": ("convert", "convert_command"),
+}
+cli.commands = LazyCommands(COMMANDS)
 
 
 def main():

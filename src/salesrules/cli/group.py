@@ -7,9 +7,11 @@ are removed and no half-written output is left.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
+from collections.abc import MutableMapping
 
 import click
 
@@ -269,6 +271,43 @@ def _usage_line(exc: click.ClickException) -> str:
     if isinstance(exc, click.UsageError) and ctx is not None:
         message += f" (see '{ctx.command_path} --help')"
     return f"error: {message}"
+
+
+class LazyCommands(MutableMapping):
+    """A group's commands by name, each built-in one imported the first time it is looked up.
+
+    ``pending`` maps a command's name to the module of this package that defines it and the
+    name of the command in that module; a run imports only the module of the command it runs,
+    while listing the names (``--help``, a misspelt command) imports nothing. Commands added
+    later (by plugins) are stored as they are.
+    """
+
+    def __init__(self, pending: dict[str, tuple[str, str]]):
+        self.pending = dict(pending)
+        self.loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded and name in self.pending:
+            module, attribute = self.pending.pop(name)
+            self.loaded[name] = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.pending.pop(name, None)
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self.pending.pop(name, None) is None:
+            del self.loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.loaded or name in self.pending
+
+    def __iter__(self):
+        return iter([*self.loaded, *(name for name in self.pending if name not in self.loaded)])
+
+    def __len__(self) -> int:
+        return len(self.loaded) + len(self.pending)
 
 
 class _Group(click.Group):
