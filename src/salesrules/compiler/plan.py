@@ -8,7 +8,7 @@ parts of the scores it adds in the plan's :class:`~salesrules.compiler.manifest.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -67,6 +67,37 @@ class Plan:
         if key not in self.preparations:
             self.preparations[key] = preparation(self.fields, batch.schema, source)
         return self.preparations[key].apply_batch(batch)
+
+    def narrowed(self, columns) -> "Plan":
+        """This plan computing only ``columns`` (names of its columns) and what they need.
+
+        The steps are followed back from ``columns``: only the expressions whose results
+        they read, directly or through other results, are kept, and only the fields those
+        expressions read (with the key, the fields lookups join on and the currency code
+        fields of the money fields kept) are typed and checked. Returns the plan itself when
+        every field is needed or an expression does not name its result.
+        """
+        needed = set(columns)
+        steps: list[list[pl.Expr]] = []
+        for step in reversed(self.steps):
+            kept, made = [], set()
+            for expr in step:
+                try:
+                    name = expr.meta.output_name()
+                except pl.exceptions.PolarsError:
+                    return self
+                if name in needed:
+                    kept.append(expr)
+                    made.add(name)
+            # The expressions of a step read the columns as they were before it.
+            needed = (needed - made) | {root for expr in kept for root in expr.meta.root_names()}
+            if kept:
+                steps.append(kept)
+        read = needed_fields(self.ruleset, self.fields, needed & set(self.fields))
+        if read == set(self.fields):
+            return self
+        fields = {name: spec for name, spec in self.fields.items() if name in read}
+        return replace(self, fields=fields, steps=steps[::-1], reads=self.reads & read, preparations={})
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
@@ -130,12 +161,18 @@ def read_fields(ruleset, fields: dict[str, FieldSpec], steps: list[list[pl.Expr]
     points, stage evidence, templates...), the key, the fields lookups join on and the currency
     code fields of the money fields read."""
     roots = {name for step in steps for expr in step for name in expr.meta.root_names()}
-    read = {name for name in fields if name in roots}
+    return frozenset(needed_fields(ruleset, fields, {name for name in fields if name in roots}))
+
+
+def needed_fields(ruleset, fields: dict[str, FieldSpec], read: set) -> set:
+    """The fields ``read`` with those every evaluation reads besides: the key, the fields
+    lookups join on and the currency code fields of the money fields read."""
+    read = set(read)
     if ruleset.key in fields:
         read.add(ruleset.key)
     read |= {lookup.on for lookup in ruleset.lookups if lookup.on in fields}
     read |= {fields[name].currency_field for name in list(read) if fields[name].currency_field in fields}
-    return frozenset(read)
+    return read
 
 
 def _place(error) -> tuple:
