@@ -157,6 +157,20 @@ def test_columns_read_only_the_fields_they_need(cli_runner, files, tmp_path):
     assert out.exit_code == 2
 
 
+def test_a_narrowed_plan_keeps_the_steps_and_fields_its_columns_read(files):
+    from salesrules.compiler.plan import compile_ruleset
+    from salesrules.model.columns import CLOSED
+
+    data, ruleset = files
+    plan = compile_ruleset(salesrules.load(ruleset), "2026-11-22")
+    tier = plan.narrowed(["id", "tier", CLOSED])
+    assert list(tier.fields) == ["id", "value", "stage"]
+    assert sum(map(len, tier.steps)) == 3 and sum(map(len, plan.steps)) == 30
+    assert list(plan.narrowed(["id", "score", CLOSED]).fields) == ["id", "value", "region", "stage"]
+    assert list(plan.narrowed(["lane"]).fields) == ["id", "value"]  # the key always
+    assert plan.narrowed(["id", "tier", CLOSED]) is tier
+
+
 def test_the_rank_is_computed_only_when_shown_or_sorted_by(files, monkeypatch):
     from salesrules.runners import local
 

@@ -50,6 +50,8 @@ class Plan:
     matches: dict[tuple, dict[str, str | None]] = field(default_factory=dict, repr=False)
     # The fields the rules read (see read_fields): a tabular input must give them a column.
     reads: frozenset = frozenset()
+    # The plans computing only some columns (see narrowed), by those columns.
+    narrowings: dict[frozenset, "Plan"] = field(default_factory=dict, repr=False)
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`~salesrules.io.preparation.prepare` for this plan's fields, with the typing built
@@ -75,9 +77,13 @@ class Plan:
         they read, directly or through other results, are kept, and only the fields those
         expressions read (with the key, the fields lookups join on and the currency code
         fields of the money fields kept) are typed and checked. Returns the plan itself when
-        every field is needed or an expression does not name its result.
+        an expression does not name its result. Narrowed plans are kept on the plan by columns.
         """
-        needed = set(columns)
+        if frozenset(columns) not in self.narrowings:
+            self.narrowings[frozenset(columns)] = self._narrowed(set(columns))
+        return self.narrowings[frozenset(columns)]
+
+    def _narrowed(self, needed: set) -> "Plan":
         steps: list[list[pl.Expr]] = []
         for step in reversed(self.steps):
             kept, made = [], set()
@@ -85,6 +91,8 @@ class Plan:
                 try:
                     name = expr.meta.output_name()
                 except pl.exceptions.PolarsError:
+                    return self
+                if expr.meta.has_multiple_outputs():  # reads columns it does not name
                     return self
                 if name in needed:
                     kept.append(expr)
@@ -94,10 +102,8 @@ class Plan:
             if kept:
                 steps.append(kept)
         read = needed_fields(self.ruleset, self.fields, needed & set(self.fields))
-        if read == set(self.fields):
-            return self
         fields = {name: spec for name, spec in self.fields.items() if name in read}
-        return replace(self, fields=fields, steps=steps[::-1], reads=self.reads & read, preparations={})
+        return replace(self, fields=fields, steps=steps[::-1], reads=self.reads & read, preparations={}, narrowings={})
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
