@@ -141,6 +141,54 @@ def test_columns_not_asked_for_are_not_computed_through_the_api(files):
     assert Tally.seen == 0
 
 
+def test_columns_read_only_the_fields_they_need(cli_runner, files, tmp_path):
+    # The stage is read whatever the columns (it tells the open deals from the closed ones);
+    # the value only for the columns that need it, so its bad value is no error for the others.
+    data, ruleset = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,value,region,stage\na,500,west,lead\nb,lots,east,demo\nc,3000,east,won\n")
+    out = run(cli_runner, str(bad), "-r", ruleset, "-f", "csv", "--columns", "id,stage,stage_probability")
+    assert out.exit_code == 0, out.output
+    assert first(out.output, 3) == ["id,stage,stage_probability", "a,lead,", "b,demo,", "c,won,"]
+    out = run(cli_runner, str(bad), "-r", ruleset, "-f", "csv", "--columns", "id,tier")
+    assert out.exit_code == 2
+    assert out.output == f"error: {bad}: row 2, column 'value': cannot read 'lots' as money\n"
+    out = run(cli_runner, str(bad), "-r", ruleset, "-f", "csv")
+    assert out.exit_code == 2
+
+
+def test_a_narrowed_plan_keeps_the_steps_and_fields_its_columns_read(files):
+    from salesrules.compiler.plan import compile_ruleset
+    from salesrules.model.columns import CLOSED
+
+    data, ruleset = files
+    plan = compile_ruleset(salesrules.load(ruleset), "2026-11-22")
+    tier = plan.narrowed(["id", "tier", CLOSED])
+    assert list(tier.fields) == ["id", "value", "stage"]
+    assert sum(map(len, tier.steps)) == 3 and sum(map(len, plan.steps)) == 30
+    assert list(plan.narrowed(["id", "score", CLOSED]).fields) == ["id", "value", "region", "stage"]
+    assert list(plan.narrowed(["lane"]).fields) == ["id", "value"]  # the key always
+    assert plan.narrowed(["id", "tier", CLOSED]) is tier
+
+
+def test_the_rank_is_computed_only_when_shown_or_sorted_by(files, monkeypatch):
+    from salesrules.runners import local
+
+    data, ruleset = files
+    calls = []
+    rank_values = local.rank_values
+    monkeypatch.setattr(local, "rank_values", lambda *a, **k: calls.append(1) or rank_values(*a, **k))
+    plan = salesrules.load(ruleset)
+    with local.run(plan, data, as_of="2026-11-22", columns=("id", "tier"), sort="input") as outcome:
+        assert outcome.results.collect().columns == ["id", "tier"]
+        assert (outcome.rows, outcome.ranked, outcome.closed) == (6, 4, 2)
+    assert calls == []
+    ranked = plan.evaluate(data, as_of="2026-11-22", columns=("id",), sort="rank")
+    assert ranked["id"].to_list() == ["b", "d", "e", "a", "c", "f"]
+    assert plan.evaluate(data, as_of="2026-11-22", columns=("id", "rank"))["rank"].to_list() == [4, 1, None, 2, 3, None]
+    assert calls == [1, 1]
+
+
 def test_an_unknown_column_is_one_line_naming_the_known_ones(cli_runner, files):
     data, ruleset = files
     out = cli_runner.invoke(cli, ["evaluate", data, "-r", ruleset, "-f", "csv", "--columns", "id,scor"])

@@ -8,7 +8,7 @@ parts of the scores it adds in the plan's :class:`~salesrules.compiler.manifest.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -50,6 +50,8 @@ class Plan:
     matches: dict[tuple, dict[str, str | None]] = field(default_factory=dict, repr=False)
     # The fields the rules read (see read_fields): a tabular input must give them a column.
     reads: frozenset = frozenset()
+    # The plans computing only some columns (see narrowed), by those columns.
+    narrowings: dict[frozenset, "Plan"] = field(default_factory=dict, repr=False)
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`~salesrules.io.preparation.prepare` for this plan's fields, with the typing built
@@ -67,6 +69,41 @@ class Plan:
         if key not in self.preparations:
             self.preparations[key] = preparation(self.fields, batch.schema, source)
         return self.preparations[key].apply_batch(batch)
+
+    def narrowed(self, columns) -> "Plan":
+        """This plan computing only ``columns`` (names of its columns) and what they need.
+
+        The steps are followed back from ``columns``: only the expressions whose results
+        they read, directly or through other results, are kept, and only the fields those
+        expressions read (with the key, the fields lookups join on and the currency code
+        fields of the money fields kept) are typed and checked. Returns the plan itself when
+        an expression does not name its result. Narrowed plans are kept on the plan by columns.
+        """
+        if frozenset(columns) not in self.narrowings:
+            self.narrowings[frozenset(columns)] = self._narrowed(set(columns))
+        return self.narrowings[frozenset(columns)]
+
+    def _narrowed(self, needed: set) -> "Plan":
+        steps: list[list[pl.Expr]] = []
+        for step in reversed(self.steps):
+            kept, made = [], set()
+            for expr in step:
+                try:
+                    name = expr.meta.output_name()
+                except pl.exceptions.PolarsError:
+                    return self
+                if expr.meta.has_multiple_outputs():  # reads columns it does not name
+                    return self
+                if name in needed:
+                    kept.append(expr)
+                    made.add(name)
+            # The expressions of a step read the columns as they were before it.
+            needed = (needed - made) | {root for expr in kept for root in expr.meta.root_names()}
+            if kept:
+                steps.append(kept)
+        read = needed_fields(self.ruleset, self.fields, needed & set(self.fields))
+        fields = {name: spec for name, spec in self.fields.items() if name in read}
+        return replace(self, fields=fields, steps=steps[::-1], reads=self.reads & read, preparations={}, narrowings={})
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Add the per-record results to a frame of typed fields."""
@@ -130,12 +167,18 @@ def read_fields(ruleset, fields: dict[str, FieldSpec], steps: list[list[pl.Expr]
     points, stage evidence, templates...), the key, the fields lookups join on and the currency
     code fields of the money fields read."""
     roots = {name for step in steps for expr in step for name in expr.meta.root_names()}
-    read = {name for name in fields if name in roots}
+    return frozenset(needed_fields(ruleset, fields, {name for name in fields if name in roots}))
+
+
+def needed_fields(ruleset, fields: dict[str, FieldSpec], read: set) -> set:
+    """The fields ``read`` with those every evaluation reads besides: the key, the fields
+    lookups join on and the currency code fields of the money fields read."""
+    read = set(read)
     if ruleset.key in fields:
         read.add(ruleset.key)
     read |= {lookup.on for lookup in ruleset.lookups if lookup.on in fields}
     read |= {fields[name].currency_field for name in list(read) if fields[name].currency_field in fields}
-    return frozenset(read)
+    return read
 
 
 def _place(error) -> tuple:

@@ -20,7 +20,7 @@ from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
 from ..io.preparation import Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
-from ..model.columns import BAD, CLOSED, ROW
+from ..model.columns import BAD, CLOSED, LOOKUP, READ, ROW
 from . import interrupts
 from .common import (
     Evaluation,
@@ -244,14 +244,29 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     key = ROW if plan.key == "row" else plan.key
     if options.columns is not None and not options.internal:
         output = chosen_columns(output, options.columns)
-    # The rank and the order need the score and the key, whichever columns are written.
-    needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW]
+    # The rank and the sort by rank need the score; the check of duplicate keys the key.
+    ranking = options.internal or options.sort == "rank" or any(name == "rank" for name, _ in output)
+    needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW
+              and (ranking or name != "score")]
     columns = [e for name, e in output if name != "rank"] + needed
     carried = field_columns(plan) if options.with_fields and not options.internal else []
+    # With chosen columns, only what they need is computed, and only the fields they read are
+    # read, typed and checked (the input's columns were checked against every field above).
+    narrow = options.columns is not None and not (options.internal or options.explain or carried)
+    reading = plan.narrowed([ROW, BAD, CLOSED, key, *(r for e in columns for r in e.meta.root_names())]) if narrow else plan
+    if reading is not plan and not options.with_input and on_error == "error":
+        # Nor are the other columns of the input parsed.
+        names = set(frame.collect_schema().names())
+        wanted = [ROW, *(whole.mapping[n] for n in reading.fields if whole.mapping.get(n) is not None)]
+        wanted += [c for c in names if c.startswith((LOOKUP, READ))]
+        read_columns = list(dict.fromkeys(wanted))
+        read_frame = frame.select(read_columns)
+    else:
+        read_columns, read_frame = None, frame
 
     def evaluated(prepared: Prepared) -> pl.LazyFrame:
         # The fields as the rules read them, before any step replaces a column of the same name.
-        lazy = plan.apply(prepared.frame.with_columns(carried) if carried else prepared.frame)
+        lazy = reading.apply(prepared.frame.with_columns(carried) if carried else prepared.frame)
         if options.internal:
             if options.columns is None:
                 return lazy
@@ -263,7 +278,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
 
     known = _known_rows(data, frame, options.input_format)
     expected = known if known is not None else _estimated_rows(data, options)
-    store = _Store(spill_mode(options.spill), evaluated(whole).collect_schema(), expected)
+    store = _Store(spill_mode(options.spill), evaluated(reading.prepare(read_frame, source)).collect_schema(), expected)
     try:
         progress.phase("Evaluating", total=known)
         seen: dict[str, Any] = {"failure": None, "rejects": []}
@@ -284,7 +299,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 return True
             if results.height and results[BAD].any():
                 # The typing again, lazily: the batch's typed values are not kept meanwhile.
-                prepared = plan.prepare(batch.lazy(), source)
+                prepared = reading.prepare(batch.lazy(), source)
                 if on_error == "error":
                     seen["failure"] = describe_bad_rows(prepared, plan.fields, source)[0]
                     return True
@@ -297,7 +312,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             # Each batch is typed and evaluated in memory: the general readers then read only
             # the fields whose values the fast readers did not all know.
-            return batch, evaluated(plan.prepare_batch(batch, source)).collect()
+            return batch, evaluated(reading.prepare_batch(batch, source)).collect()
 
         def take(batch: pl.DataFrame) -> bool | None:
             if stop.requested:
@@ -325,12 +340,15 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                             # streaming scan runs ahead of slow batches and holds what it read.
                             for start in range(0, known, BATCH_ROWS):
                                 joined = join_lookups(plan, scan.slice(start, BATCH_ROWS), source)
+                                joined = joined.with_row_index(ROW, offset=start + 1)
+                                if read_columns is not None:
+                                    joined = joined.select(read_columns)
                                 # One chunk, as a streamed batch is: chunks decide the row groups written.
-                                if take(joined.with_row_index(ROW, offset=start + 1).collect().rechunk()):
+                                if take(joined.collect().rechunk()):
                                     return
                     else:
                         def read() -> None:
-                            frame.sink_batches(take, chunk_size=BATCH_ROWS)
+                            read_frame.sink_batches(take, chunk_size=BATCH_ROWS)
                     interrupts.run_interruptibly(read, stop, "salesrules-batch-reader")
                 except pl.exceptions.PolarsError as exc:
                     raise _read_error(exc, data, source, options.encoding, options.input_format) from None
@@ -347,7 +365,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
         core = store.frame()
         progress.phase(f"Ranking {store.count:,} rows", counted=False)
         # Only the columns ranking needs are read back; the row numbers only for an error.
-        wanted = [CLOSED, "score", key] + ([BAD] if rejects is not None else [])
+        wanted = [CLOSED, key] + (["score"] if ranking else []) + ([BAD] if rejects is not None else [])
         narrow = core.select(pl.col(c) for c in dict.fromkeys(wanted)).collect()
         keep = ~narrow.get_column(BAD) if rejects is not None else pl.repeat(True, narrow.height, eager=True)
 
@@ -355,7 +373,13 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             return core.select(pl.col(ROW)).collect().get_column(ROW).gather(indices)
 
         keep = _kept_by_key(narrow, plan.key, on_duplicate, source, keep, rows)
-        side = pl.DataFrame([rank_values(narrow, key, keep), keep.alias("__keep")])
+        if ranking:
+            rank = rank_values(narrow, key, keep)
+            ranked = int(rank.is_not_null().sum())
+        else:  # no column and no order needs the rank: the open deals are only counted
+            rank = pl.repeat(None, narrow.height, dtype=pl.Int64, eager=True).alias("rank")
+            ranked = int((~narrow.get_column(CLOSED) & keep).sum())
+        side = pl.DataFrame([rank, keep.alias("__keep")])
         del narrow
         joined = store.beside(side)
         if not keep.all():  # a filter copies every column, so only when some row goes
@@ -370,7 +394,6 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                     ["rank", "score", key], descending=[False, True, False], nulls_last=True, maintain_order=True
                 )
             results = joined.select([pl.col(name) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
-        ranked = int(side.get_column("rank").is_not_null().sum())
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store, ranked)
     except BaseException:
         store.close()
