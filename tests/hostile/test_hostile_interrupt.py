@@ -125,42 +125,17 @@ def test_an_error_after_a_swallowed_ctrl_c_is_reported_as_the_interruption(failu
     assert result.output.strip() == "error: interrupted; no output was written"
 
 
-# Batches that take long to evaluate: regular expressions over long texts. A batch being
-# evaluated cannot be stopped half-way, so the run stops without waiting for it.
-SLOW_RULES = """\
-salesrules: 1
-name: slow
-version: "1"
-fields:
-  id: {type: string, key: true}
-  deal_value: money
-  notes: string
-tiers:
-  - {name: high, when: "deal_value > 1_000_000", points: 50}
-  - {name: low, points: 10}
-factors:
-%s"""
-PATTERNS = [r"\\w{10}\\s\\w{10}x", r"(?i)(\\w+\\s){5}\\w*q\\w*z", r"[\\p{L}]{3,40}\\s[\\p{Greek}]{2,9}[a-f]{4}",
-            r"(\\w|\\s){50}qqq", r"(?:[a-zäöü]{2,8}\\s?){20}ß{2}"]
-
-
+# Batches that take long to evaluate: regular expressions over long texts, the inputs
+# benchmarks/interrupt.py measures the stop with. A batch being evaluated cannot be stopped
+# half-way, so the run stops without waiting for it.
 @pytest.fixture(scope="module")
 def slow(tmp_path_factory) -> tuple[Path, Path]:
-    import random
-
-    import polars as pl
-
-    folder = tmp_path_factory.mktemp("slow")
-    alphabet = "abcdefghijklmnopqrstuvwxyzäöüéèßçñ αβγδ"
-    chooser = random.Random(7)
-    texts = ["".join(chooser.choice(alphabet) for _ in range(300)) for _ in range(500)]
-    rows = 300_000
-    pl.DataFrame({"id": [f"R{i}" for i in range(rows)], "deal_value": [i % 2_000_000 for i in range(rows)],
-                  "notes": [texts[i % 500] for i in range(rows)]}).write_csv(folder / "notes.csv")
-    factors = "".join(f"  - {{name: f{i}, when: \"matches(notes, '{PATTERNS[i % 5]}{'k' * (i // 5)}')\", points: 1}}\n"
-                      for i in range(30))
-    (folder / "slow.yaml").write_text(SLOW_RULES % factors, encoding="utf-8")
-    return folder / "notes.csv", folder / "slow.yaml"
+    # benchmarks/ is not a package, so the script is imported from its path.
+    spec = importlib.util.spec_from_file_location("salesrules_benchmark_interrupt",
+                                                  Path(__file__).resolve().parents[2] / "benchmarks" / "interrupt.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    return benchmark.write_inputs(tmp_path_factory.mktemp("slow"), rows=300_000, factors=30)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
