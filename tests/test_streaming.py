@@ -454,3 +454,69 @@ def test_a_bad_value_in_a_late_slice_of_a_parquet_file_names_its_row(standard, p
     with pytest.raises(InputError) as caught:
         local.run(standard, path, as_of=AS_OF)
     assert str(caught.value) == f"{path}: row 9501, column 'Amount': cannot read 'lots' as money"
+
+
+# ---------------------------------------------------------------- results in memory: one query
+
+
+@pytest.fixture
+def whole_queries(monkeypatch):
+    """A sample of 500 records, batches of 1,000, and a count of the batches typed one by one."""
+    monkeypatch.setattr(local, "SAMPLE_ROWS", 500)
+    monkeypatch.setattr(local, "BATCH_ROWS", 1_000)
+    typed = []
+    batch = local.Plan.prepare_batch
+
+    def counted(self, frame, source):
+        typed.append(frame.height)
+        return batch(self, frame, source)
+
+    monkeypatch.setattr(local.Plan, "prepare_batch", counted)
+    return typed
+
+
+def test_results_in_memory_are_evaluated_in_one_query_with_the_results_of_batches(standard, prospects, whole_queries):
+    batches = outcome_frame(standard, prospects, spill="always", lists_as_text="; ")
+    assert len(whole_queries) == 12
+    whole_queries.clear()
+    for mode in ("auto", "never"):
+        assert_frame_equal(outcome_frame(standard, prospects, spill=mode, lists_as_text="; "), batches)
+    assert whole_queries == []  # the sample and the rest (auto), the whole input (never)
+
+
+def test_a_value_only_the_general_readers_know_is_read_in_the_rest_of_the_input(standard, prospects, whole_queries, tmp_path):
+    frame = pl.read_csv(prospects, infer_schema=False)
+    odd = frame.with_columns(  # unusual spellings far past the sample: the rest is read again
+        pl.when(pl.int_range(pl.len()) == 9_000).then(pl.lit(" $1,250.00 ")).otherwise(pl.col("Amount")).alias("Amount"),
+        pl.when(pl.int_range(pl.len()) == 11_000).then(pl.lit(" yes")).otherwise(pl.col("Budget Confirmed")).alias("Budget Confirmed"),
+    )
+    path = tmp_path / "odd.csv"
+    odd.write_csv(path)
+    whole = outcome_frame(standard, path, internal=True)
+    assert whole_queries == []
+    assert whole.row(9_000, named=True)["deal_value"] == 1250.0
+    assert whole.row(11_000, named=True)["budget_confirmed"] is True
+    assert_frame_equal(whole, outcome_frame(standard, path, internal=True, spill="always"))
+
+
+@pytest.mark.parametrize("row", [100, 9_000])  # in the sample, in the rest
+def test_a_bad_value_in_a_whole_query_is_named_by_the_batches(standard, prospects, whole_queries, tmp_path, row):
+    frame = pl.read_csv(prospects, infer_schema=False)
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in([row, 11_000])).then(pl.lit("lots")).otherwise(pl.col("Amount")).alias("Amount")
+    )
+    path = tmp_path / "broken.csv"
+    broken.write_csv(path)
+    with pytest.raises(InputError) as caught:
+        local.run(standard, path, as_of=AS_OF)
+    assert str(caught.value) == f"{path}: row {row + 1}, column 'Amount': cannot read 'lots' as money"
+    whole_queries.clear()
+    with local.run(standard, path, as_of=AS_OF, on_error="skip", lists_as_text="; ") as outcome:
+        assert outcome.rejects.get_column("row").to_list() == [row + 1, 11_001]
+        skipped = outcome.results.collect()
+    # The batches go on from the first row of the part holding the bad value: the first
+    # row (the sample) or the first after the sample (the rest).
+    assert whole_queries == ([1_000] * 12 if row < 500 else [1_000] * 11 + [500])
+    clean = outcome_frame(standard, prospects, lists_as_text="; ")
+    kept = clean.filter(~pl.int_range(pl.len()).is_in([row, 11_000]))
+    assert_frame_equal(skipped.drop("rank"), kept.drop("rank"))

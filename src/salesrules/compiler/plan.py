@@ -70,6 +70,14 @@ class Plan:
             self.preparations[key] = preparation(self.fields, batch.schema, source)
         return self.preparations[key].apply_batch(batch)
 
+    def prepare_query(self, frame: pl.LazyFrame, source: str, general: set[str]) -> "Prepared":
+        """:meth:`prepare` in one query, by the fast readers but for the fields in ``general``
+        (see :meth:`~salesrules.io.preparation.Preparation.apply_query`)."""
+        key = (tuple(frame.collect_schema().items()), False, True)
+        if key not in self.preparations:
+            self.preparations[key] = preparation(self.fields, frame.collect_schema(), source)
+        return self.preparations[key].apply_query(frame, general)
+
     def narrowed(self, columns) -> "Plan":
         """This plan computing only ``columns`` (names of its columns) and what they need.
 

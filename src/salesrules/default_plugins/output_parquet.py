@@ -14,16 +14,19 @@ from salesrules.hookspecs import hookimpl
 from salesrules.io.outputs import OutputContext, provenance_text
 
 METADATA_PREFIX = "salesrules."
+# Rows per row group: a reader can skip or fetch a group alone, and one group of 100,000
+# results takes tens of megabytes in memory.
+ROW_GROUP_ROWS = 100_000
 
 
 def write_parquet(frame: pl.DataFrame, stream, context: OutputContext) -> None:
     """Write the results with the provenance metadata to a binary stream."""
-    frame.write_parquet(stream, metadata=provenance_metadata(context))
+    frame.write_parquet(stream, row_group_size=ROW_GROUP_ROWS, metadata=provenance_metadata(context))
 
 
 def sink_parquet(frame: pl.LazyFrame, stream, context: OutputContext) -> None:
     """Write results that may not fit in memory, batch by batch, with the provenance metadata."""
-    frame.sink_parquet(stream, metadata=provenance_metadata(context))
+    frame.sink_parquet(stream, row_group_size=ROW_GROUP_ROWS, metadata=provenance_metadata(context))
 
 
 def provenance_metadata(context: OutputContext) -> dict[str, str]:

@@ -137,11 +137,37 @@ class Preparation:
         if left:
             general = {e.meta.output_name()[len(VALUE):]: e for e in values}
             read = read.lazy().with_columns(general[name] for name in left).collect()
-        flags = [f if n not in self.fast or n in left else self.other_flags[n] for n, f in self.flags.items()]
-        flags = [f for f in flags if f is not None]
-        bad = pl.any_horizontal(flags) if flags else pl.lit(False)
-        frame = read.lazy().with_columns(typed).with_columns(bad.alias(BAD))
+        frame = read.lazy().with_columns(typed).with_columns(self._bad(set(left)))
         return Prepared(frame, self.mapping, self.input_columns, self.flags)
+
+    def apply_query(self, frame: pl.LazyFrame, general: set[str]) -> Prepared:
+        """The typed columns of ``frame`` in one query: the fields named in ``general`` read by
+        the general readers, the others by their fast readers.
+
+        A ``__known:NAME`` column per fast reader says, per row, whether it knew the value;
+        where it did not, the values of the field are not those :meth:`apply` gives, and the
+        query must be run again with NAME in ``general``. Where every value is known, the
+        ``__bad`` flag is that of :meth:`apply`.
+        """
+        fast = {name: reader for name, reader in self.fast.items() if name not in general}
+        if not fast:
+            return self.apply(frame)
+        frame = (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
+        values, typed, _ = self.stages
+        first = []
+        for expr in values:
+            name = expr.meta.output_name()[len(VALUE):]
+            first.append(fast[name][0].alias(VALUE + name) if name in fast else expr)
+        tests = [known.alias(KNOWN + name) for name, (_, known) in fast.items()]
+        frame = frame.with_columns(first).with_columns(tests).with_columns(typed)
+        return Prepared(frame.with_columns(self._bad(set(self.fast) - set(fast))), self.mapping, self.input_columns, self.flags)
+
+    def _bad(self, general: set[str]) -> pl.Expr:
+        """The ``__bad`` flag of rows typed by the fast readers, but for the fields in
+        ``general``, read by the general readers (the fast readers knew every value)."""
+        flags = [f if n not in self.fast or n in general else self.other_flags[n] for n, f in self.flags.items()]
+        flags = [f for f in flags if f is not None]
+        return (pl.any_horizontal(flags) if flags else pl.lit(False)).alias(BAD)
 
 
 def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False, lookups: bool = True) -> Preparation:

@@ -18,7 +18,7 @@ from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
-from ..io.preparation import Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
+from ..io.preparation import KNOWN, Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
 from ..model.columns import BAD, CLOSED, LOOKUP, READ, ROW
 from . import interrupts
@@ -52,6 +52,9 @@ KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
+# Results that stay in memory are evaluated in one query; whether they do is told by the
+# results of this many first records.
+SAMPLE_ROWS = 10_000
 SPILL_MODES = ("auto", "always", "never")
 
 
@@ -127,6 +130,11 @@ class _Store:
             pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
             offset += rows
         return pl.concat(pieces, how="vertical")
+
+    @property
+    def keeps_all(self) -> bool:
+        """Whether every result stays in memory, as far as the store knows."""
+        return self.limit is None or self.limit >= KEEP_BYTES
 
     @property
     def spilled(self) -> bool:
@@ -264,21 +272,26 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     else:
         read_columns, read_frame = None, frame
 
-    def evaluated(prepared: Prepared) -> pl.LazyFrame:
+    def evaluated(prepared: Prepared, extra: list[str] = ()) -> pl.LazyFrame:
         # The fields as the rules read them, before any step replaces a column of the same name.
         lazy = reading.apply(prepared.frame.with_columns(carried) if carried else prepared.frame)
         if options.internal:
             if options.columns is None:
                 return lazy
-            kept = dict.fromkeys([ROW, BAD, CLOSED, "score", key, *options.columns])
+            kept = dict.fromkeys([ROW, BAD, CLOSED, "score", key, *options.columns, *extra])
             return lazy.select(*kept)
         if options.explain:
             lazy = lazy.with_columns(compact_reasons(lazy.collect_schema(), plan).alias("__explain"))
-        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns, *(pl.col(c.meta.output_name()) for c in carried))
+        return lazy.select(pl.col(ROW), pl.col(BAD), pl.col(CLOSED), *columns, *(pl.col(c.meta.output_name()) for c in carried),
+                           *(pl.col(c) for c in extra))
 
     known = _known_rows(data, frame, options.input_format)
     expected = known if known is not None else _estimated_rows(data, options)
-    store = _Store(spill_mode(options.spill), evaluated(reading.prepare(read_frame, source)).collect_schema(), expected)
+    mode = spill_mode(options.spill)
+    store = _Store(mode, evaluated(reading.prepare(read_frame, source)).collect_schema(), expected)
+    # Results that stay in memory are evaluated in one query rather than batch by batch
+    # (see evaluate_whole); a database is read once.
+    whole = database is None and mode != "always"
     try:
         progress.phase("Evaluating", total=known)
         seen: dict[str, Any] = {"failure": None, "rejects": []}
@@ -309,6 +322,41 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             progress.advance(results.height)
             return False
 
+        general: set[str] = set()  # the fields whose values the fast readers did not all know
+
+        def evaluate_part(part: pl.LazyFrame) -> pl.DataFrame | None:
+            # A part of the input read, typed and evaluated as one query; None when some row
+            # is bad or the query fails: the batches then find the row and say what is wrong.
+            while True:
+                prepared = reading.prepare_query(part, source, general)
+                tests = [c for c in prepared.frame.collect_schema().names() if c.startswith(KNOWN)]
+                try:
+                    results = evaluated(prepared, tests).collect(engine="streaming")
+                except pl.exceptions.PolarsError:
+                    return None
+                left = {c[len(KNOWN):] for c in tests if not results.get_column(c).all()}
+                if not left:
+                    return None if results.height and results[BAD].any() else results.drop(tests)
+                general.update(left)  # read again by the general readers
+
+        def evaluate_whole() -> int | None:
+            # The input as one query when its results stay in memory: its first batch alone,
+            # then, if the store keeps that much, the rest. The rows evaluated when the
+            # batches must go on from there; None when every row is.
+            parts = [read_frame] if store.limit is None else [read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS)]
+            done = 0
+            for part in parts:
+                results = evaluate_part(part)
+                if results is None or stop.requested:
+                    return done
+                for offset in range(0, results.height, BATCH_ROWS):
+                    store.add(results.slice(offset, BATCH_ROWS))
+                progress.advance(results.height)
+                done += results.height
+                if part is not parts[-1] and (results.height < SAMPLE_ROWS or not store.keeps_all):
+                    return None if results.height < SAMPLE_ROWS else done
+            return None
+
         def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             # Each batch is typed and evaluated in memory: the general readers then read only
             # the fields whose values the fast readers did not all know.
@@ -335,10 +383,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                     # SIGTERM stop the run at once, not when the batches under way are done
                     # (see salesrules.runners.interrupts).
                     if isinstance(data, (str, Path)) and database is None and known is not None:
-                        def read() -> None:
+                        def read_batches(first: int) -> None:
                             # A parquet file, read slice by slice as the batches are taken: its
                             # streaming scan runs ahead of slow batches and holds what it read.
-                            for start in range(0, known, BATCH_ROWS):
+                            for start in range(first, known, BATCH_ROWS):
                                 joined = join_lookups(plan, scan.slice(start, BATCH_ROWS), source)
                                 joined = joined.with_row_index(ROW, offset=start + 1)
                                 if read_columns is not None:
@@ -347,8 +395,13 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                                 if take(joined.collect().rechunk()):
                                     return
                     else:
-                        def read() -> None:
-                            read_frame.sink_batches(take, chunk_size=BATCH_ROWS)
+                        def read_batches(first: int) -> None:
+                            (read_frame.slice(first) if first else read_frame).sink_batches(take, chunk_size=BATCH_ROWS)
+
+                    def read() -> None:
+                        first = evaluate_whole() if whole else 0
+                        if first is not None:
+                            read_batches(first)
                     interrupts.run_interruptibly(read, stop, "salesrules-batch-reader")
                 except pl.exceptions.PolarsError as exc:
                     raise _read_error(exc, data, source, options.encoding, options.input_format) from None
