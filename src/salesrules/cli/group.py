@@ -253,6 +253,22 @@ def _exit_without_waiting(code: int, whole_process: bool = False) -> None:
     os._exit(code)
 
 
+def _leave_objects_to_exit() -> None:
+    """The command line is the process and its work is done: spare the interpreter's exit its
+    garbage collections.
+
+    While exiting, Python looks through every object the run made (the modules, the plugins,
+    the ruleset, its compiled plan) for reference cycles, several times; that takes as long
+    as a short command's own work. Frozen objects are not looked through, and the operating
+    system takes back the memory of the process. Nothing is lost: the outputs are closed,
+    the handlers registered with :mod:`atexit` still run and the standard streams are
+    still flushed.
+    """
+    import gc
+
+    gc.freeze()
+
+
 def _only_record(signum, frame):
     """A handler for signals that arrive while a stop is reported: a SIGTERM sets the exit code."""
     if signum == signal.SIGTERM:
@@ -362,6 +378,8 @@ class _Group(click.Group):
                     interrupt = interrupt or again
         if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
             _exit_without_waiting(code, whole_process=args is None)
+        if args is None:
+            _leave_objects_to_exit()
         sys.exit(code)
 
     def invoke(self, ctx):
