@@ -128,6 +128,8 @@ def qualifying_colons(text: str) -> set[int]:
     strings, subscripts and ``{}`` (slices, dictionaries). Python has no such syntax
     elsewhere, so no valid expression changes meaning; an expression with a ``lambda`` keeps its
     colons, to be refused as a lambda."""
+    if ":" not in text:  # most expressions: nothing to tokenize
+        return set()
     try:
         tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
                   if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
