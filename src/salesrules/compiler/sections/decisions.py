@@ -13,15 +13,6 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import ExpressionError, RulesetError, did_you_mean
-from ...language.unary import (
-    Name,
-    UnaryTestError,
-    compile_tests,
-    kind,
-    literal_expr,
-    parse_literal,
-    parse_tests,
-)
 from ...model.columns import GAPS, RESERVED, normal_name
 from ...model.decisions import (
     AGGREGATIONS,
@@ -36,7 +27,6 @@ from ...model.decisions import (
 )
 from ...model.sections import Expr
 from ...model.types import INTEGER, Type, named
-from ..hit_policies import TableColumns, matched_count, matched_text, table_result
 from ..packing import packed
 from .schema import EXPRESSION, IDENTIFIER, REMOVE, named_list
 
@@ -205,6 +195,8 @@ def expressions(ruleset):
 
 
 def _named(text: str, loc):
+    from ...language.unary import Name, UnaryTestError, parse_tests
+
     try:
         tests = parse_tests(text)
     except UnaryTestError:
@@ -247,6 +239,11 @@ def _resolver(scope):
 
 
 def _compile_one(compiler, decision: Decision, number: int, scope):
+    # The unary tests and the hit policies are imported with the first decision table:
+    # a ruleset without one does not need them.
+    from ...language.unary import UnaryTestError, compile_tests, parse_tests
+    from ..hit_policies import TableColumns, matched_count, matched_text, table_result
+
     prefix = f"__dt{number}:"
     where = f"decision {decision.name!r}"
     input_cols, input_types = [], []
@@ -332,6 +329,8 @@ def _names(decision: Decision) -> dict:
 
 def _entry(compiler, text: str, output: DecisionOutput, scope, where: str, loc):
     """An output entry as a polars expression of the output's type, and whether it is a literal."""
+    from ...language.unary import kind, literal_expr, parse_literal
+
     dtype = _DTYPES[output.type]
     literal = parse_literal(text)
     t = Type(output.type)
