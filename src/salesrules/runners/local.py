@@ -29,6 +29,7 @@ from .common import (
     chosen_columns,
     rank_values,
 )
+from .one import read_in_python
 from .options import EvaluateOptions
 
 
@@ -55,6 +56,8 @@ WORKERS = 2
 # Results that stay in memory are evaluated in one query; whether they do is told by the
 # results of this many first records.
 SAMPLE_ROWS = 10_000
+# An input of at most this many records is typed in Python (see runners.one.read_in_python).
+PYTHON_ROWS = 1_000
 SPILL_MODES = ("auto", "always", "never")
 
 
@@ -241,7 +244,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                                   "table": options.table, "query": options.query})
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
     frame = join_lookups(plan, scan, source, database=database).with_row_index(ROW, offset=1)
-    whole = plan.prepare(frame, source)  # checks the columns before any row is read
+    # Checks the columns before any row is read. Only the columns are wanted here, and the
+    # schema below: the general readers give them without the fast readers' lookup tables,
+    # which a short input typed in Python never needs (see evaluate_part).
+    whole = plan.prepare(frame, source, lookups=False)
     if not isinstance(data, list):  # records given as dicts: a missing key is null
         check_missing(plan.fields, plan.reads, whole.mapping, frame.collect_schema().names(), source,
                       allow=options.allow_missing)
@@ -288,7 +294,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     known = _known_rows(data, frame, options.input_format)
     expected = known if known is not None else _estimated_rows(data, options)
     mode = spill_mode(options.spill)
-    store = _Store(mode, evaluated(reading.prepare(read_frame, source)).collect_schema(), expected)
+    store = _Store(mode, evaluated(reading.prepare(read_frame, source, lookups=False)).collect_schema(), expected)
     # Results that stay in memory are evaluated in one query rather than batch by batch
     # (see evaluate_whole); a database is read once.
     whole = database is None and mode != "always"
@@ -324,9 +330,21 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
 
         general: set[str] = set()  # the fields whose values the fast readers did not all know
 
-        def evaluate_part(part: pl.LazyFrame, engine: str = "streaming") -> pl.DataFrame | None:
+        def evaluate_part(part: pl.LazyFrame, sample: bool = False) -> pl.DataFrame | None:
             # A part of the input read, typed and evaluated as one query; None when some row
             # is bad or the query fails: the batches then find the row and say what is wrong.
+            # The sample (at most SAMPLE_ROWS records) is read first, to see how many records
+            # there are, and evaluated by polars' in-memory engine: on so few the streaming
+            # engine costs more to set up than it saves.
+            engine = "in-memory" if sample else "streaming"
+            if sample:
+                try:
+                    part = part.collect(engine=engine)
+                    if part.height <= PYTHON_ROWS and not options.internal:  # (internal: the readers' columns too)
+                        return evaluate_few(part)
+                except pl.exceptions.PolarsError:
+                    return None
+                part = part.lazy()
             while True:
                 prepared = reading.prepare_query(part, source, general)
                 tests = [c for c in prepared.frame.collect_schema().names() if c.startswith(KNOWN)]
@@ -339,6 +357,14 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                     return None if results.height and results[BAD].any() else results.drop(tests)
                 general.update(left)  # read again by the general readers
 
+        def evaluate_few(part: pl.DataFrame) -> pl.DataFrame | None:
+            # A few records: the values of the usual spellings are read in Python, as
+            # evaluate_one reads them, and the polars readers (without lookup tables) get the
+            # rest; planning the query costs more than running it, so it has no optimizer passes.
+            prepared = reading.prepare(read_in_python(reading, part, source).lazy(), source, lookups=False)
+            results = evaluated(prepared).collect(engine="in-memory", optimizations=pl.QueryOptFlags.none())
+            return None if results.height and results[BAD].any() else results
+
         def evaluate_whole() -> int | None:
             # The input as one query when its results stay in memory: its first batch alone,
             # then, if the store keeps that much, the rest. The rows evaluated when the
@@ -346,10 +372,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             parts = [read_frame] if store.limit is None else [read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS)]
             done = 0
             for part in parts:
-                # At most SAMPLE_ROWS records are evaluated faster in memory: the streaming
-                # engine costs more to set up than it saves on so few (10 ms for 10 records).
-                small = len(parts) > 1 and part is parts[0]
-                results = evaluate_part(part, "in-memory" if small else "streaming")
+                results = evaluate_part(part, sample=len(parts) > 1 and part is parts[0])
                 if results is None or stop.requested:
                     return done
                 for offset in range(0, results.height, BATCH_ROWS):

@@ -13,7 +13,7 @@ from ..io import coerce, coerce_python
 from ..io.lookups import join_lookups
 from ..io.preparation import Prepared, describe_bad_rows, match_columns
 from ..io.sources import records_frame
-from ..model.columns import BAD, READ, UNKNOWN
+from ..model.columns import BAD, LOOKUP, READ, ROW, UNKNOWN
 
 
 def evaluate_one(ruleset, record: dict, *, as_of: dt.date | None = None) -> dict:
@@ -70,7 +70,8 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
     values are the same either way; the polars readers get the rest, with their errors.
     """
     schema = frame.schema
-    columns = tuple(frame.columns)
+    # The input's own columns: not the row numbers nor the looked-up or typed values a run adds.
+    columns = tuple(c for c in frame.columns if not c.startswith((LOOKUP, READ)) and c != ROW)
     if columns not in plan.matches:
         plan.matches[columns] = match_columns(plan.fields, list(columns), source)
     values, dtypes = {}, {}
