@@ -29,7 +29,7 @@ from .common import (
     chosen_columns,
     rank_values,
 )
-from .one import read_in_python
+from .one import as_read_in_python, read_in_python
 from .options import EvaluateOptions
 
 
@@ -245,9 +245,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
     frame = join_lookups(plan, scan, source, database=database).with_row_index(ROW, offset=1)
     # Checks the columns before any row is read. Only the columns are wanted here, and the
-    # schema below: the general readers give them without the fast readers' lookup tables,
-    # which a short input typed in Python never needs (see evaluate_part).
-    whole = plan.prepare(frame, source, lookups=False)
+    # results' schema below: both come without building the readers (see as_read_in_python).
+    whole = plan.prepare(as_read_in_python(plan, frame, source), source)
     if not isinstance(data, list):  # records given as dicts: a missing key is null
         check_missing(plan.fields, plan.reads, whole.mapping, frame.collect_schema().names(), source,
                       allow=options.allow_missing)
@@ -294,7 +293,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     known = _known_rows(data, frame, options.input_format)
     expected = known if known is not None else _estimated_rows(data, options)
     mode = spill_mode(options.spill)
-    store = _Store(mode, evaluated(reading.prepare(read_frame, source, lookups=False)).collect_schema(), expected)
+    store = _Store(mode, evaluated(reading.prepare(as_read_in_python(reading, read_frame, source), source)).collect_schema(),
+                   expected)
     # Results that stay in memory are evaluated in one query rather than batch by batch
     # (see evaluate_whole); a database is read once.
     whole = database is None and mode != "always"

@@ -93,6 +93,22 @@ def read_in_python(plan: Plan, frame: pl.DataFrame, source: str) -> pl.DataFrame
     return frame.hstack(pl.DataFrame(list(zip(*values.values())), schema=dtypes, orient="row"))
 
 
+def as_read_in_python(plan: Plan, frame: pl.LazyFrame, source: str) -> pl.LazyFrame:
+    """``frame`` as :func:`read_in_python` leaves records whose every text value it reads: a
+    ``__read:NAME`` column of the field's type (here without values) beside each text column
+    of a field. Its preparation builds no reader for those fields, and gives the columns of
+    ``frame`` and the schema of its results: the values have the same types however they are read.
+    """
+    schema = frame.collect_schema()
+    columns = tuple(c for c in schema.names() if not c.startswith((LOOKUP, READ)) and c != ROW)
+    if columns not in plan.matches:
+        plan.matches[columns] = match_columns(plan.fields, list(columns), source)
+    return frame.with_columns(
+        pl.lit(None, coerce.polars_dtype(plan.fields[name])).alias(READ + name)
+        for name, column in plan.matches[columns].items() if column is not None and schema[column] == pl.String
+    )
+
+
 def record_result(plan: Plan, row: dict) -> dict:
     """One evaluated record as :func:`evaluate_one` returns it: unknowns named, ``rank`` None, ``row`` 1."""
     unknown_filled = {"tier", "stage"} | {c.name for c in plan.ruleset.classifications}
