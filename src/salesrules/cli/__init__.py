@@ -65,7 +65,8 @@ cli.commands = LazyCommands(COMMANDS)
 
 
 def main():
-    """Entry point for ``python -m salesrules``."""
+    """Run the command line (``python -m salesrules`` and the ``salesrules`` command run it
+    through :func:`salesrules.__main__.main`, which also keeps the garbage collector out of start-up)."""
     cli()
 
 
