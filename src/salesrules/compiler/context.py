@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from typing import Any
 
 import polars as pl
 
@@ -21,6 +22,8 @@ from ..model.sections import Expr, FieldSpec
 from ..model.types import INTEGER, NULL, Type
 from .fields import effective_fields
 from .manifest import Entry, Manifest
+
+_UNREAD = object()  # a default not read yet
 
 
 class Compiler:
@@ -44,6 +47,8 @@ class Compiler:
         # The text values templates show (see template), by column; those a step computes already.
         self.shown: dict[str, pl.Expr] = {}
         self.shown_done: set[str] = set()
+        # Each field's default as read, by name, with the field (see check_names).
+        self.defaults: dict[str, tuple[FieldSpec, Any]] = {}
 
     def check_names(self) -> None:
         """Fail when a field or grade takes the name of a result, or a field's default is no valid value."""
@@ -55,20 +60,29 @@ class Compiler:
                 self.fail(RulesetError(f"grade {grade.name!r} has the name of another result; rename it", grade.loc))
             computed.add(grade.name)
         looked_up = {n: s for lookup in rs.lookups for n, s in lookup.fields.items()}
-        for name, spec in {**looked_up, **rs.fields}.items():
+        specs = {**looked_up, **rs.fields}
+        # The defaults are read in one query (a query each costs a few milliseconds in all).
+        with_default = [s for n, s in specs.items() if s.default is not None and n not in computed and not n.startswith("__")]
+        read = coerce.read_defaults(with_default)
+        read = dict(zip(map(id, with_default), read)) if read is not None else {}
+        for name, spec in specs.items():
             if name in computed or name.startswith("__"):
                 self.fail(RulesetError(f"field {name!r} has the name of a result; rename it", spec.loc))
             elif spec.default is not None:
-                self.check_default(spec)
+                self.check_default(spec, read.get(id(spec), _UNREAD))
 
-    def check_default(self, spec: FieldSpec) -> None:
-        """Fail when the default of ``spec`` does not convert to the field's type."""
+    def check_default(self, spec: FieldSpec, converted: Any = _UNREAD) -> None:
+        """Fail when the default of ``spec`` does not convert to the field's type (``converted``:
+        the default as read already, if it was)."""
         value = spec.default
-        try:
-            frame = pl.DataFrame({"v": [value]})
-            converted = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
-        except (TypeError, ValueError, pl.exceptions.PolarsError):
-            converted = None  # a list or mapping is no field value
+        if converted is _UNREAD:
+            try:
+                frame = pl.DataFrame({"v": [value]})
+                converted = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+            except (TypeError, ValueError, pl.exceptions.PolarsError):
+                converted = None  # a list or mapping is no field value
+        if converted is not None:
+            self.defaults[spec.name] = (spec, converted)
         if converted is None:
             self.fail(RulesetError(f"field {spec.name!r}: default {value!r} is not a valid {coerce.describe_type(spec)}", spec.loc))
 

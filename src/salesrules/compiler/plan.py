@@ -52,6 +52,8 @@ class Plan:
     reads: frozenset = frozenset()
     # The plans computing only some columns (see narrowed), by those columns.
     narrowings: dict[frozenset, "Plan"] = field(default_factory=dict, repr=False)
+    # Each field's default as read when the ruleset was checked, by name, with the field.
+    defaults: dict[str, tuple] = field(default_factory=dict, repr=False)
 
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`~salesrules.io.preparation.prepare` for this plan's fields, with the typing built
@@ -59,7 +61,8 @@ class Plan:
         schema = frame.collect_schema()
         key = (tuple(schema.items()), strict_columns, lookups)
         if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups)
+            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups,
+                                                 defaults=self.defaults)
         return self.preparations[key].apply(frame)
 
     def prepare_batch(self, batch: pl.DataFrame, source: str) -> "Prepared":
@@ -67,7 +70,7 @@ class Plan:
         :meth:`~salesrules.io.preparation.Preparation.apply_batch`)."""
         key = (tuple(batch.schema.items()), False, True)
         if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, batch.schema, source)
+            self.preparations[key] = preparation(self.fields, batch.schema, source, defaults=self.defaults)
         return self.preparations[key].apply_batch(batch)
 
     def prepare_query(self, frame: pl.LazyFrame, source: str, general: set[str]) -> "Prepared":
@@ -75,7 +78,7 @@ class Plan:
         (see :meth:`~salesrules.io.preparation.Preparation.apply_query`)."""
         key = (tuple(frame.collect_schema().items()), False, True)
         if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, frame.collect_schema(), source)
+            self.preparations[key] = preparation(self.fields, frame.collect_schema(), source, defaults=self.defaults)
         return self.preparations[key].apply_query(frame, general)
 
     def narrowed(self, columns) -> "Plan":
@@ -167,7 +170,7 @@ def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
     closed = [s.name for s in ruleset.stages if s.closed]
     return Plan(ruleset, as_of, compiler.fields, compiler.steps, output, key, closed,
                 manifest=compiler.manifest, scopes=compiler.scopes, calls=scope.calls,
-                reads=read_fields(ruleset, compiler.fields, compiler.steps))
+                reads=read_fields(ruleset, compiler.fields, compiler.steps), defaults=compiler.defaults)
 
 
 def read_fields(ruleset, fields: dict[str, FieldSpec], steps: list[list[pl.Expr]]) -> frozenset:

@@ -91,6 +91,20 @@ def polars_dtype(field: FieldSpec) -> pl.DataType:
         raise ValueError(f"unknown field type {field.type!r} for field {field.name!r}") from None
 
 
+def read_defaults(fields: list[FieldSpec]) -> list | None:
+    """Each field's ``default`` as a value of its column would be read (a date default written
+    as text is a date, an enum spelling its canonical name; None where it is no valid value),
+    all in one query; None when that query fails, and they are to be read one by one."""
+    if not fields:
+        return []
+    try:
+        frame = pl.DataFrame({str(i): [field.default] for i, field in enumerate(fields)})
+        return list(frame.select(coerce_expr(pl.col(str(i)), field, frame.schema[str(i)])
+                                 for i, field in enumerate(fields)).row(0))
+    except Exception:  # noqa: BLE001 - each default is then read on its own, with its own error
+        return None
+
+
 def describe_type(field: FieldSpec) -> str:
     """Describe ``field``'s expected type in a few words, for error messages."""
     if field.type == "boolean":

@@ -170,8 +170,10 @@ class Preparation:
         return (pl.any_horizontal(flags) if flags else pl.lit(False)).alias(BAD)
 
 
-def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False, lookups: bool = True) -> Preparation:
-    """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`."""
+def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *, strict_columns: bool = False, lookups: bool = True,
+                defaults: dict | None = None) -> Preparation:
+    """The :class:`Preparation` of input columns ``schema`` for ``fields``; see :func:`prepare`.
+    ``defaults``: the fields' defaults as read already, by name, each with its field."""
     numbered = ROW in schema  # rows numbered already, as the batches of a bigger input are
     looked_up = [c for c in schema.names() if c.startswith(LOOKUP)]
     read_before = [c for c in schema.names() if c.startswith(READ)]
@@ -234,7 +236,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         if LOOKUP + name in looked_up:
             value = pl.coalesce(value, pl.col(LOOKUP + name))
         if spec.default is not None:
-            value = value.fill_null(_default(spec))
+            value = value.fill_null(_default(spec, defaults))
         if spec.required:
             other.append(value.is_null())
         if unread is not None or other:
@@ -270,11 +272,16 @@ def _unread(source: pl.Expr, value: pl.Expr, dtype: pl.DataType, spec: FieldSpec
     return pl.when(missed.any()).then(missed & (source.str.strip_chars() != "")).otherwise(pl.lit(False))
 
 
-def _default(spec: FieldSpec) -> pl.Expr:
+def _default(spec: FieldSpec, defaults: dict | None = None) -> pl.Expr:
     """The default of ``spec`` as a literal of the field's type, read as a value of its column
-    would be (a date default written as text is a date, an enum spelling its canonical value)."""
-    frame = pl.DataFrame({"v": [spec.default]})
-    value = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
+    would be (a date default written as text is a date, an enum spelling its canonical value),
+    unless ``defaults`` has it read already."""
+    known = (defaults or {}).get(spec.name)
+    if known is not None and known[0] is spec:
+        value = known[1]
+    else:
+        frame = pl.DataFrame({"v": [spec.default]})
+        value = frame.select(coerce.coerce_expr(pl.col("v"), spec, frame.schema["v"])).item()
     return pl.lit(value, coerce.polars_dtype(spec))
 
 
