@@ -236,7 +236,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     progress = progress or NULL
     options = EvaluateOptions.of(options, **keywords)
     on_error, on_duplicate = options.on_error, options.on_duplicate
-    plan = compile_ruleset(ruleset, options.as_of)
+    # Reasons, gaps and actions shown only as text are joined by their separator in the plan.
+    text_only = options.lists_as_text is not None and not (options.internal or options.explain)
+    plan = compile_ruleset(ruleset, options.as_of, **({"separator": options.lists_as_text} if text_only else {}))
     scan, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format,
                                   "table": options.table, "query": options.query})
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None

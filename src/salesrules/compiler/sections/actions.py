@@ -89,5 +89,5 @@ def compile(compiler, scope):
         compiler.steps.append(conditions + compiler.shown_columns())
         compiler.steps.append(parts)
     fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(compiler.ruleset.actions))]) if parts else pl.lit(False)
-    compiler.steps.append([packed(items).alias(ACTIONS), packed(displays).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
+    compiler.steps.append([packed(items).alias(ACTIONS), packed(displays, compiler.separator).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
     return scope
