@@ -13,14 +13,14 @@ from typing import Any
 import polars as pl
 
 from ..compiler.manifest import compact_reasons
-from ..compiler.packing import unpack
+from ..compiler.packing import unpack, unpacked, unpacked_actions
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
 from ..io.preparation import KNOWN, Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
-from ..model.columns import BAD, CLOSED, LOOKUP, READ, ROW
+from ..model.columns import ACTIONS, BAD, CLOSED, GAPS, LOOKUP, READ, REASONS, ROW
 from . import interrupts
 from .common import (
     Evaluation,
@@ -56,6 +56,8 @@ WORKERS = 2
 # results of this many first records.
 SAMPLE_ROWS = 10_000
 SPILL_MODES = ("auto", "always", "never")
+# The list columns of the results, and the packed columns they are made of.
+PACKED_LISTS = {"reasons": REASONS, "gaps": GAPS, "actions": ACTIONS}
 
 
 class _Store:
@@ -258,7 +260,12 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     ranking = options.internal or options.sort == "rank" or any(name == "rank" for name, _ in output)
     needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW
               and (ranking or name != "score")]
-    columns = [e for name, e in output if name != "rank"] + needed
+    # Lists are made of their packed texts as the results are written, not kept as lists.
+    lists = {}
+    if options.lists_as_text is None and not options.internal:
+        lists = {name: (unpacked_actions(name) if name == "actions" else unpacked(name)).alias(name)
+                 for name, _ in output if name in PACKED_LISTS}
+    columns = [pl.col(PACKED_LISTS[name]).alias(name) if name in lists else e for name, e in output if name != "rank"] + needed
     carried = field_columns(plan) if options.with_fields and not options.internal else []
     # With chosen columns, only what they need is computed, and only the fields they read are
     # read, typed and checked (the input's columns were checked against every field above).
@@ -448,7 +455,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 joined = joined.sort(
                     ["rank", "score", key], descending=[False, True, False], nulls_last=True, maintain_order=True
                 )
-            results = joined.select([pl.col(name) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
+            results = joined.select([lists.get(name, pl.col(name)) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store, ranked)
     except BaseException:
         store.close()
