@@ -52,8 +52,8 @@ KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
-# Results that stay in memory are evaluated in one query; whether they do is told by the
-# results of this many first records.
+# An input whose results will take at most KEEP_BYTES is evaluated in one query; the results
+# of this many first records tell.
 SAMPLE_ROWS = 10_000
 SPILL_MODES = ("auto", "always", "never")
 # The list columns of the results, and the packed columns they are made of.
@@ -132,11 +132,6 @@ class _Store:
             pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
             offset += rows
         return pl.concat(pieces, how="vertical")
-
-    @property
-    def keeps_all(self) -> bool:
-        """Whether every result stays in memory, as far as the store knows."""
-        return self.limit is None or self.limit >= KEEP_BYTES
 
     @property
     def spilled(self) -> bool:
@@ -298,8 +293,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     expected = known if known is not None else _estimated_rows(data, options)
     mode = spill_mode(options.spill)
     store = _Store(mode, evaluated(reading.prepare(read_frame, source)).collect_schema(), expected)
-    # Results that stay in memory are evaluated in one query rather than batch by batch
-    # (see evaluate_whole); a database is read once.
+    # Inputs whose results will take at most KEEP_BYTES are evaluated in one query rather than
+    # batch by batch (see evaluate_whole); a database is read once.
     whole = database is None and mode != "always"
     try:
         progress.phase("Evaluating", total=known)
@@ -349,12 +344,11 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 general.update(left)  # read again by the general readers
 
         def evaluate_whole() -> int | None:
-            # The input as one query when its results stay in memory: its first batch alone,
-            # then, if the store keeps that much, the rest. The rows evaluated when the
-            # batches must go on from there; None when every row is.
-            parts = [read_frame] if store.limit is None else [read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS)]
+            # The first records, then, if the results of the whole input will take at most
+            # KEEP_BYTES, the rest as one query. The rows evaluated when the batches must go
+            # on from there; None when every row is.
             done = 0
-            for part in parts:
+            for part in (read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS)):
                 results = evaluate_part(part)
                 if results is None or stop.requested:
                     return done
@@ -362,8 +356,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                     store.add(results.slice(offset, BATCH_ROWS))
                 progress.advance(results.height)
                 done += results.height
-                if part is not parts[-1] and (results.height < SAMPLE_ROWS or not store.keeps_all):
-                    return None if results.height < SAMPLE_ROWS else done
+                if done < SAMPLE_ROWS:
+                    return None  # no more rows
+                if done == SAMPLE_ROWS and not (expected and results.estimated_size() / done * expected <= KEEP_BYTES):
+                    return done
             return None
 
         def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
