@@ -227,9 +227,7 @@ def render(expr: pl.Expr, t: Type) -> pl.Expr:
     """A value as display text: whole numbers without decimals, dates in ISO, booleans as yes/no."""
     if t.name in ("number", "money"):
         whole = expr.round(0) == expr
-        # Each form is rendered only for its values: formatting numbers is the costly part.
-        wholes = pl.when(whole).then(expr).cast(pl.Int64, strict=False).cast(pl.String)
-        return pl.coalesce(wholes, pl.when(~whole).then(expr).round(2).cast(pl.String))
+        return pl.when(whole).then(expr.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr.round(2).cast(pl.String))
     if t.name == "boolean":
         return pl.when(expr).then(pl.lit("yes")).when(~expr).then(pl.lit("no"))
     return expr.cast(pl.String)
