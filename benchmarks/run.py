@@ -332,11 +332,20 @@ def run_process(command: Sequence[str], env: dict | None = None) -> Run:
     return Run(elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)  # Linux reports KiB
 
 
-def side_by_side(commands: dict[str, Sequence[str]], repeat: int, env: dict | None = None) -> dict[str, list[Run]]:
-    """Run each command ``repeat`` times, taking turns (a, b, a, b...), so drifts hit all alike."""
+def side_by_side(commands: dict[str, Sequence[str]], repeat: int, env: dict | None = None,
+                 outputs: dict[str, Path] | None = None) -> dict[str, list[Run]]:
+    """Run each command ``repeat`` times, taking turns (a, b, a, b...), so drifts hit all alike.
+
+    Each command's file in ``outputs`` is removed before each of its runs, so that every run
+    writes a new file: a program that overwrites its output in place reuses the pages of the
+    file it truncates, while one that writes a temporary file and renames it needs new ones,
+    which costs far more system time when the page cache is full.
+    """
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
+            if outputs and name in outputs:
+                remove(outputs[name])
             runs[name].append(run_process(command, env))
     return runs
 
@@ -466,7 +475,7 @@ def section_e2e(bench: Bench) -> None:
         runs = side_by_side({
             "floor": [sys.executable, "-c", FLOOR[fmt], str(source), str(floor_out)],
             "salesrules": bench.evaluate_command(source, eval_out),
-        }, args.repeat)
+        }, args.repeat, outputs={"floor": floor_out, "salesrules": eval_out})
         floor = median(r.seconds for r in runs["floor"])
         seconds = median(r.seconds for r in runs["salesrules"])
         peak = max(r.peak for r in runs["salesrules"])
@@ -553,7 +562,7 @@ def section_handwritten(bench: Bench) -> None:
             "floor": [sys.executable, "-c", FLOOR[fmt], str(source), str(floor_out)],
             "hand": handwritten_command(bench, source, hand_out),
             "salesrules": bench.evaluate_command(source, eval_out),
-        }, args.repeat)
+        }, args.repeat, outputs={"floor": floor_out, "hand": hand_out, "salesrules": eval_out})
         same = sha256(hand_out) == sha256(eval_out)
         wall = {name: median(r.seconds for r in done) for name, done in runs.items()}
         cpu = {name: median(r.cpu for r in done) for name, done in runs.items()}
@@ -585,7 +594,7 @@ def section_columns(bench: Bench) -> None:
     runs = side_by_side({
         "hand": handwritten_command(bench, source, hand_out, FOUR_COLUMNS),
         "salesrules": bench.evaluate_command(source, eval_out) + ["--columns", FOUR_COLUMNS],
-    }, args.repeat)
+    }, args.repeat, outputs={"hand": hand_out, "salesrules": eval_out})
     same = sha256(hand_out) == sha256(eval_out)
     wall = {name: median(r.seconds for r in done) for name, done in runs.items()}
     cpu = {name: median(r.cpu for r in done) for name, done in runs.items()}

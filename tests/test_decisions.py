@@ -323,3 +323,19 @@ def test_a_model_without_input_data_reads_the_names_its_inputs_use(tmp_path):
     assert [ruleset.evaluate_one(r)["Channel"] for r in (
         {"employees": 5000}, {"employees": 10, "annualRevenue": 9e6}, {"employees": 10, "annualRevenue": 10.0},
     )] == ["field", "phone", "email"]
+
+
+def test_decision_gaps_in_text_output_are_the_gap_lists_joined(tmp_path, cli_runner):
+    """A CSV's gaps column holds the gaps of the decisions joined by "; ", as the lists show them."""
+    data = generated_deals(300, seed=11)
+    source = tmp_path / "deals.csv"
+    data.write_csv(source)
+    desk = salesrules.load(DESK / "deal-desk.dmn")
+    lists = desk.evaluate(data)
+    out = tmp_path / "out.csv"
+    result = cli_runner.invoke(cli, ["evaluate", str(source), "-r", str(DESK / "deal-desk.dmn"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = pl.read_csv(out, infer_schema=False)["gaps"].to_list()
+    expected = [None if not gaps else "; ".join(gaps) for gaps in lists["gaps"].to_list()]
+    assert text == expected
+    assert "Discount Approval: no rule matches; Lead Routing: no rule matches; Deal Checks: no rule matches" in text

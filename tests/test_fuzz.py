@@ -43,6 +43,8 @@ from hypothesis import strategies as st
 
 import salesrules
 from salesrules.errors import Loc, SalesrulesError
+from salesrules.io.outputs import text_frame
+from salesrules.runners.local import run
 from salesrules.language.expressions import Scope, compile_expression
 from salesrules.model.sections import Expr
 from salesrules.model.types import Type
@@ -535,7 +537,10 @@ def run_ruleset(text: str) -> None:
     path = unique("ruleset.yaml")
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     ruleset = salesrules.load(path)
-    ruleset.evaluate([dict(r) for r in RECORDS], as_of=AS_OF)
+    lists = ruleset.evaluate([dict(r) for r in RECORDS], as_of=AS_OF)
+    # A plan for text output joins the lists itself: the text is the lists joined.
+    with run(ruleset, [dict(r) for r in RECORDS], as_of=AS_OF, lists_as_text="; ") as text:
+        assert text_frame(lists, "; ").equals(text.results.collect()), "text output differs from the lists joined"
     if ruleset.tests:
         from salesrules.analysis.testing import run_tests
 

@@ -520,3 +520,35 @@ def test_a_bad_value_in_a_whole_query_is_named_by_the_batches(standard, prospect
     clean = outcome_frame(standard, prospects, lists_as_text="; ")
     kept = clean.filter(~pl.int_range(pl.len()).is_in([row, 11_000]))
     assert_frame_equal(skipped.drop("rank"), kept.drop("rank"))
+
+
+def test_reasons_shown_as_text_are_joined_by_the_plan_as_the_lists_would_be(tmp_path):
+    """For text output the plan joins reasons, gaps and actions by the output's separator
+    rather than by SEP; the text is that of the lists joined, separators in values and all."""
+    path = ruleset_file(tmp_path, """\
+        fields:
+          id: {type: string, key: true}
+          company: string
+          stage: {type: enum, values: [open, won]}
+          signed: {type: boolean, default: false}
+        stages:
+          - {name: open, probability: 0.5, entry: {signed_up: "signed"}}
+          - {name: won, probability: 1, closed: won}
+        factors:
+          - {name: named, when: "company is not None", points: 1, reason: "Company {company}"}
+          - {name: always, when: "true", points: 1}
+        actions:
+          - {name: call, when: "true", text: "Call {company}"}
+          - {name: mail, when: "company is not None", text: "Mail {company}; twice"}
+        scores:
+          priority: {bands: [{name: A}]}
+        """)
+    rs = load_ruleset(path)
+    records = [{"id": "a", "company": "One; Two\x1fThree", "stage": "open"}, {"id": "b", "stage": "open"},
+               {"id": "c", "company": "Won Ltd", "stage": "won"}]
+    lists = local.evaluate(rs, records, as_of=AS_OF)
+    text = outcome_frame(rs, records, lists_as_text=" | ")
+    assert_frame_equal(text_frame(lists, " | "), text)
+    assert text["reasons"].to_list() == ["Company One; Two Three | always", "always", "Company Won Ltd | always"]
+    assert text["actions"].to_list() == ["Call One; Two Three | Mail One; Two Three; twice", "Call unknown", None]
+    assert text["gaps"].to_list() == ["signed_up", "signed_up", None]

@@ -29,8 +29,10 @@ _UNREAD = object()  # a default not read yet
 class Compiler:
     """A ruleset being compiled for one as-of date (see :func:`salesrules.compiler.plan.compile_ruleset`)."""
 
-    def __init__(self, ruleset, as_of: dt.date, registry, every_error: bool = False):
+    def __init__(self, ruleset, as_of: dt.date, registry, every_error: bool = False, separator: str = SEP):
         self.ruleset = ruleset
+        # What the reasons, gaps and actions' display texts are packed with (see compile_ruleset).
+        self.separator = separator
         # With every_error, an expression or template that does not compile is recorded here and
         # stands in as null, so that one compilation finds every such error (``validate``).
         self.every_error = every_error

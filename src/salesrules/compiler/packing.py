@@ -13,21 +13,22 @@ import polars as pl
 from ..model.columns import ACTION_DTYPE, ACTIONS, FIELD_SEP, GAPS, PACKED, REASONS, SEP
 
 
-def packed(parts: list[pl.Expr]) -> pl.Expr:
-    """The non-null texts of ``parts`` joined by SEP, in order; "" when there are none.
+def packed(parts: list[pl.Expr], separator: str = SEP) -> pl.Expr:
+    """The non-null texts of ``parts`` joined by SEP (or ``separator``), in order; "" when there are none.
 
     Every part must be null or non-empty text (an empty item would vanish when unpacked).
+    Joined by another separator, the texts are display text only (see :func:`packed_text`).
     """
     if not parts:
         return pl.lit("", pl.String)
-    return pl.concat_str(parts, separator=SEP, ignore_nulls=True)
+    return pl.concat_str(parts, separator=separator, ignore_nulls=True)
 
 
 # packed_steps joins up to PACK_FLAT parts in one expression, and more PACK_GROUP at a time.
 PACK_FLAT, PACK_GROUP = 64, 16
 
 
-def packed_steps(parts: list[pl.Expr], name: str) -> list[list[pl.Expr]]:
+def packed_steps(parts: list[pl.Expr], name: str, separator: str = SEP) -> list[list[pl.Expr]]:
     """Plan steps that leave the :func:`packed` ``parts`` in column ``name``.
 
     Up to :data:`PACK_FLAT` parts are joined by one expression. More are joined in groups,
@@ -36,14 +37,14 @@ def packed_steps(parts: list[pl.Expr], name: str) -> list[list[pl.Expr]]:
     time (2,000 reasons took 2.8 times as long to plan as 1,000), groups cost linear time.
     """
     if len(parts) <= PACK_FLAT:
-        return [[packed(parts).alias(name)]]
+        return [[packed(parts, separator).alias(name)]]
     step, groups = [], []
     for start in range(0, len(parts), PACK_GROUP):
         group = f"__pack:{name}:{start // PACK_GROUP}"
-        joined = packed(parts[start : start + PACK_GROUP])
+        joined = packed(parts[start : start + PACK_GROUP], separator)
         step.append(pl.when(joined != "").then(joined).alias(group))  # null, not "", when empty
         groups.append(pl.col(group))
-    return [step, *packed_steps(groups, name)]
+    return [step, *packed_steps(groups, name, separator)]
 
 
 def unpacked(column: str) -> pl.Expr:
@@ -59,11 +60,13 @@ def unpacked_actions(column: str = ACTIONS) -> pl.Expr:
     return unpacked(column).list.eval(item.struct.with_fields(due.alias("due"))).cast(pl.List(ACTION_DTYPE))
 
 
-def packed_text(column: str, separator: str) -> pl.Expr:
-    """The packed texts of ``column`` joined by ``separator``; null when there are none
-    (as :func:`salesrules.outputs.text_frame` renders an empty list)."""
+def packed_text(column: str, separator: str, packed_by: str = SEP) -> pl.Expr:
+    """The packed texts of ``column`` (joined by ``packed_by``) joined by ``separator``; null
+    when there are none (as :func:`salesrules.outputs.text_frame` renders an empty list)."""
     text = pl.col(column)
-    return pl.when(text != "").then(text.str.replace_all(SEP, separator, literal=True))
+    if packed_by == separator:
+        return pl.when(text != "").then(text)
+    return pl.when(text != "").then(text.str.replace_all(packed_by, separator, literal=True))
 
 
 def unpack(frame: pl.DataFrame | pl.LazyFrame):

@@ -16,6 +16,7 @@ import polars as pl
 from ..errors import ErrorList
 from ..io.preparation import Preparation, Prepared, preparation
 from ..language.expressions import Scope
+from ..model.columns import SEP
 from ..model.dates import as_of_date
 from ..model.sections import FieldSpec
 from .context import Compiler
@@ -52,6 +53,8 @@ class Plan:
     reads: frozenset = frozenset()
     # The plans computing only some columns (see narrowed), by those columns.
     narrowings: dict[frozenset, "Plan"] = field(default_factory=dict, repr=False)
+    # What the reasons, gaps and actions' display texts are joined with (see compile_ruleset).
+    separator: str = SEP
     # Each field's default as read when the ruleset was checked, by name, with the field.
     defaults: dict[str, tuple] = field(default_factory=dict, repr=False)
 
@@ -133,26 +136,30 @@ class Plan:
         }
 
 
-def compile_ruleset(ruleset, as_of: dt.date | None = None, *, every_error: bool = False) -> Plan:
+def compile_ruleset(ruleset, as_of: dt.date | None = None, *, every_error: bool = False, separator: str = SEP) -> Plan:
     """Compile ``ruleset`` into a :class:`Plan`; every expression is type-checked here.
 
     The first error stops the compilation; with ``every_error`` every expression, template and
     name is checked and the errors are raised together as an :class:`~salesrules.errors.ErrorList`
     (an error in the structure of a section still stops it). Plans are kept on the ruleset by
     as-of date, so evaluating twice compiles once.
+
+    The reasons, gaps and actions are packed by SEP, so that they can be split into lists.
+    With another ``separator`` they are joined by it, as display text only: the plan of an
+    output that shows them joined by ``"; "`` need not replace SEP in every text.
     """
     as_of = as_of_date(as_of or ruleset.as_of or dt.date.today())
     cache = ruleset.__dict__.setdefault("_plans", {})
-    if as_of not in cache:
-        cache[as_of] = _compile(ruleset, as_of, every_error)
-    return cache[as_of]
+    if (as_of, separator) not in cache:
+        cache[(as_of, separator)] = _compile(ruleset, as_of, every_error, separator)
+    return cache[(as_of, separator)]
 
 
-def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
+def _compile(ruleset, as_of: dt.date, every_error: bool = False, separator: str = SEP) -> Plan:
     from ..plugins import get_registry
 
     registry = get_registry()
-    compiler = Compiler(ruleset, as_of, registry, every_error)
+    compiler = Compiler(ruleset, as_of, registry, every_error, separator)
     compiler.check_names()
     names = {n: (field_type(s), pl.col(n)) for n, s in compiler.fields.items()}
     hints = {c.name: "is a result and cannot be used before it is computed" for c in ruleset.classifications}
@@ -170,7 +177,8 @@ def _compile(ruleset, as_of: dt.date, every_error: bool = False) -> Plan:
     closed = [s.name for s in ruleset.stages if s.closed]
     return Plan(ruleset, as_of, compiler.fields, compiler.steps, output, key, closed,
                 manifest=compiler.manifest, scopes=compiler.scopes, calls=scope.calls,
-                reads=read_fields(ruleset, compiler.fields, compiler.steps), defaults=compiler.defaults)
+                reads=read_fields(ruleset, compiler.fields, compiler.steps), separator=separator,
+                defaults=compiler.defaults)
 
 
 def read_fields(ruleset, fields: dict[str, FieldSpec], steps: list[list[pl.Expr]]) -> frozenset:

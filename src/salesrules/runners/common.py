@@ -17,7 +17,6 @@ from ..model.columns import (
     IN,
     REASONS,
     ROW,
-    SEP,
     UNKNOWN,
 )
 
@@ -77,12 +76,15 @@ def _result_columns(plan: Plan, lists_as_text: str | None, explain: bool, input_
             expr = pl.col(name).fill_null(UNKNOWN)
         elif name in ("reasons", "gaps"):
             packed_column = REASONS if name == "reasons" else GAPS
-            expr = packed_text(packed_column, lists_as_text) if lists_as_text is not None else unpacked(packed_column)
+            expr = packed_text(packed_column, lists_as_text, plan.separator) if lists_as_text is not None else unpacked(packed_column)
         elif name == "actions":
             if lists_as_text is None:
                 expr = unpacked_actions()
             else:
-                expr = pl.when(pl.col(ACTIONS_FIRED)).then(pl.col(ACTIONS_TEXT).str.replace_all(SEP, lists_as_text, literal=True))
+                expr = pl.col(ACTIONS_TEXT)
+                if plan.separator != lists_as_text:
+                    expr = expr.str.replace_all(plan.separator, lists_as_text, literal=True)
+                expr = pl.when(pl.col(ACTIONS_FIRED)).then(expr)
         else:
             expr = pl.col(name)
         columns.append((name, expr.alias(name)))

@@ -13,14 +13,14 @@ from typing import Any
 import polars as pl
 
 from ..compiler.manifest import compact_reasons
-from ..compiler.packing import unpack
+from ..compiler.packing import unpack, unpacked, unpacked_actions
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
 from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
 from ..io.preparation import KNOWN, Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
 from ..io.sources import _known_rows, _read_error, to_lazy
-from ..model.columns import BAD, CLOSED, LOOKUP, READ, ROW
+from ..model.columns import ACTIONS, BAD, CLOSED, GAPS, LOOKUP, READ, REASONS, ROW
 from . import interrupts
 from .common import (
     Evaluation,
@@ -53,12 +53,14 @@ KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
-# Results that stay in memory are evaluated in one query; whether they do is told by the
-# results of this many first records.
+# An input whose results will take at most KEEP_BYTES is evaluated in one query; the results
+# of this many first records tell.
 SAMPLE_ROWS = 10_000
 # An input of at most this many records is typed in Python (see runners.one.read_in_python).
 PYTHON_ROWS = 1_000
 SPILL_MODES = ("auto", "always", "never")
+# The list columns of the results, and the packed columns they are made of.
+PACKED_LISTS = {"reasons": REASONS, "gaps": GAPS, "actions": ACTIONS}
 
 
 class _Store:
@@ -133,11 +135,6 @@ class _Store:
             pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
             offset += rows
         return pl.concat(pieces, how="vertical")
-
-    @property
-    def keeps_all(self) -> bool:
-        """Whether every result stays in memory, as far as the store knows."""
-        return self.limit is None or self.limit >= KEEP_BYTES
 
     @property
     def spilled(self) -> bool:
@@ -239,7 +236,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     progress = progress or NULL
     options = EvaluateOptions.of(options, **keywords)
     on_error, on_duplicate = options.on_error, options.on_duplicate
-    plan = compile_ruleset(ruleset, options.as_of)
+    # Reasons, gaps and actions shown only as text are joined by their separator in the plan.
+    text_only = options.lists_as_text is not None and not (options.internal or options.explain)
+    plan = compile_ruleset(ruleset, options.as_of, **({"separator": options.lists_as_text} if text_only else {}))
     scan, source = to_lazy(data, {"encoding": options.encoding, "input_format": options.input_format,
                                   "table": options.table, "query": options.query})
     database = str(data) if isinstance(data, (str, Path)) and (options.table or options.query) else None
@@ -261,7 +260,12 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     ranking = options.internal or options.sort == "rank" or any(name == "rank" for name, _ in output)
     needed = [pl.col(name) for name in ("score", key) if name not in {n for n, _ in output} and name != ROW
               and (ranking or name != "score")]
-    columns = [e for name, e in output if name != "rank"] + needed
+    # Lists are made of their packed texts as the results are written, not kept as lists.
+    lists = {}
+    if options.lists_as_text is None and not options.internal:
+        lists = {name: (unpacked_actions(name) if name == "actions" else unpacked(name)).alias(name)
+                 for name, _ in output if name in PACKED_LISTS}
+    columns = [pl.col(PACKED_LISTS[name]).alias(name) if name in lists else e for name, e in output if name != "rank"] + needed
     carried = field_columns(plan) if options.with_fields and not options.internal else []
     # With chosen columns, only what they need is computed, and only the fields they read are
     # read, typed and checked (the input's columns were checked against every field above).
@@ -295,8 +299,8 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     mode = spill_mode(options.spill)
     store = _Store(mode, evaluated(reading.prepare(as_read_in_python(reading, read_frame, source), source)).collect_schema(),
                    expected)
-    # Results that stay in memory are evaluated in one query rather than batch by batch
-    # (see evaluate_whole); a database is read once.
+    # Inputs whose results will take at most KEEP_BYTES are evaluated in one query rather than
+    # batch by batch (see evaluate_whole); a database is read once.
     whole = database is None and mode != "always"
     try:
         progress.phase("Evaluating", total=known)
@@ -366,21 +370,23 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             return None if results.height and results[BAD].any() else results
 
         def evaluate_whole() -> int | None:
-            # The input as one query when its results stay in memory: its first batch alone,
-            # then, if the store keeps that much, the rest. The rows evaluated when the
-            # batches must go on from there; None when every row is.
-            parts = [read_frame] if store.limit is None else [read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS)]
+            # The first records, then, if the results of the whole input will take at most
+            # KEEP_BYTES, the rest as one query. The rows evaluated when the batches must go
+            # on from there; None when every row is.
             done = 0
+            parts = (read_frame.head(SAMPLE_ROWS), read_frame.slice(SAMPLE_ROWS))
             for part in parts:
-                results = evaluate_part(part, sample=len(parts) > 1 and part is parts[0])
+                results = evaluate_part(part, sample=part is parts[0])
                 if results is None or stop.requested:
                     return done
                 for offset in range(0, results.height, BATCH_ROWS):
                     store.add(results.slice(offset, BATCH_ROWS))
                 progress.advance(results.height)
                 done += results.height
-                if part is not parts[-1] and (results.height < SAMPLE_ROWS or not store.keeps_all):
-                    return None if results.height < SAMPLE_ROWS else done
+                if done < SAMPLE_ROWS:
+                    return None  # no more rows
+                if done == SAMPLE_ROWS and not (expected and results.estimated_size() / done * expected <= KEEP_BYTES):
+                    return done
             return None
 
         def evaluate_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -472,7 +478,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 joined = joined.sort(
                     ["rank", "score", key], descending=[False, True, False], nulls_last=True, maintain_order=True
                 )
-            results = joined.select([pl.col(name) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
+            results = joined.select([lists.get(name, pl.col(name)) for name, _ in output] + [pl.col(c.meta.output_name()) for c in carried])
         return Outcome(plan, results, rejects, int(side.get_column("__keep").sum()), store, ranked)
     except BaseException:
         store.close()

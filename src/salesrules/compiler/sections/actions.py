@@ -14,6 +14,7 @@ from ...model.columns import (
     CLOSED,
     FIELD_SEP,
     LOST,
+    SEP,
     WON,
 )
 from ...model.sections import Action
@@ -70,24 +71,33 @@ def compile(compiler, scope):
         "all": pl.lit(True),
     }
     conditions, parts, items, displays = [], [], [], []
+    # A plan whose lists are display text only (see compile_ruleset) never shows the records.
+    display_only = compiler.separator != SEP
     for i, action in enumerate(compiler.ruleset.actions):
         cond = applies[action.applies_to]
         if action.when is not None:
             cond = cond & compiler.expr(action.when, scope, "boolean").expr.fill_null(False)
         due = compiler.expr(action.due, scope, "date").expr.cast(pl.Date) if action.due is not None else pl.lit(None, pl.Date)
-        # The condition, text and due date are columns of their own, computed once for
-        # both the packed records and the display text.
-        fired, text, due_text = f"__action:{i}", f"__action_text:{i}", f"__action_due:{i}"
+        fired = f"__action:{i}"
         conditions.append(cond.alias(fired))
-        parts += [compiler.template(action.text, scope, action.loc, only=pl.col(fired)).alias(text), due.cast(pl.String).alias(due_text)]
-        text, due_text = pl.col(text), pl.col(due_text)
+        if due.meta.root_names():  # a date read from the record: rendered only where the action fired
+            due = pl.when(pl.col(fired)).then(due)
+        text, due_text = compiler.template(action.text, scope, action.loc, only=pl.col(fired)), due.cast(pl.String)
+        if display_only:
+            # Rendered inside the display text alone, the texts are not copied into columns first.
+            parts.append(text)
+        else:
+            # Columns of their own, computed once for both the packed records and the display text.
+            parts += [text.alias(f"__action_text:{i}"), due_text.alias(f"__action_due:{i}")]
+            text, due_text = pl.col(f"__action_text:{i}"), pl.col(f"__action_due:{i}")
         # Both are null where the action did not fire, as its text is.
         items.append(pl.concat_str([pl.lit(action.name + FIELD_SEP), text, pl.lit(FIELD_SEP), due_text.fill_null("")]))
         # As people read it: "text (due 2026-11-24)", or the text alone without a due date.
-        displays.append(pl.coalesce(pl.concat_str([text, pl.lit(" (due "), due_text, pl.lit(")")]), text))
+        displays.append(pl.concat_str([text, pl.concat_str([pl.lit(" (due "), due_text, pl.lit(")")]).fill_null("")]))
     if parts:
         compiler.steps.append(conditions + compiler.shown_columns())
-        compiler.steps.append(parts)
+        if not display_only:
+            compiler.steps.append(parts)
     fired_any = pl.any_horizontal([pl.col(f"__action:{i}") for i in range(len(compiler.ruleset.actions))]) if parts else pl.lit(False)
-    compiler.steps.append([packed(items).alias(ACTIONS), packed(displays).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
+    compiler.steps.append([packed(items).alias(ACTIONS), packed(displays, compiler.separator).alias(ACTIONS_TEXT), fired_any.alias(ACTIONS_FIRED)])
     return scope

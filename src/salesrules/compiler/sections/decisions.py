@@ -229,7 +229,7 @@ def compile(compiler, scope):
         taken |= {normal_name(decision.name), normal_name(decision.alias)}
         scope, gap = _compile_one(compiler, decision, number, scope)
         gaps.extend(gap)
-    compiler.steps.append([packed(gaps).alias(DECISION_GAPS)])
+    compiler.steps.append([packed(gaps, compiler.separator).alias(DECISION_GAPS)])
     return scope
 
 
@@ -385,7 +385,7 @@ def merge_gaps(compiler, scope):
         compiler.steps.append([packed([
             pl.when(pl.col(GAPS) != "").then(pl.col(GAPS)),
             pl.when(pl.col(DECISION_GAPS) != "").then(pl.col(DECISION_GAPS)),
-        ]).alias(GAPS)])
+        ], compiler.separator).alias(GAPS)])
     return scope
 
 

@@ -144,7 +144,7 @@ def compile(compiler, scope):
         reasons.append(text if has_literal(reason) else pl.when(text != "").then(text))
     if conditions:
         compiler.steps.append(conditions + compiler.shown_columns())
-        first, *rest = packed_steps(reasons, REASONS)
+        first, *rest = packed_steps(reasons, REASONS, compiler.separator)
         compiler.steps += [points + first, *rest]
     else:
         compiler.steps.append([pl.lit("").alias(REASONS)])

@@ -154,7 +154,7 @@ def compile(compiler, scope):
         for stage in rs.stages
         for c in stage.entry
     ]
-    compiler.steps.append([pl.coalesce([recorded, inferred]).alias("__stage"), packed(gaps).alias(GAPS)])
+    compiler.steps.append([pl.coalesce([recorded, inferred]).alias("__stage"), packed(gaps, compiler.separator).alias(GAPS)])
     stage_col = pl.col("__stage")
     probabilities = {s.name: s.probability for s in rs.stages if s.probability is not None}
     closed = [s.name for s in rs.stages if s.closed]
@@ -215,7 +215,7 @@ def compile(compiler, scope):
     if limited:
         compiler.steps.append([
             pl.when(pl.col("stage_overdue"))
-            .then(packed([pl.when(pl.col(GAPS) != "").then(pl.col(GAPS)), text]))
+            .then(packed([pl.when(pl.col(GAPS) != "").then(pl.col(GAPS)), text], compiler.separator))
             .otherwise(pl.col(GAPS)).alias(GAPS),
         ])
     names["days_in_stage"] = (INTEGER, pl.col("days_in_stage"))
