@@ -81,6 +81,7 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     from ..io.output_arguments import ruleset_info, wants_fields
     from ..io.pending import pending
     from ..io.progress import Progress, enabled_for
+    from ..compiler.plan import compile_ruleset
     from ..plugins import get_registry, named_format
     from ..runners.local import run
 
@@ -89,7 +90,10 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
 
     if with_account and file == STDIN:
         raise UsageError("--with-account reads FILE twice (the records, then their accounts), so it cannot read standard input")
-    ruleset = load_ruleset(ruleset_ref, as_of)
+    # The plan that joins the results' lists as text, as the run will use it, is the one the
+    # ruleset's check compiles: a ruleset is compiled once.
+    separator = None if engine == "spark" or explain else _text_separator(fmt, output)
+    ruleset = load_ruleset(ruleset_ref, as_of, separator)
     if engine == "spark":
         unsupported = {"--with-input": with_input, "--explain": explain, "--with-account": with_account,
                        "--table": table, "--query": query, "--columns": columns}
@@ -115,7 +119,8 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
             raise UsageError("the rejects file would overwrite the output; choose another --rejects path", Loc(target))
         check_output_path(target, inputs)
     writer = named_format(get_registry().output_formats, fmt, "output")
-    view = resolve(ruleset.compile(as_of), fmt, writer, sort=sort, columns=columns, with_columns=with_columns,
+    plan = compile_ruleset(ruleset, as_of, **({"separator": separator} if separator else {}))  # compiled above
+    view = resolve(plan, fmt, writer, sort=sort, columns=columns, with_columns=with_columns,
                    limit=limit, all_rows=all_rows, terminal=terminal, explain=explain)
     started = time.monotonic()
     with Progress(enabled=enabled_for(sys.stderr, quiet)) as progress:
@@ -193,6 +198,24 @@ def _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_
                           encoding=encoding, csv_raw=csv_raw, allow_missing=allow_missing)
     if done.skipped:
         click.echo(f"skipped {done.skipped} row(s) that could not be read; see {done.rejects}", err=True)
+
+
+def _text_separator(fmt: str | None, output: str | None) -> str | None:
+    """What the output format joins the results' lists with as text (see
+    :func:`salesrules.runners.local.run`), as far as it is known before the ruleset is loaded;
+    None when it is not. Whatever is wrong with the format is said later, in its turn."""
+    from ..io.databases import is_database
+    from ..io.outputs import format_for_path
+    from ..plugins import get_registry, named_format
+
+    try:
+        if is_database(output):
+            fmt = "csv"  # as below
+        elif fmt is None:
+            fmt = format_for_path(output, "table" if output in (None, "-") and sys.stdout.isatty() else "csv")
+        return named_format(get_registry().output_formats, fmt, "output").lists_as_text
+    except Exception:  # noqa: BLE001 - only a shortcut
+        return None
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -90,8 +90,17 @@ def database_output_options(default_table: str, table_help: str):
     return decorate
 
 
-def load_ruleset(ref: str, as_of: dt.date | None = None):
-    """Load the ruleset ``ref`` names (a path or ``builtin:NAME``)."""
+def load_ruleset(ref: str, as_of: dt.date | None = None, separator: str | None = None):
+    """Load the ruleset ``ref`` names (a path or ``builtin:NAME``), checked as
+    :func:`salesrules.loader.load.load` checks it; with ``separator``, by compiling the plan
+    that joins the results' lists by it (see :func:`salesrules.compiler.plan.compile_ruleset`)."""
     from ..loader.load import load
 
-    return load(ref, as_of)
+    if separator is None:
+        return load(ref, as_of)
+    from ..compiler.plan import compile_ruleset
+    from ..loader.load import load_unchecked
+
+    ruleset = load_unchecked(ref)
+    compile_ruleset(ruleset, as_of, separator=separator)
+    return ruleset
