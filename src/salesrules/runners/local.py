@@ -339,11 +339,13 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             # is bad or the query fails: the batches then find the row and say what is wrong.
             # The sample (at most SAMPLE_ROWS records) is read first, to see how many records
             # there are, and evaluated by polars' in-memory engine: on so few the streaming
-            # engine costs more to set up than it saves.
+            # engine costs more to set up than it saves. (It is read by the streaming engine,
+            # which stops at the last record of the sample; the in-memory engine reads the
+            # whole file when lines are filtered before the records are numbered.)
             engine = "in-memory" if sample else "streaming"
             if sample:
                 try:
-                    part = part.collect(engine=engine)
+                    part = part.collect(engine="streaming")
                     if part.height <= PYTHON_ROWS and not options.internal:  # (internal: the readers' columns too)
                         return evaluate_few(part)
                 except pl.exceptions.PolarsError:
