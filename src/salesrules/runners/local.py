@@ -85,8 +85,7 @@ class _Store:
         self.batches.append(batch)
         self.size += batch.estimated_size()
         if self.expected_rows is not None and batch.height:
-            expected = self.size / self.count * max(self.expected_rows, self.count)
-            if expected <= KEEP_BYTES:
+            if fits_in_memory(self.size, self.count, self.expected_rows):
                 # Kept in memory, with some room for an estimate that falls short.
                 self.limit = KEEP_BYTES + SPILL_BYTES
             self.expected_rows = None
@@ -160,6 +159,12 @@ class _Store:
                 continue
             except OSError:
                 self.directory, self.started = None, False
+
+
+def fits_in_memory(size: int, rows: int, expected_rows: int) -> bool:
+    """Whether the results of ``expected_rows`` records take at most :data:`KEEP_BYTES`, when
+    those of ``rows`` of them take ``size`` bytes."""
+    return size / rows * max(expected_rows, rows) <= KEEP_BYTES
 
 
 def _estimated_rows(data, options: EvaluateOptions) -> int | None:
@@ -301,7 +306,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                    expected)
     # Inputs whose results will take at most KEEP_BYTES are evaluated in one query rather than
     # batch by batch (see evaluate_whole); a database is read once.
-    whole = database is None and mode != "always"
+    one_query = database is None and mode != "always"
     try:
         progress.phase("Evaluating", total=known)
         seen: dict[str, Any] = {"failure": None, "rejects": []}
@@ -387,7 +392,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 done += results.height
                 if done < SAMPLE_ROWS:
                     return None  # no more rows
-                if done == SAMPLE_ROWS and not (expected and results.estimated_size() / done * expected <= KEEP_BYTES):
+                if done == SAMPLE_ROWS and not (expected and fits_in_memory(results.estimated_size(), done, expected)):
                     return done
             return None
 
@@ -433,7 +438,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                             (read_frame.slice(first) if first else read_frame).sink_batches(take, chunk_size=BATCH_ROWS)
 
                     def read() -> None:
-                        first = evaluate_whole() if whole else 0
+                        first = evaluate_whole() if one_query else 0
                         if first is not None:
                             read_batches(first)
                     interrupts.run_interruptibly(read, stop, "salesrules-batch-reader")
