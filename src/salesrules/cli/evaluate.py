@@ -75,7 +75,6 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
     from ..io.outputs import (
         OutputContext,
         check_output_path,
-        format_for_path,
         write_output,
     )
     from ..io.output_arguments import ruleset_info, wants_fields
@@ -100,12 +99,9 @@ def evaluate(file, ruleset_ref, fmt, output, table, query, output_table, if_exis
         _evaluate_on_spark(file, ruleset, fmt, output, as_of, on_error, rejects, on_duplicate, encoding, input_format,
                            csv_raw, spark_master, [name for name, given in unsupported.items() if given], allow_missing)
         return
-    terminal = output in (None, "-") and sys.stdout.isatty()
     database = check_database_output(output, output_table, if_exists, file, table, fmt)
-    if database is not None:
-        fmt = "csv"  # lists as text, as in CSV
-    elif fmt is None:
-        fmt = format_for_path(output, "table" if terminal else "csv")
+    fmt = _resolved_format(fmt, output, database is not None)
+    terminal = _is_terminal(output)
     _check_format(fmt)
     inputs = [file, *ruleset.files_read()]
     # Refuse a bad output path before the evaluation, which may take long, not after it.
@@ -205,17 +201,28 @@ def _text_separator(fmt: str | None, output: str | None) -> str | None:
     :func:`salesrules.runners.local.run`), as far as it is known before the ruleset is loaded;
     None when it is not. Whatever is wrong with the format is said later, in its turn."""
     from ..io.databases import is_database
-    from ..io.outputs import format_for_path
     from ..plugins import get_registry, named_format
 
     try:
-        if is_database(output):
-            fmt = "csv"  # as below
-        elif fmt is None:
-            fmt = format_for_path(output, "table" if output in (None, "-") and sys.stdout.isatty() else "csv")
+        fmt = _resolved_format(fmt, output, is_database(output))
         return named_format(get_registry().output_formats, fmt, "output").lists_as_text
     except Exception:  # noqa: BLE001 - only a shortcut
         return None
+
+
+def _is_terminal(output: str | None) -> bool:
+    """Whether the results go to a terminal (standard output, which is one)."""
+    return output in (None, "-") and sys.stdout.isatty()
+
+
+def _resolved_format(fmt: str | None, output: str | None, database: bool) -> str:
+    """The output format: ``fmt``, else the one of ``output``'s extension, else a table on a
+    terminal and CSV elsewhere; a database table takes the lists as text, as in CSV."""
+    from ..io.outputs import format_for_path
+
+    if database:
+        return "csv"
+    return fmt if fmt is not None else format_for_path(output, "table" if _is_terminal(output) else "csv")
 
 
 def _same_path(a: str, b: str) -> bool:
