@@ -109,8 +109,7 @@ class Preparation:
 
     def apply(self, frame: pl.LazyFrame) -> Prepared:
         """The typed columns of ``frame``."""
-        # Number the rows before selecting: a select of no columns (an empty record) has no rows.
-        frame = (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
+        frame = self._selected(frame)
         for stage in self.stages:
             frame = frame.with_columns(stage)
         return Prepared(frame, self.mapping, self.input_columns, self.flags)
@@ -124,14 +123,9 @@ class Preparation:
         """
         if not self.fast or batch.height == 0:
             return self.apply(batch.lazy())
-        frame = (batch.lazy() if self.numbered else batch.lazy().with_row_index(ROW, offset=1)).select(self.selection)
         values, typed, _ = self.stages
-        first = []
-        for general in values:
-            name = general.meta.output_name()[len(VALUE):]
-            first.append(self.fast[name][0].alias(VALUE + name) if name in self.fast else general)
         tests = [known.all().alias(KNOWN + name) for name, (_, known) in self.fast.items()]
-        read = frame.with_columns(first).with_columns(tests).collect()
+        read = self._selected(batch.lazy()).with_columns(self._readers(self.fast)).with_columns(tests).collect()
         left = [name for name in self.fast if not read.get_column(KNOWN + name)[0]]
         read = read.drop([KNOWN + name for name in self.fast])
         if left:
@@ -152,15 +146,22 @@ class Preparation:
         fast = {name: reader for name, reader in self.fast.items() if name not in general}
         if not fast:
             return self.apply(frame)
-        frame = (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
-        values, typed, _ = self.stages
-        first = []
-        for expr in values:
-            name = expr.meta.output_name()[len(VALUE):]
-            first.append(fast[name][0].alias(VALUE + name) if name in fast else expr)
         tests = [known.alias(KNOWN + name) for name, (_, known) in fast.items()]
-        frame = frame.with_columns(first).with_columns(tests).with_columns(typed)
+        frame = self._selected(frame).with_columns(self._readers(fast)).with_columns(tests).with_columns(self.stages[1])
         return Prepared(frame.with_columns(self._bad(set(self.fast) - set(fast))), self.mapping, self.input_columns, self.flags)
+
+    def _selected(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The input columns of ``frame`` under their ``in:`` names, its rows numbered."""
+        # Number the rows before selecting: a select of no columns (an empty record) has no rows.
+        return (frame if self.numbered else frame.with_row_index(ROW, offset=1)).select(self.selection)
+
+    def _readers(self, fast: dict[str, tuple[pl.Expr, pl.Expr]]) -> list[pl.Expr]:
+        """Each read field's value: by its reader in ``fast`` if it has one there, else by its general reader."""
+        readers = []
+        for general in self.stages[0]:
+            name = general.meta.output_name()[len(VALUE):]
+            readers.append(fast[name][0].alias(VALUE + name) if name in fast else general)
+        return readers
 
     def _bad(self, general: set[str]) -> pl.Expr:
         """The ``__bad`` flag of rows typed by the fast readers, but for the fields in
