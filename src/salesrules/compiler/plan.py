@@ -61,28 +61,25 @@ class Plan:
     def prepare(self, frame: pl.LazyFrame, source: str, *, strict_columns: bool = False, lookups: bool = True) -> "Prepared":
         """:func:`~salesrules.io.preparation.prepare` for this plan's fields, with the typing built
         once per input schema (``lookups``: see :func:`salesrules.io.coerce.coerce_expr`)."""
-        schema = frame.collect_schema()
-        key = (tuple(schema.items()), strict_columns, lookups)
-        if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups,
-                                                 defaults=self.defaults)
-        return self.preparations[key].apply(frame)
+        return self._preparation(frame.collect_schema(), source, strict_columns, lookups).apply(frame)
 
     def prepare_batch(self, batch: pl.DataFrame, source: str) -> "Prepared":
         """:meth:`prepare` for a batch of records in memory, typed more cheaply (see
         :meth:`~salesrules.io.preparation.Preparation.apply_batch`)."""
-        key = (tuple(batch.schema.items()), False, True)
-        if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, batch.schema, source, defaults=self.defaults)
-        return self.preparations[key].apply_batch(batch)
+        return self._preparation(batch.schema, source).apply_batch(batch)
 
     def prepare_query(self, frame: pl.LazyFrame, source: str, general: set[str]) -> "Prepared":
         """:meth:`prepare` in one query, by the fast readers but for the fields in ``general``
         (see :meth:`~salesrules.io.preparation.Preparation.apply_query`)."""
-        key = (tuple(frame.collect_schema().items()), False, True)
+        return self._preparation(frame.collect_schema(), source).apply_query(frame, general)
+
+    def _preparation(self, schema: pl.Schema, source: str, strict_columns: bool = False, lookups: bool = True) -> "Preparation":
+        """The typing of input columns ``schema``, built once per schema and options."""
+        key = (tuple(schema.items()), strict_columns, lookups)
         if key not in self.preparations:
-            self.preparations[key] = preparation(self.fields, frame.collect_schema(), source, defaults=self.defaults)
-        return self.preparations[key].apply_query(frame, general)
+            self.preparations[key] = preparation(self.fields, schema, source, strict_columns=strict_columns, lookups=lookups,
+                                                 defaults=self.defaults)
+        return self.preparations[key]
 
     def narrowed(self, columns) -> "Plan":
         """This plan computing only ``columns`` (names of its columns) and what they need.
