@@ -1,5 +1,5 @@
-"""The local runner: records read, typed and evaluated in batches on worker threads, the
-results kept in memory up to a size and spilled to temporary Arrow files beyond it."""
+"""The local runner: records read, typed and evaluated in one query when their results fit in
+memory, else in batches on worker threads (the results kept as :mod:`.results` says)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import polars as pl
 from ..compiler.manifest import compact_reasons
 from ..compiler.packing import unpack, unpacked, unpacked_actions
 from ..compiler.plan import Plan, compile_ruleset, evaluation_error
-from ..errors import UsageError
 from ..io.lookups import join_lookups
 from ..io.output_arguments import field_columns
 from ..io.preparation import KNOWN, Prepared, _rejects, check_missing, describe_bad_rows, name_rows_by_key
@@ -31,6 +30,7 @@ from .common import (
 )
 from .one import as_read_in_python, read_in_python
 from .options import EvaluateOptions
+from .results import Store, fits_in_memory, spill_mode
 
 
 def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywords) -> Evaluation:
@@ -45,126 +45,16 @@ def evaluate_full(ruleset, data, options: EvaluateOptions | None = None, **keywo
         return Evaluation(outcome.results.collect(), outcome.rejects, outcome.plan)
 
 
-# Results in memory beyond this size go to temporary files (SALESRULES_SPILL=auto)...
-SPILL_BYTES = 64 << 20
-# ...unless the results of the whole input are expected to take at most this much: writing
-# them to temporary files and reading them back would cost more than evaluating them.
-KEEP_BYTES = 512 << 20
 # Records are read, typed and evaluated this many at a time, on up to WORKERS threads.
 BATCH_ROWS = 100_000
 WORKERS = 2
-# An input whose results will take at most KEEP_BYTES is evaluated in one query; the results
+# An input whose results will take at most KEEP_BYTES (runners.results) is evaluated in one query; the results
 # of this many first records tell.
 SAMPLE_ROWS = 10_000
 # An input of at most this many records is typed in Python (see runners.one.read_in_python).
 PYTHON_ROWS = 1_000
-SPILL_MODES = ("auto", "always", "never")
 # The list columns of the results, and the packed columns they are made of.
 PACKED_LISTS = {"reasons": REASONS, "gaps": GAPS, "actions": ACTIONS}
-
-
-class _Store:
-    """The per-record results, batch by batch: in memory up to a size, then in temporary Arrow IPC files."""
-
-    def __init__(self, mode: str, schema: pl.Schema, expected_rows: int | None = None):
-        self.limit = {"never": None, "always": 0, "auto": SPILL_BYTES}[mode]
-        # In auto mode, the rows the input is expected to have (None: unknown) decide with the
-        # first batch's size whether every result can stay in memory.
-        self.expected_rows = expected_rows if mode == "auto" else None
-        self.schema = schema
-        self.batches: list[pl.DataFrame] = []
-        self.size = 0
-        self.files: list[str] = []
-        self.rows: list[int] = []
-        self.count = 0
-        self.directory: str | None = None
-        self.started = False  # whether a temporary directory was asked for
-
-    def add(self, batch: pl.DataFrame) -> None:
-        self.count += batch.height
-        self.batches.append(batch)
-        self.size += batch.estimated_size()
-        if self.expected_rows is not None and batch.height:
-            if fits_in_memory(self.size, self.count, self.expected_rows):
-                # Kept in memory, with some room for an estimate that falls short.
-                self.limit = KEEP_BYTES + SPILL_BYTES
-            self.expected_rows = None
-        if self.limit is not None and self.size > self.limit:
-            self._spill()
-
-    def _spill(self) -> None:
-        import tempfile
-
-        if not self.batches:
-            return
-        if self.directory is None:
-            self.started = True
-            self.directory = tempfile.mkdtemp(prefix=_spill_prefix())
-        path = str(Path(self.directory) / f"{len(self.files):06d}.arrow")
-        frame = pl.concat(self.batches, how="vertical")
-        frame.write_ipc(path, compression="lz4")
-        self.files.append(path)
-        self.rows.append(frame.height)
-        self.batches, self.size = [], 0
-
-    def frame(self) -> pl.LazyFrame:
-        """All the batches added, in order."""
-        if self.files:
-            self._spill()
-            return pl.scan_ipc(self.files)
-        return self._kept().lazy()
-
-    def _kept(self) -> pl.DataFrame:
-        """The batches kept in memory as one frame (joined once)."""
-        if len(self.batches) != 1:
-            self.batches = [pl.concat(self.batches, how="vertical") if self.batches else pl.DataFrame(schema=self.schema)]
-        return self.batches[0]
-
-    def beside(self, side: pl.DataFrame) -> pl.LazyFrame:
-        """All the batches with the columns of ``side`` (one row per row) added.
-
-        Spilled results are joined to ``side`` file by file, so that writing them reads one
-        file at a time.
-        """
-        if not self.files:
-            return pl.concat([self._kept(), side], how="horizontal").lazy()
-        self._spill()  # the batches added since the last file
-        pieces, offset = [], 0
-        for path, rows in zip(self.files, self.rows):
-            pieces.append(pl.concat([pl.scan_ipc(path), side.slice(offset, rows).lazy()], how="horizontal"))
-            offset += rows
-        return pl.concat(pieces, how="vertical")
-
-    @property
-    def spilled(self) -> bool:
-        """Whether some of the results went to temporary files."""
-        return bool(self.files)
-
-    def close(self) -> None:
-        """Remove the temporary files (also when interrupted again meanwhile)."""
-        import shutil
-        import tempfile
-
-        self.batches = []
-        while self.started:
-            try:
-                # By name too: an interruption inside mkdtemp leaves a directory whose name
-                # was never returned.
-                parent = tempfile.gettempdir()
-                for name in os.listdir(parent):
-                    if name.startswith(_spill_prefix()):
-                        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-                self.directory, self.started = None, False
-            except KeyboardInterrupt:
-                continue
-            except OSError:
-                self.directory, self.started = None, False
-
-
-def fits_in_memory(size: int, rows: int, expected_rows: int) -> bool:
-    """Whether the results of ``expected_rows`` records take at most :data:`KEEP_BYTES`, when
-    those of ``rows`` of them take ``size`` bytes."""
-    return size / rows * max(expected_rows, rows) <= KEEP_BYTES
 
 
 def _estimated_rows(data, options: EvaluateOptions) -> int | None:
@@ -182,11 +72,6 @@ def _estimated_rows(data, options: EvaluateOptions) -> int | None:
     return int(size * lines / max(len(sample), 1)) + 1
 
 
-def _spill_prefix() -> str:
-    """The name prefix of this process's temporary directories of spilled results."""
-    return f"salesrules-{os.getpid()}-"
-
-
 @dataclass
 class Outcome:
     """A finished evaluation whose results are ready to be written: use it as a context manager
@@ -196,7 +81,7 @@ class Outcome:
     results: pl.LazyFrame
     rejects: pl.DataFrame | None
     rows: int
-    store: _Store
+    store: Store
     ranked: int = 0  # how many of the rows are open deals with a rank
 
     @property
@@ -215,20 +100,12 @@ class Outcome:
         self.store.close()
 
 
-def spill_mode(value: str | None = None) -> str:
-    """The spill mode: ``value``, else the SALESRULES_SPILL environment variable, else auto."""
-    mode = (value or os.environ.get("SALESRULES_SPILL") or "auto").strip().lower()
-    if mode not in SPILL_MODES:
-        raise UsageError(f"SALESRULES_SPILL must be one of {', '.join(SPILL_MODES)}, not {mode!r}")
-    return mode
-
-
 def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None, **keywords) -> Outcome:
     """Evaluate ``data`` batch by batch and return an :class:`Outcome` to write from.
 
     The records are read, typed and evaluated :data:`BATCH_ROWS` at a time; a value that cannot be read stops
     the run at the batch holding it (or, with ``on_error='skip'``, its row is set aside).
-    The results stay in memory up to :data:`SPILL_BYTES` and go to temporary files beyond
+    The results stay in memory up to :data:`~salesrules.runners.results.SPILL_BYTES` and go to temporary files beyond
     (``spill``: auto, always or never; default from SALESRULES_SPILL), so memory stays
     bounded however many records there are. A second, narrow pass over the key, score and
     stage columns finds duplicate keys and ranks the open deals. With ``lists_as_text`` the
@@ -302,7 +179,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
     known = _known_rows(data, frame, options.input_format)
     expected = known if known is not None else _estimated_rows(data, options)
     mode = spill_mode(options.spill)
-    store = _Store(mode, evaluated(reading.prepare(as_read_in_python(reading, read_frame, source), source)).collect_schema(),
+    store = Store(mode, evaluated(reading.prepare(as_read_in_python(reading, read_frame, source), source)).collect_schema(),
                    expected)
     # Inputs whose results will take at most KEEP_BYTES are evaluated in one query rather than
     # batch by batch (see evaluate_whole); a database is read once.
