@@ -824,6 +824,32 @@ factors:
     assert usual["reasons"] == ["need (negotiation)"]
 
 
+def test_constant_points_are_summed_exactly_and_huge_ones_held_at_the_largest_integer(ruleset):
+    """Constant points are summed in Int64 while their magnitudes add up to less than 2**62;
+    the parts beyond are summed as computed points are, without wrapping around."""
+    top = 2**53  # the largest integer an expression may write
+    factors = [f"  - {{name: small, when: 'true', points: -7}}"]
+    factors += [f"  - {{name: a{i}, when: a, points: {top}}}" for i in range(600)]
+    factors += [f"  - {{name: b{i}, when: b, points: {top}}}" for i in range(500)]
+    rs = ruleset("""
+fields:
+  id: {type: string, key: true}
+  a: {type: boolean, default: false}
+  b: {type: boolean, default: false}
+factors:
+""" + "\n".join(factors) + "\n")
+
+    def score(**flags):
+        return rs.evaluate_one({"id": "x", **{k: "yes" for k in flags}})["score"]
+
+    assert score() == -7
+    assert score(a=1) == 600 * top - 7  # past 2**62: 88 of the parts are summed in Int128
+    assert score(b=1) == 500 * top - 7
+    assert score(a=1, b=1) == 2**63 - 1  # 1,100 * 2**53 does not fit in Int64
+    evaluated = rs.evaluate([{"id": "x", "a": "yes"}, {"id": "y", "a": "yes", "b": "yes"}, {"id": "z"}])
+    assert evaluated["score"].to_list() == [600 * top - 7, 2**63 - 1, -7]
+
+
 def test_huge_points_neither_wrap_a_score_nor_overflow_its_sum(ruleset):
     rs = ruleset("""
 fields:

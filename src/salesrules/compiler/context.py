@@ -42,8 +42,9 @@ class Compiler:
         self.fields = effective_fields(ruleset)
         self.steps: list[list[pl.Expr]] = []
         # The points of every score, summed by the scores section; the manifest says which
-        # of them a receipt shows.
-        self.score_parts: dict[str, list[tuple[pl.Expr, Type]]] = {s: [] for s in ruleset.scores}
+        # of them a receipt shows. Each part is its column, its type and the largest magnitude
+        # its points can have (None when they are computed: any value).
+        self.score_parts: dict[str, list[tuple[pl.Expr, Type, int | None]]] = {s: [] for s in ruleset.scores}
         self.manifest = Manifest()
         self.scopes: dict[str, Scope] = {}
         # The text values templates show (see template), by column; those a step computes already.
@@ -124,13 +125,14 @@ class Compiler:
             raise RulesetError(f"unknown score {target!r}{did_you_mean(target, self.ruleset.scores)}", loc)
         return target
 
-    def add_points(self, score: str, column: str, t: Type) -> None:
-        """Add the points in ``column`` to ``score``; they show on no receipt (see :meth:`add_part`)."""
-        self.score_parts[score].append((pl.col(column), t))
+    def add_points(self, score: str, column: str, t: Type, bound: int | None = None) -> None:
+        """Add the points in ``column`` to ``score``; they show on no receipt (see :meth:`add_part`).
+        ``bound``: the largest magnitude the points can have, when they are whole constants."""
+        self.score_parts[score].append((pl.col(column), t, bound))
 
-    def add_part(self, entry: Entry, t: Type) -> None:
+    def add_part(self, entry: Entry, t: Type, bound: int | None = None) -> None:
         """Add a part of a score: its points go into the sum and it is a line of the receipt."""
-        self.add_points(entry.score, entry.points, t)
+        self.add_points(entry.score, entry.points, t, bound)
         self.manifest.add(entry)
 
     def template(self, text: str, scope: Scope, loc, only: pl.Expr) -> pl.Expr:
@@ -205,6 +207,16 @@ class Compiler:
                 columns.append(cleaned.alias(column))
                 self.shown_done.add(column)
         return columns
+
+
+def points_bound(points: list[pl.Expr]) -> int | None:
+    """The largest magnitude of ``points`` (0 included) when each is a whole-number constant, else None."""
+    if not all(p.meta.is_literal() for p in points):
+        return None
+    values = pl.select([p.alias(str(i)) for i, p in enumerate(points)]).row(0) if points else ()
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    return max((abs(v) for v in values), default=0)
 
 
 def points_of(value: pl.Expr, parts: list[tuple[str, pl.Expr]], dtype: pl.DataType) -> pl.Expr:

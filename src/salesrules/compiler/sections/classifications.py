@@ -12,7 +12,7 @@ import polars as pl
 from ...errors import RulesetError
 from ...model.sections import Classification, Level
 from ...model.types import INTEGER, NUMBER, Type
-from ..context import points_of
+from ..context import points_bound, points_of
 from ..manifest import Entry
 from .schema import IDENTIFIER, LEVELS
 
@@ -115,7 +115,8 @@ def _compile_one(compiler, classification, scope):
             expr = points_of(value_col, [(lname, pts) for lname, pts, _ in parts], dtype) if parts else pl.lit(0, dtype)
             column = f"__{name}_points:{target}"
             point_cols.append(expr.alias(column))
-            compiler.add_part(Entry(kind, item, target, column, name=name, source=classification), t)
+            compiler.add_part(Entry(kind, item, target, column, name=name, source=classification), t,
+                              points_bound([pts for _, pts, _ in parts]))
         compiler.steps.append(point_cols)
         if name == TIER:
             columns = [pl.col(c.meta.output_name()) for c in point_cols]

@@ -9,7 +9,7 @@ from ...errors import RulesetError
 from ...model.columns import REASONS
 from ...model.sections import Decay, Factor
 from ...model.types import INTEGER, NUMBER, Type
-from ..context import has_literal
+from ..context import has_literal, points_bound
 from ..manifest import Entry
 from ..packing import packed_steps
 from .schema import EXPRESSION, IDENTIFIER, POINTS, REMOVE, named_list
@@ -128,16 +128,16 @@ def compile(compiler, scope):
         points_column = f"__points:{factor.name}"
         points.append(pl.when(pl.col(column)).then(pts).otherwise(pl.lit(0, dtype)).alias(points_column))
         compiler.add_part(Entry("factor", f"factor:{factor.name}", target, points_column, label=factor.name,
-                                fired=column, source=factor), t)
+                                fired=column, source=factor), t, points_bound([pts]))
         if factor.decay is not None:
             # The undecayed points stay in __points:NAME and the decay is a part of its own,
             # so a receipt shows both and still adds up.
-            adjustment, decay_type = _decayed(compiler, factor.decay, pts, scope)
+            adjustment, decay_type, bound = _decayed(compiler, factor.decay, pts, scope)
             zero = pl.lit(0, pl.Int64 if decay_type.name == "integer" else pl.Float64)
             decay_column = f"__decay:{factor.name}"
             points.append(pl.when(pl.col(column)).then(adjustment).otherwise(zero).alias(decay_column))
             compiler.add_part(Entry("decay", f"decay:{factor.name}", target, decay_column, label=factor.name,
-                                    fired=column, source=factor), decay_type)
+                                    fired=column, source=factor), decay_type, bound)
         reason = factor.reason or factor.name.replace("_", " ")
         # The text is null where the factor did not fire; a reason that renders empty is left out.
         text = compiler.template(reason, scope, factor.loc, only=pl.col(column))
@@ -151,18 +151,20 @@ def compile(compiler, scope):
     return scope
 
 
-def _decayed(compiler, decay, points: pl.Expr, scope) -> tuple[pl.Expr, Type]:
-    """The amount a factor's points change by with the days since ``decay.since`` (0 when unknown)."""
+def _decayed(compiler, decay, points: pl.Expr, scope) -> tuple[pl.Expr, Type, int | None]:
+    """The amount a factor's points change by with the days since ``decay.since`` (0 when
+    unknown), its type and the largest magnitude of its steps (None for a half-life)."""
     since = compiler.expr(decay.since, scope, "date").expr.cast(pl.Date)
     # A date after as-of has not started to decay.
     days = (pl.lit(compiler.as_of, pl.Date) - since).dt.total_days().clip(lower_bound=0)
     if decay.half_life is not None:
         factor = pl.lit(0.5) ** (days.cast(pl.Float64) / float(decay.half_life)) - 1
-        return (points.cast(pl.Float64) * factor).fill_null(0.0), NUMBER
+        return (points.cast(pl.Float64) * factor).fill_null(0.0), NUMBER, None
     whole = all(float(p).is_integer() for _, p in decay.steps)
     dtype = pl.Int64 if whole else pl.Float64
     chain = None
     for after, step_points in reversed(decay.steps):  # the last step reached wins
         value = pl.lit(int(step_points) if whole else float(step_points), dtype)
         chain = pl.when(days > after).then(value) if chain is None else chain.when(days > after).then(value)
-    return chain.otherwise(pl.lit(0, dtype)).fill_null(0), INTEGER if whole else NUMBER
+    bound = max(abs(int(p)) for _, p in decay.steps) if whole else None
+    return chain.otherwise(pl.lit(0, dtype)).fill_null(0), INTEGER if whole else NUMBER, bound

@@ -87,19 +87,18 @@ def compile(compiler, scope):
     extra = {}
     for name, score in rs.scores.items():
         parts = compiler.score_parts[name]
-        integer = all(t.name == "integer" for _, t in parts) and all(
+        integer = all(t.name == "integer" for _, t, _ in parts) and all(
             v is None or float(v).is_integer() for v in (score.min, score.max)
         )
         dtype = pl.Int64 if integer else pl.Float64
         if not parts:
             raw = pl.lit(0, dtype)
         elif integer:
-            # Summed in Int128 and held within Int64, so that huge points cannot wrap around.
-            raw = pl.sum_horizontal([p.cast(pl.Int128) for p, _ in parts]).clip(INT64_MIN, INT64_MAX)
+            raw = _whole_sum(parts)
         else:
             # Finite points can still sum beyond the largest float: such a score is unknown
             # (null, ranked last), never infinity or NaN, which would rank first.
-            raw = pl.sum_horizontal([p.cast(dtype) for p, _ in parts])
+            raw = pl.sum_horizontal([p.cast(dtype) for p, _, _ in parts])
             raw = pl.when(raw.is_finite()).then(raw)
         columns = ScoreColumns(name, raw=f"__raw:{name}", total=f"__score:{name}", band=f"__band:{name}")
         compiler.manifest.scores[name] = columns
@@ -125,6 +124,26 @@ def compile(compiler, scope):
     extra["score"] = extra[rs.ranking_score]
     extra["band"] = extra[f"{rs.ranking_score}_band"]
     return scope.child(extra)
+
+
+def _whole_sum(parts) -> pl.Expr:
+    """The sum of whole-number parts ``(column, type, bound)``, held within Int64.
+
+    Parts of constant points (a ``bound``) whose bounds add up to less than 2**62 are summed
+    in Int64, where they cannot overflow; computed points are summed in Int128 and the total
+    clipped to Int64, so that huge points cannot wrap around.
+    """
+    bounded, computed, total = [], [], 0
+    for column, _, bound in parts:
+        if bound is not None and total + bound < 1 << 62:
+            bounded.append(column)
+            total += bound
+        else:
+            computed.append(column)
+    small = [pl.sum_horizontal(bounded)] if bounded else []
+    if not computed:
+        return small[0]
+    return pl.sum_horizontal([p.cast(pl.Int128) for p in small + computed]).clip(INT64_MIN, INT64_MAX)
 
 
 def _band(name: str, score, total: pl.Expr) -> pl.Expr:

@@ -13,7 +13,7 @@ from ...errors import RulesetError, did_you_mean
 from ...model.columns import CLOSED, GAPS, LOST, STAGE, WON
 from ...model.sections import Stage
 from ...model.types import BOOLEAN, INTEGER, NUMBER, Type
-from ..context import points_of
+from ..context import points_bound, points_of
 from ..manifest import Entry
 from ..packing import packed
 from .schema import EXPRESSION, IDENTIFIER, POINTS, REMOVE, named_list
@@ -188,7 +188,7 @@ def compile(compiler, scope):
         dtype = pl.Int64 if t == INTEGER else pl.Float64
         column = f"__stage_points:{target}"
         step.append(points_of(stage_col, parts, dtype).alias(column))
-        compiler.add_part(Entry("stage", "stage", target, column, name="stage"), t)
+        compiler.add_part(Entry("stage", "stage", target, column, name="stage"), t, points_bound([p for _, p in parts]))
     compiler.steps.append(step)
     names = {
         "stage": (stage_type, pl.col("stage")),
