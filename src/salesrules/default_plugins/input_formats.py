@@ -65,11 +65,13 @@ def read_ndjson(path: str, options: ReadOptions) -> pl.LazyFrame:
 def read_parquet(path: str, options: ReadOptions) -> pl.LazyFrame:
     """Scan a parquet file lazily, with its own column types."""
     try:
-        frame = pl.scan_parquet(path, glob=False)
-        frame.collect_schema()  # reads the footer, so a broken file fails here, not later
+        # The footer is read here, so that a broken file fails at once, not later. (Not by
+        # asking the scan for its schema: polars then reads a head of the file, such as the
+        # first records salesrules evaluates first, ten times slower.)
+        pl.read_parquet_schema(path)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"not a readable parquet file: {first_line(exc)}", Loc(path)) from None
-    return frame
+    return pl.scan_parquet(path, glob=False)
 
 
 def read_xlsx(path: str, options: ReadOptions) -> pl.LazyFrame:
