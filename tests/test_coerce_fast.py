@@ -157,6 +157,40 @@ def test_boolean_columns(engine):
     ]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(KNOWN_BOOLEANS), min_size=1, max_size=coerce.SEEN_SPELLINGS, unique=True).flatmap(
+        lambda seen: st.tuples(st.just(tuple(seen)), columns(
+            st.sampled_from(seen),
+            st.sampled_from(KNOWN_BOOLEANS) | st.sampled_from(ODD_BOOLEANS) | padded(st.sampled_from(seen)) | BLANKS,
+        ))
+    )
+)
+def test_a_reader_of_the_spellings_seen_agrees_where_it_knows_the_text(case):
+    """The reader of a few spellings gives the general reader's value where it says it knows the
+    text, and it knows exactly those spellings (and null)."""
+    seen, values = case
+    field = spec("boolean")
+    value, known = coerce.seen_reader(pl.col("x"), field, seen, pl.col("v"))
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.String})
+    for engine in ENGINES:
+        lazy = frame.lazy().with_columns(value.alias("v")).with_columns(known.alias("known"))
+        read = lazy.collect() if engine == "eager" else lazy.collect(engine=engine)
+        assert read["known"].to_list() == [v is None or v in seen for v in values]
+        general = select(values, coerce._read_boolean(pl.col("x")))
+        assert read["v"].zip_with(read["known"], general).to_list() == general.to_list()
+        assert read.filter(~pl.col("known"))["v"].null_count() == read.filter(~pl.col("known")).height
+
+
+def test_a_reader_of_spellings_seen_is_only_for_a_few_known_boolean_spellings():
+    field = spec("boolean")
+    assert coerce.seen_reader(pl.col("x"), field, ("Yes", "No"), pl.col("v")) is not None
+    assert coerce.seen_reader(pl.col("x"), field, ("Yes", "No", "yes", "no"), pl.col("v")) is None  # too many
+    assert coerce.seen_reader(pl.col("x"), field, ("Yes", " No"), pl.col("v")) is None  # not a known spelling
+    assert coerce.seen_reader(pl.col("x"), field, (), pl.col("v")) is None
+    assert coerce.seen_reader(pl.col("x"), spec("string"), ("Yes",), pl.col("v")) is None
+
+
 # --- date -------------------------------------------------------------------------------
 
 FIRST, LAST = coerce._ISO_RANGE

@@ -499,6 +499,36 @@ def test_a_value_only_the_general_readers_know_is_read_in_the_rest_of_the_input(
     assert_frame_equal(whole, outcome_frame(standard, path, internal=True, spill="always"))
 
 
+def test_yes_no_fields_are_read_by_the_spellings_of_the_sample_then_by_the_fast_and_general_readers(
+        standard, prospects, whole_queries, monkeypatch, tmp_path):
+    """The sample shows "Yes" and "No" only: the rest reads those two; a "TRUE" past the sample
+    sends the field back to its fast reader, a " yes" to its general reader."""
+    frame = pl.read_csv(prospects, infer_schema=False)
+    assert set(frame.head(500).get_column("Budget Confirmed").drop_nulls()) == {"Yes", "No"}
+    odd = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 9_000).then(pl.lit("TRUE"))
+        .when(pl.int_range(pl.len()) == 11_000).then(pl.lit(" yes"))
+        .otherwise(pl.col("Budget Confirmed")).alias("Budget Confirmed"),
+    )
+    path = tmp_path / "odd.csv"
+    odd.write_csv(path)
+    queries = []
+    prepare = local.Plan.prepare_query
+
+    def recorded(self, frame, source, general, seen=None):
+        queries.append(("budget_confirmed" in general, (seen or {}).get("budget_confirmed")))
+        return prepare(self, frame, source, general, seen)
+
+    monkeypatch.setattr(local.Plan, "prepare_query", recorded)
+    whole = outcome_frame(standard, path, internal=True)
+    assert whole_queries == []
+    # The sample and the rest by the two spellings; the rest by the fast reader; then the general one.
+    assert queries == [(False, ("No", "Yes"))] * 2 + [(False, None), (True, None)]
+    assert whole.row(9_000, named=True)["budget_confirmed"] is True
+    assert whole.row(11_000, named=True)["budget_confirmed"] is True
+    assert_frame_equal(whole, outcome_frame(standard, path, internal=True, spill="always"))
+
+
 @pytest.mark.parametrize("row", [100, 9_000])  # in the sample, in the rest
 def test_a_bad_value_in_a_whole_query_is_named_by_the_batches(standard, prospects, whole_queries, tmp_path, row):
     frame = pl.read_csv(prospects, infer_schema=False)

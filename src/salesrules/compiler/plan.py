@@ -68,10 +68,15 @@ class Plan:
         :meth:`~salesrules.io.preparation.Preparation.apply_batch`)."""
         return self._preparation(batch.schema, source).apply_batch(batch)
 
-    def prepare_query(self, frame: pl.LazyFrame, source: str, general: set[str]) -> "Prepared":
+    def prepare_query(self, frame: pl.LazyFrame, source: str, general: set[str], seen: dict | None = None) -> "Prepared":
         """:meth:`prepare` in one query, by the fast readers but for the fields in ``general``
-        (see :meth:`~salesrules.io.preparation.Preparation.apply_query`)."""
-        return self._preparation(frame.collect_schema(), source).apply_query(frame, general)
+        and ``seen`` (see :meth:`~salesrules.io.preparation.Preparation.apply_query`)."""
+        return self._preparation(frame.collect_schema(), source).apply_query(frame, general, seen)
+
+    def seen_spellings(self, records: pl.DataFrame, source: str) -> dict[str, tuple[str, ...]]:
+        """The few spellings of each boolean field in ``records``, the first records of an input
+        (see :meth:`~salesrules.io.preparation.Preparation.seen_spellings`)."""
+        return self._preparation(records.schema, source).seen_spellings(records)
 
     def _preparation(self, schema: pl.Schema, source: str, strict_columns: bool = False, lookups: bool = True) -> "Preparation":
         """The typing of input columns ``schema``, built once per schema and options."""

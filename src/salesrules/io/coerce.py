@@ -170,6 +170,29 @@ def fast_reader(text: pl.Expr, field: FieldSpec, source_dtype: pl.DataType, read
     return None
 
 
+# The most spellings of a field seen in an input's first records that seen_reader compares
+# the text with one by one: beyond them a lookup costs less.
+SEEN_SPELLINGS = 3
+
+
+def seen_reader(text: pl.Expr, field: FieldSpec, spellings, read: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
+    """A reader of boolean field ``field`` that knows only ``spellings``: ``(value, known)`` as
+    :func:`fast_reader` gives them, but cheaper when a column holds few spellings.
+
+    ``spellings`` are the texts seen in the first records of an input (``Yes`` and ``No``, say):
+    each is compared with the text as written (a comparison costs a fifth of the fast reader's
+    lookup), and its value is the fast reader's. None when there are more than
+    :data:`SEEN_SPELLINGS` of them or one the fast reader does not know.
+    """
+    if field.type != "boolean" or not 0 < len(spellings) <= SEEN_SPELLINGS or not set(spellings) <= _BOOLEAN_TEXTS:
+        return None
+    value = None
+    for spelling in spellings:
+        truth = pl.lit(spelling in _TRUE_SPELLINGS)
+        value = pl.when(text == spelling).then(truth) if value is None else value.when(text == spelling).then(truth)
+    return value.otherwise(pl.lit(None, pl.Boolean)), text.is_null() | read.is_not_null()
+
+
 def _convert(expr: pl.Expr, field: FieldSpec, source: pl.DataType, target: pl.DataType, lookups: bool = True) -> pl.Expr:
     kind = field.type
     if source == pl.String:
@@ -308,6 +331,7 @@ def _spellings(words: list[str]) -> list[str]:
 _TRUE_SPELLINGS = _spellings(_TRUE)
 _BOOLEAN_SPELLINGS = pl.Enum(_TRUE_SPELLINGS + _spellings(_FALSE))
 _BOOLEAN_WORDS = pl.Enum(_TRUE + _FALSE)
+_BOOLEAN_TEXTS = frozenset(_BOOLEAN_SPELLINGS.categories.to_list())
 
 
 def _parse_boolean(text: pl.Expr) -> pl.Expr:

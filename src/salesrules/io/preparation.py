@@ -106,6 +106,9 @@ class Preparation:
     # its test, and the rest of the flags once the unread values are known to be none.
     fast: dict[str, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)
     other_flags: dict[str, pl.Expr | None] = field(default_factory=dict)
+    # The text of each boolean field with a fast reader, and the field: what a reader of the
+    # spellings seen in an input's first records reads (see seen_spellings).
+    seeable: dict[str, tuple[pl.Expr, FieldSpec]] = field(default_factory=dict)
 
     def apply(self, frame: pl.LazyFrame) -> Prepared:
         """The typed columns of ``frame``."""
@@ -134,21 +137,39 @@ class Preparation:
         frame = read.lazy().with_columns(typed).with_columns(self._bad(set(left)))
         return Prepared(frame, self.mapping, self.input_columns, self.flags)
 
-    def apply_query(self, frame: pl.LazyFrame, general: set[str]) -> Prepared:
+    def apply_query(self, frame: pl.LazyFrame, general: set[str], seen: dict[str, tuple[str, ...]] | None = None) -> Prepared:
         """The typed columns of ``frame`` in one query: the fields named in ``general`` read by
-        the general readers, the others by their fast readers.
+        the general readers, those in ``seen`` (spellings by field, see :meth:`seen_spellings`)
+        by a reader of those spellings alone, the others by their fast readers.
 
         A ``__known:NAME`` column per fast reader says, per row, whether it knew the value;
         where it did not, the values of the field are not those :meth:`apply` gives, and the
-        query must be run again with NAME in ``general``. Where every value is known, the
-        ``__bad`` flag is that of :meth:`apply`.
+        query must be run again without NAME in ``seen``, or else with NAME in ``general``.
+        Where every value is known, the ``__bad`` flag is that of :meth:`apply`.
         """
         fast = {name: reader for name, reader in self.fast.items() if name not in general}
+        for name, spellings in (seen or {}).items():
+            if name in fast and name in self.seeable:
+                text, spec = self.seeable[name]
+                fast[name] = coerce.seen_reader(text, spec, spellings, pl.col(VALUE + name)) or fast[name]
         if not fast:
             return self.apply(frame)
         tests = [known.alias(KNOWN + name) for name, (_, known) in fast.items()]
         frame = self._selected(frame).with_columns(self._readers(fast)).with_columns(tests).with_columns(self.stages[1])
         return Prepared(frame.with_columns(self._bad(set(self.fast) - set(fast))), self.mapping, self.input_columns, self.flags)
+
+    def seen_spellings(self, records: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+        """The texts of each boolean field in ``records`` (input columns as read), by field,
+        where they are few enough for :func:`~salesrules.io.coerce.seen_reader`."""
+        seen = {}
+        for name in self.seeable:
+            column = self.mapping.get(name)
+            if column is None or column not in records.columns:
+                continue
+            texts = records.get_column(column).drop_nulls().unique()
+            if 0 < texts.len() <= coerce.SEEN_SPELLINGS:
+                seen[name] = tuple(sorted(texts.to_list()))
+        return seen
 
     def _selected(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """The input columns of ``frame`` under their ``in:`` names, its rows numbered."""
@@ -206,7 +227,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
     # Each field is read once, into a column of its own, so that its flag and its value
     # share the reading whatever the query optimizer does.
     values = [read(name).alias(VALUE + name) for name, column in mapping.items() if column is not None and READ + name not in schema]
-    typed, flags, fast, others = [], {}, {}, {}
+    typed, flags, fast, others, seeable = [], {}, {}, {}, {}
     for name, spec in fields.items():
         column = mapping[name]
         # A bad value of the field: one not read (unread), or a flag of what was read (other).
@@ -227,6 +248,8 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
             reader = coerce.fast_reader(source(name), spec, schema[column], pl.col(VALUE + name)) if lookups else None
             if reader is not None:
                 fast[name] = reader
+                if spec.type == "boolean":
+                    seeable[name] = (source(name), spec)
         if spec.rates is not None and spec.type == "money":
             rate = _rate(spec, fields, read)
             # Converted amounts are rounded to cents; amounts in the base currency stay as they are.
@@ -246,7 +269,7 @@ def preparation(fields: dict[str, FieldSpec], schema: pl.Schema, source: str, *,
         typed.append(value.alias(name))
     bad = pl.any_horizontal(list(flags.values())).alias(BAD) if flags else pl.lit(False).alias(BAD)
     stages = [stage for stage in (values, typed, [bad]) if stage]
-    return Preparation(numbered, selection, stages, mapping, columns, flags, fast, others)
+    return Preparation(numbered, selection, stages, mapping, columns, flags, fast, others, seeable)
 
 
 def _any(first: list[pl.Expr], rest: list[pl.Expr]) -> pl.Expr | None:

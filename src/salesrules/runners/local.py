@@ -215,6 +215,7 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
             return False
 
         general: set[str] = set()  # the fields whose values the fast readers did not all know
+        spellings: dict[str, tuple[str, ...]] = {}  # the few spellings of yes/no fields in the sample
 
         def evaluate_part(part: pl.LazyFrame, sample: bool = False) -> pl.DataFrame | None:
             # A part of the input read, typed and evaluated as one query; None when some row
@@ -232,9 +233,10 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                         return evaluate_few(part)
                 except pl.exceptions.PolarsError:
                     return None
+                spellings.update(reading.seen_spellings(part, source))
                 part = part.lazy()
             while True:
-                prepared = reading.prepare_query(part, source, general)
+                prepared = reading.prepare_query(part, source, general, spellings)
                 tests = [c for c in prepared.frame.collect_schema().names() if c.startswith(KNOWN)]
                 try:
                     results = evaluated(prepared, tests).collect(engine=engine)
@@ -243,7 +245,9 @@ def run(ruleset, data, options: EvaluateOptions | None = None, *, progress=None,
                 left = {c[len(KNOWN):] for c in tests if not results.get_column(c).all()}
                 if not left:
                     return None if results.height and results[BAD].any() else results.drop(tests)
-                general.update(left)  # read again by the general readers
+                for name in left:  # read again by the fast reader, or else by the general one
+                    if spellings.pop(name, None) is None:
+                        general.add(name)
 
         def evaluate_few(part: pl.DataFrame) -> pl.DataFrame | None:
             # A few records: the values of the usual spellings are read in Python, as
