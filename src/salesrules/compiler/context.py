@@ -17,6 +17,7 @@ import polars as pl
 from ..errors import ExpressionError, RulesetError, did_you_mean
 from ..io import coerce
 from ..language.expressions import MAX_TEXT_PARTS, Compiled, Scope, compile_expression
+from ..language.lookups import looked_up
 from ..model.columns import FIELD_SEP, RESERVED, SEP, SHOWN, UNKNOWN
 from ..model.sections import Expr, FieldSpec
 from ..model.types import INTEGER, NULL, Type
@@ -226,7 +227,7 @@ def points_of(value: pl.Expr, parts: list[tuple[str, pl.Expr]], dtype: pl.DataTy
     """
     if all(points.meta.is_literal() for _, points in parts):
         constants = pl.select([points.cast(dtype).alias(str(i)) for i, (_, points) in enumerate(parts)]).row(0)
-        return value.replace_strict([name for name, _ in parts], list(constants), default=0, return_dtype=dtype).fill_null(0)
+        return looked_up(value, [name for name, _ in parts], list(constants), dtype, default=0)
     # Points are never null, so the first name that matches gives them.
     chosen = [pl.when(value == name).then(points.cast(dtype)) for name, points in parts]
     return pl.coalesce([*chosen, pl.lit(0, dtype)])

@@ -35,6 +35,7 @@ from ..model.types import (
 )
 from .arithmetic import TOO_LARGE, arithmetic_hint, finite, fold, integer_op, shift_date
 from .functions import NO_LITERAL, Call
+from .lookups import looked_up
 from .messages import (
     construct,
     operand,
@@ -334,7 +335,7 @@ class _Compiler:
 
     def enum_rank(self, expr: pl.Expr, t: Type) -> pl.Expr:
         """Enum values order by their declared position (stages by the order of the cycle)."""
-        return expr.replace_strict(list(t.values), list(range(len(t.values))), default=None, return_dtype=pl.Int32)
+        return looked_up(expr, list(t.values), list(range(len(t.values))), pl.Int32)
 
     def coerce_pair(self, left_node, left: Compiled, right_node, right: Compiled):
         """Check two operands can be compared; turn date and enum literals into checked values."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import RulesetError
+from ...language.lookups import COMPARED_NAMES
 from ...model.sections import Classification, Level
 from ...model.types import INTEGER, NUMBER, Type
 from ..context import points_bound, points_of
@@ -91,10 +92,20 @@ def _compile_one(compiler, classification, scope):
                 level.loc,
             )
     conditions = [compiler.expr(lv.when, scope, "boolean").expr if lv.when is not None else None for lv in levels]
-    # The first level whose condition holds: a coalesce of one when/then per level, built
-    # in linear time (a chain of .when() calls copies the whole chain at every level).
-    choices = [pl.lit(lv.name) if cond is None else pl.when(cond).then(pl.lit(lv.name)) for lv, cond in zip(levels, conditions)]
-    value = choices[0] if len(choices) == 1 else pl.coalesce(choices)
+    # The first level whose condition holds: a chain of when/then for a few levels (it takes
+    # polars half as long as a coalesce), else a coalesce of one when/then per level, built in
+    # linear time (a chain of .when() calls copies the whole chain at every level).
+    if len(levels) <= COMPARED_NAMES:
+        chain = pl
+        for lv, cond in zip(levels, conditions):
+            if cond is None:
+                break
+            chain = chain.when(cond).then(pl.lit(lv.name))
+        catch_all = pl.lit(levels[-1].name) if conditions[-1] is None else pl.lit(None, pl.String)
+        value = catch_all if chain is pl else chain.otherwise(catch_all)
+    else:
+        choices = [pl.lit(lv.name) if cond is None else pl.when(cond).then(pl.lit(lv.name)) for lv, cond in zip(levels, conditions)]
+        value = choices[0] if len(choices) == 1 else pl.coalesce(choices)
     value_col = pl.col(name)
     compiler.steps.append([value.alias(name)])
     scored = [lv for lv in levels if lv.points is not None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ...errors import RulesetError, did_you_mean
+from ...language.lookups import looked_up, one_of
 from ...model.columns import CLOSED, GAPS, LOST, STAGE, WON
 from ...model.sections import Stage
 from ...model.types import BOOLEAN, INTEGER, NUMBER, Type
@@ -177,11 +178,10 @@ def compile(compiler, scope):
         pl.when(recorded.is_not_null()).then(pl.lit("recorded"))
         .when(stage_col.is_not_null()).then(pl.lit("inferred")).alias("stage_source"),
         (pl.col(GAPS) != "").alias("stage_conflict"),
-        stage_col.replace_strict(list(probabilities), list(probabilities.values()), default=None, return_dtype=pl.Float64).alias("stage_probability")
-        if probabilities else pl.lit(None, pl.Float64).alias("stage_probability"),
-        stage_col.is_in(closed).fill_null(False).alias(CLOSED),
-        stage_col.is_in(won).fill_null(False).alias(WON),
-        stage_col.is_in(lost).fill_null(False).alias(LOST),
+        looked_up(stage_col, list(probabilities), list(probabilities.values()), pl.Float64).alias("stage_probability"),
+        one_of(stage_col, closed).alias(CLOSED),
+        one_of(stage_col, won).alias(WON),
+        one_of(stage_col, lost).alias(LOST),
     ]
     for target, parts in per_score.items():
         t = INTEGER if all(x.name == "integer" for x in types[target]) else NUMBER
@@ -207,9 +207,8 @@ def compile(compiler, scope):
     limited = [stage for stage in rs.stages if stage.max_days is not None]
     names_limited = [stage.name for stage in limited]
     # Each stage's limit and gap looked up by name: null for the stages without one.
-    limit = stage_col.replace_strict(names_limited, [s.max_days for s in limited], default=None, return_dtype=pl.Int64)
-    text = stage_col.replace_strict(names_limited, [f"{s.name}: over {s.max_days} days in stage" for s in limited],
-                                    default=None, return_dtype=pl.String)
+    limit = looked_up(stage_col, names_limited, [s.max_days for s in limited], pl.Int64)
+    text = looked_up(stage_col, names_limited, [f"{s.name}: over {s.max_days} days in stage" for s in limited], pl.String)
     overdue = (days > limit).fill_null(False) if limited else pl.lit(False)
     compiler.steps.append([days.alias("days_in_stage"), overdue.alias("stage_overdue")])
     if limited:
