@@ -113,7 +113,7 @@ class Compiler:
         compiled = self.expr(source, scope, "numeric")
         t = compiled.type if compiled.type.name != "null" else INTEGER
         dtype = pl.Int64 if t.name == "integer" else pl.Float64
-        if re.fullmatch(r"\s*-?[0-9]+(\.[0-9]+)?\s*", source.text):  # most points are a number
+        if NUMBER_POINTS.fullmatch(source.text):  # most points are a number
             return pl.lit(int(source.text) if dtype == pl.Int64 else float(source.text), dtype), t
         return compiled.expr.cast(dtype).fill_null(0), t
 
@@ -210,14 +210,22 @@ class Compiler:
         return columns
 
 
-def points_bound(points: list[pl.Expr]) -> int | None:
-    """The largest magnitude of ``points`` (0 included) when each is a whole-number constant, else None."""
-    if not all(p.meta.is_literal() for p in points):
-        return None
-    values = pl.select([p.alias(str(i)) for i, p in enumerate(points)]).row(0) if points else ()
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return None
-    return max((abs(v) for v in values), default=0)
+# Points written as a number, and as a whole number.
+NUMBER_POINTS = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?\s*")
+WHOLE_POINTS = re.compile(r"\s*-?[0-9]+\s*")
+
+
+def points_bound(sources: list[Expr | None]) -> int | None:
+    """The largest magnitude of the points written as ``sources`` (no points: 0) when each is a
+    whole number, else None (points computed, or with decimals)."""
+    bound = 0
+    for source in sources:
+        if source is None:
+            continue
+        if not WHOLE_POINTS.fullmatch(source.text):
+            return None
+        bound = max(bound, abs(int(source.text)))
+    return bound
 
 
 def points_of(value: pl.Expr, parts: list[tuple[str, pl.Expr]], dtype: pl.DataType) -> pl.Expr:

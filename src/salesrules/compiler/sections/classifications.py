@@ -127,7 +127,7 @@ def _compile_one(compiler, classification, scope):
             column = f"__{name}_points:{target}"
             point_cols.append(expr.alias(column))
             compiler.add_part(Entry(kind, item, target, column, name=name, source=classification), t,
-                              points_bound([pts for _, pts, _ in parts]))
+                              points_bound([lv.points for lv in tlevels]))
         compiler.steps.append(point_cols)
         if name == TIER:
             columns = [pl.col(c.meta.output_name()) for c in point_cols]

@@ -128,7 +128,7 @@ def compile(compiler, scope):
         points_column = f"__points:{factor.name}"
         points.append(pl.when(pl.col(column)).then(pts).otherwise(pl.lit(0, dtype)).alias(points_column))
         compiler.add_part(Entry("factor", f"factor:{factor.name}", target, points_column, label=factor.name,
-                                fired=column, source=factor), t, points_bound([pts]))
+                                fired=column, source=factor), t, points_bound([factor.points]))
         if factor.decay is not None:
             # The undecayed points stay in __points:NAME and the decay is a part of its own,
             # so a receipt shows both and still adds up.

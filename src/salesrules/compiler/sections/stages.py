@@ -164,6 +164,7 @@ def compile(compiler, scope):
     stage_type = Type("enum", tuple(s.name for s in rs.stages))
     point_scope = scope.child({"stage": (stage_type, stage_col)})
     per_score: dict[str, list] = {}
+    written: dict[str, list] = {}  # the points as written, by score
     types: dict[str, list] = {}
     for stage in rs.stages:
         if stage.points is None:
@@ -171,6 +172,7 @@ def compile(compiler, scope):
         target = compiler.score_of(stage.score, stage.loc)
         pts, t = compiler.points(stage.points, point_scope)
         per_score.setdefault(target, []).append((stage.name, pts))
+        written.setdefault(target, []).append(stage.points)
         types.setdefault(target, []).append(t)
     step = [
         stage_col.alias("stage"),
@@ -188,7 +190,7 @@ def compile(compiler, scope):
         dtype = pl.Int64 if t == INTEGER else pl.Float64
         column = f"__stage_points:{target}"
         step.append(points_of(stage_col, parts, dtype).alias(column))
-        compiler.add_part(Entry("stage", "stage", target, column, name="stage"), t, points_bound([p for _, p in parts]))
+        compiler.add_part(Entry("stage", "stage", target, column, name="stage"), t, points_bound(written[target]))
     compiler.steps.append(step)
     names = {
         "stage": (stage_type, pl.col("stage")),
