@@ -2,6 +2,7 @@
 
     python benchmarks/handwritten.py IN.csv OUT.csv --as-of 2026-11-22 [--columns id,tier,score,band]
     python benchmarks/handwritten.py IN.parquet OUT.parquet --as-of 2026-11-22
+    python benchmarks/handwritten.py IN.csv OUT.csv --as-of 2026-11-22 --columns id,tier,score,band --checked
 
 The rules of ``benchmarks/ruleset.yaml`` written out directly as one polars query, with no
 ruleset, no interpretation and no checks beyond what the output needs: the input is scanned
@@ -22,7 +23,10 @@ builds no text at all.
 Like a hand-written job it assumes the input is as ``benchmarks/generate.py`` writes it: the
 generator's columns and spellings (``$1,250,000.00``, ``Yes``/``No``, ISO dates, the CRM's
 stage and industry names), unique keys, and empty cells wherever the generator leaves some. It
-does not look for bad values or repeated keys, which salesrules reports as errors. The
+does not look for bad values or repeated keys, which salesrules reports as errors, unless
+``--checked`` is given: then a CSV input is read as text, every value it reads is checked against
+the spellings the generator writes (as salesrules checks it against those its rules accept) and
+the keys for repeats, and nothing is written when one is wrong. The
 ruleset's content hash (a provenance column) is taken from ``--ruleset-hash`` or computed with
 salesrules, as ``benchmarks/loop_engine.py`` does.
 """
@@ -87,6 +91,11 @@ SCHEMA = {column: _TYPES.get(column, pl.String) for column in (
     "Decision Makers", "Decision Maker Confirmed", "Budget Confirmed", "Demo Requested", "Sample Requested",
     "Trial Requested", "New Buyer", "Merger Pending", "Need Identified", "Budget Available From",
     "Supplier Contract Until", "Contacts", "Country")}
+LEAD_SOURCES = ("Referral", "Website", "Trade Show", "Cold Call", "Purchased List", "Partner", "Webinar")
+# What --checked accepts: the spellings the generator writes.
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+US_AMOUNT = r"^\$?[+-]?(?:[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.[0-9]+)?$"
+BAD = "__bad"
 # Columns the score needs (``id,tier,score,band``): all but the names shown in texts and the appointment.
 SHOWN_ONLY = {"company", "territory", "country", "appointment"}
 SEP = "\x1f"  # between list items of the Parquet output (reasons contain "; ")
@@ -122,6 +131,49 @@ def typed(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
         if name in names:
             exprs.append(pl.col(column).fill_null(1).alias(name))
     return frame.select(exprs)
+
+
+def checked(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
+    """:func:`typed` for input read as text, every value checked: the columns in ``names`` as
+    typed values, and ``__bad``, true on a row where a value is none of the spellings the
+    generator writes (an ISO date that exists, ``Yes`` or ``No``, a US amount, a whole count,
+    a known industry, lead source or stage)."""
+    exprs, bad = [], []
+
+    def flag(column: str, good: pl.Expr) -> None:
+        bad.append(pl.col(column).is_not_null() & ~good)
+
+    for name, column in TEXTS.items():
+        if name not in names:
+            continue
+        value = pl.col(column)
+        if name == "amount":
+            flag(column, value.str.contains(US_AMOUNT))
+            value = value.str.strip_chars_start("$").str.replace_all(",", "", literal=True).cast(pl.Float64)
+        elif name == "industry":
+            flag(column, value.is_in(list(INDUSTRIES)))
+            value = value.replace_strict(INDUSTRIES, default=None, return_dtype=pl.String)
+        elif name == "recorded":
+            flag(column, value.is_in(list(STAGE_CODES)))
+            value = value.replace_strict(STAGE_CODES, default=None, return_dtype=pl.Int8)
+        elif name == "lead_source":
+            flag(column, value.is_in(LEAD_SOURCES))
+        exprs.append(value.alias(name))
+    for name, column in DATES.items():
+        if name in names:
+            day = pl.col(column).str.to_date("%Y-%m-%d", strict=False)
+            flag(column, pl.col(column).str.contains(ISO_DATE) & day.is_not_null())
+            exprs.append(day.cast(pl.Int32).alias(name))
+    for name, column in FLAGS.items():
+        if name in names:
+            flag(column, pl.col(column).is_in(["Yes", "No"]))
+            exprs.append((pl.col(column) == "Yes").fill_null(False).alias(name))
+    for name, column in COUNTS.items():
+        if name in names:
+            count = pl.col(column).cast(pl.Int64, strict=False)
+            flag(column, count.is_not_null())
+            exprs.append(count.fill_null(1).alias(name))
+    return frame.select(*exprs, pl.any_horizontal(bad).fill_null(False).alias(BAD))
 
 
 def iso(days: pl.Expr) -> pl.Expr:
@@ -165,11 +217,13 @@ SCORED = {"tier", "tier_points", "stage", "stage_source", "stage_conflict", "sta
           "rank", "reasons", "actions", "gaps"}
 
 
-def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: bool) -> pl.LazyFrame:
+def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: bool,
+             check: bool = False) -> pl.LazyFrame:
     """The result columns in ``columns`` (``rank`` excepted: it comes later) of every record, in
-    input order, plus ``__closed`` and ``score`` when the rank is asked for."""
+    input order, plus ``__closed`` and ``score`` when the rank is asked for, and with ``check``
+    (input read as text) ``__bad`` (see :func:`checked`)."""
     wanted = set(columns)
-    if not wanted & SCORED:
+    if not wanted & SCORED and not check:
         return frame.select(pl.col(TEXTS["id"]).alias("id"))
     today = (as_of - EPOCH).days
     day = lambda n: pl.lit(today + n, pl.Int32)
@@ -178,7 +232,7 @@ def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: b
     names = set(TEXTS) | set(DATES) | set(FLAGS) | set(COUNTS)
     if not texts:
         names -= SHOWN_ONLY
-    frame = typed(frame, names)
+    frame = checked(frame, names) if check else typed(frame, names)
 
     # The tier and the stage (recorded, else inferred from its entry evidence), as codes.
     budget, dm, need, last_contact = c("budget"), c("dm"), c("need"), c("last_contact")
@@ -312,6 +366,8 @@ def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: b
     extra = []
     if "rank" in wanted:
         extra = [c("__closed")] + ([] if "score" in wanted else [c("score")]) + ([] if "id" in wanted else [c("id")])
+    if check:
+        extra += [c(BAD)] + ([] if "id" in wanted or "rank" in wanted else [c("id")])
     return frame.select(*[e.alias(n) for n, e in results.items()], *extra)
 
 
@@ -372,17 +428,36 @@ def rank(frame: pl.DataFrame) -> pl.Series:
 
 
 def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, ruleset_hash: str,
-                  columns: list[str] | None = None) -> None:
+                  columns: list[str] | None = None, check: bool = False) -> None:
     """Evaluate ``source`` into ``target`` (CSV or Parquet, by extension).
 
     Without the rank the query streams from the input to the output; the rank needs every
-    score first, so then the results are collected, ranked and written.
+    score first, so then the results are collected, ranked and written. With ``check`` (CSV
+    input) every value is read as text and checked (see :func:`checked`), and so are the keys,
+    before anything is written: the results are collected first, and a bad value or a repeated
+    key is a :class:`SystemExit` naming the row.
     """
     columns = list(columns or OUTPUT)
     parquet_in = str(source).lower().endswith(".parquet")
     parquet_out = str(target).lower().endswith(".parquet")
-    frame = pl.scan_parquet(source) if parquet_in else pl.scan_csv(source, schema=SCHEMA)
-    results = evaluate(frame, as_of, columns, parquet_out)
+    if check and parquet_in:
+        raise SystemExit("--checked reads CSV input only")
+    if parquet_in:
+        frame = pl.scan_parquet(source)
+    else:
+        frame = pl.scan_csv(source, schema={name: pl.String for name in SCHEMA} if check else SCHEMA)
+    results = evaluate(frame, as_of, columns, parquet_out, check)
+    if check:
+        collected = results.collect(engine="streaming")
+        bad = collected.get_column(BAD).arg_true()
+        if bad.len():
+            raise SystemExit(f"{source}: row {bad[0] + 1}: a value is none of the spellings the generator writes")
+        repeated = collected.get_column("id").is_first_distinct().not_().arg_true()
+        if repeated.len():
+            raise SystemExit(f"{source}: row {repeated[0] + 1}: the key is repeated")
+        results = collected.drop(BAD).lazy()
+        if "rank" not in columns:
+            results = results.select(columns)
     if "rank" in columns:
         collected = results.collect(engine="streaming")
         results = collected.with_columns(rank(collected)).select(columns).lazy()
@@ -414,12 +489,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, required=True, help="evaluation date, YYYY-MM-DD")
     parser.add_argument("--columns", help="the result columns to write, comma-separated (default: all)")
     parser.add_argument("--ruleset-hash", help="the ruleset's content hash (default: computed with salesrules)")
+    parser.add_argument("--checked", action="store_true",
+                        help="read a CSV input as text and check every value and key before writing")
     args = parser.parse_args(argv)
     columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
     unknown = set(columns or ()) - set(OUTPUT)
     if unknown:
         parser.error(f"unknown result columns: {', '.join(sorted(unknown))}")
-    evaluate_file(args.input, args.output, args.as_of, args.ruleset_hash or ruleset_hash(), columns)
+    evaluate_file(args.input, args.output, args.as_of, args.ruleset_hash or ruleset_hash(), columns, args.checked)
     return 0
 
 

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import salesrules
@@ -252,6 +253,11 @@ def test_handwritten_writes_exactly_what_salesrules_writes(generated, ruleset, c
     out = generated / f"handwritten.{fmt}"
     assert handwritten.main([str(source), str(out), "--as-of", AS_OF.isoformat(), "--ruleset-hash", ruleset.hash]) == 0
     assert out.read_bytes() == expected
+    if fmt == "csv":  # checking every value changes nothing on the generator's output
+        checked = generated / "handwritten-checked.csv"
+        assert handwritten.main([str(source), str(checked), "--as-of", AS_OF.isoformat(), "--ruleset-hash",
+                                 ruleset.hash, "--checked"]) == 0
+        assert checked.read_bytes() == expected
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -264,6 +270,39 @@ def test_handwritten_writes_only_the_columns_asked_for(generated, ruleset, cli_r
     assert out.read_bytes() == expected
     if fmt == "csv":
         assert out.read_text().splitlines()[0] == "id,tier,score,band,ruleset,ruleset_version,ruleset_hash,as_of"
+        checked = generated / "handwritten-4-checked.csv"
+        assert handwritten.main([str(source), str(checked), "--as-of", AS_OF.isoformat(), "--ruleset-hash",
+                                 ruleset.hash, "--columns", "id,tier,score,band", "--checked"]) == 0
+        assert checked.read_bytes() == expected
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("Close Date", "2026/11/22"), ("Close Date", "2026-1-5"), ("Created Date", "2026-02-30"),
+    ("Budget Confirmed", "Maybe"), ("Amount", "$1,2,3"), ("Decision Makers", "two"), ("Industry", "Mining"),
+    ("Stage", "Closing"), ("Lead Source", "Radio"), ("Opportunity ID", "repeated"),
+])
+def test_handwritten_checked_stops_at_a_bad_value_or_a_repeated_key_as_salesrules_does(
+        generated, ruleset, cli_runner, tmp_path, column, value):
+    frame = pl.read_csv(generated / "prospects.csv", infer_schema=False)
+    if value == "repeated":
+        value = frame.get_column(column)[0]
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 6).then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
+    source, out = tmp_path / "broken.csv", tmp_path / "out.csv"
+    broken.write_csv(source)
+    with pytest.raises(SystemExit) as caught:
+        handwritten.evaluate_file(source, out, AS_OF, ruleset.hash, ["id", "tier", "score", "band"], check=True)
+    assert str(caught.value).startswith(f"{source}: row 7: ")
+    assert not out.exists()
+    result = cli_runner.invoke(cli, ["evaluate", str(source), "-r", str(RULESET), "--as-of", AS_OF.isoformat(),
+                                     "-o", str(tmp_path / "salesrules.csv"), "--columns", "id,tier,score,band"])
+    assert result.exit_code != 0 and ("row 7" in result.output or "rows 1, 7" in result.output)
+
+
+def test_handwritten_checks_csv_input_only(generated, ruleset, tmp_path):
+    with pytest.raises(SystemExit, match="CSV input only"):
+        handwritten.evaluate_file(generated / "prospects.parquet", tmp_path / "out.parquet", AS_OF, ruleset.hash,
+                                  check=True)
 
 
 def test_handwritten_agrees_on_rare_paths(tmp_path, cli_runner, ruleset):
@@ -276,6 +315,9 @@ def test_handwritten_agrees_on_rare_paths(tmp_path, cli_runner, ruleset):
         actual = tmp_path / f"handwritten-{number}.csv"
         handwritten.evaluate_file(source, actual, AS_OF, ruleset.hash, options[1].split(",") if options else None)
         assert actual.read_bytes() == expected, options
+        handwritten.evaluate_file(source, actual, AS_OF, ruleset.hash, options[1].split(",") if options else None,
+                                  check=True)
+        assert actual.read_bytes() == expected, (options, "checked")
     text = (tmp_path / "salesrules-0.csv").read_text()
     for fragment in (",unknown,,false,,", "worth unknown", "Brief the", "over 45 days", "in unknown:",
                      "tomorrow's appointment"):
