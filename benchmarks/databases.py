@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import datetime as dt
 import importlib.util
-import os
 import statistics
 import subprocess
 import sys

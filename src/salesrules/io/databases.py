@@ -22,7 +22,7 @@ import os
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 import polars as pl
 

@@ -9,7 +9,6 @@ a value column; the bands are scaled to the points the ruleset can reach.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shlex
