@@ -1,7 +1,6 @@
 """The command line end to end: outputs, exit codes, one-line errors, atomic writes."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

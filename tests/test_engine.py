@@ -828,7 +828,7 @@ def test_constant_points_are_summed_exactly_and_huge_ones_held_at_the_largest_in
     """Constant points are summed in Int64 while their magnitudes add up to less than 2**62;
     the parts beyond are summed as computed points are, without wrapping around."""
     top = 2**53  # the largest integer an expression may write
-    factors = [f"  - {{name: small, when: 'true', points: -7}}"]
+    factors = ["  - {name: small, when: 'true', points: -7}"]
     factors += [f"  - {{name: a{i}, when: a, points: {top}}}" for i in range(600)]
     factors += [f"  - {{name: b{i}, when: b, points: {top}}}" for i in range(500)]
     rs = ruleset("""

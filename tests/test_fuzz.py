@@ -29,7 +29,6 @@ import functools
 import importlib.util
 import io
 import itertools
-import re
 import shutil
 import string
 import tempfile

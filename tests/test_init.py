@@ -1,7 +1,6 @@
 """``salesrules init``: the starter validates, keeps outcomes out of the rules, orders stages
 by the sales vocabularies, draws tiers from quantiles and scales bands to reachable points."""
 
-import os
 import re
 from pathlib import Path
 

@@ -10,7 +10,6 @@ import pytest
 
 from salesrules.errors import ErrorList, ExpressionError, InputError, Loc, RulesetError
 from salesrules.loader.load import load, load_unchecked
-from salesrules.loader.load import load as load_ruleset
 from salesrules.loader.schema import schema as ruleset_schema
 from salesrules.model.sections import Expr, FieldSpec
 

@@ -2,7 +2,6 @@
 the table's footer and the line after writing a file."""
 
 import csv
-import io
 import json
 
 import polars as pl

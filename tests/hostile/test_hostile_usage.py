@@ -93,7 +93,7 @@ def test_an_output_format_that_raises_leaves_no_file(ws):
     code, lines = salesrules("--plugins-dir", ws.root / "plugins", "evaluate", ws.data, "-r", ws.ruleset,
                              "-o", ws.out, "-f", "broken", "--as-of", AS_OF, cwd=ws.root)
     assert code == 2 and len(lines) == 1
-    assert lines[0].startswith(f"error: output format 'broken' (plugins-dir:fmt) failed: ValueError: broken writer")
+    assert lines[0].startswith("error: output format 'broken' (plugins-dir:fmt) failed: ValueError: broken writer")
     assert ws.out.read_bytes() == before
     assert sorted(os.listdir(ws.root)) == ["data.csv", "out.csv", "plugins", "rules.yaml"]
 
