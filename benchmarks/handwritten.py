@@ -107,73 +107,49 @@ def c(name: str) -> pl.Expr:
     return pl.col(name)
 
 
-def typed(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
-    """The input columns in ``names`` as typed values (dates as day numbers since 1970-01-01)."""
-    exprs = []
-    for name, column in TEXTS.items():
-        if name not in names:
-            continue
-        value = pl.col(column)
-        if name == "amount":
-            value = value.str.strip_chars_start("$").str.replace_all(",", "", literal=True).cast(pl.Float64)
-        elif name == "industry":
-            value = value.replace_strict(INDUSTRIES, default=None, return_dtype=pl.String)
-        elif name == "recorded":
-            value = value.replace_strict(STAGE_CODES, default=None, return_dtype=pl.Int8)
-        exprs.append(value.alias(name))
-    for name, column in DATES.items():
-        if name in names:
-            exprs.append(pl.col(column).cast(pl.Int32).alias(name))
-    for name, column in FLAGS.items():
-        if name in names:
-            exprs.append((pl.col(column) == "Yes").fill_null(False).alias(name))
-    for name, column in COUNTS.items():
-        if name in names:
-            exprs.append(pl.col(column).fill_null(1).alias(name))
-    return frame.select(exprs)
+def typed(frame: pl.LazyFrame, names: set[str], check: bool = False) -> pl.LazyFrame:
+    """The input columns in ``names`` as typed values (dates as day numbers since 1970-01-01).
 
-
-def checked(frame: pl.LazyFrame, names: set[str]) -> pl.LazyFrame:
-    """:func:`typed` for input read as text, every value checked: the columns in ``names`` as
-    typed values, and ``__bad``, true on a row where a value is none of the spellings the
-    generator writes (an ISO date that exists, ``Yes`` or ``No``, a US amount, a whole count,
-    a known industry, lead source or stage)."""
+    With ``check`` the input is read as text and every value checked: then ``__bad`` too, true
+    on a row where a value is none of the spellings the generator writes (an ISO date that
+    exists, ``Yes`` or ``No``, a US amount, a whole count, a known industry, lead source or stage).
+    """
     exprs, bad = [], []
 
-    def flag(column: str, good: pl.Expr) -> None:
-        bad.append(pl.col(column).is_not_null() & ~good)
+    def read(name: str, column: str, value: pl.Expr, good: pl.Expr | None = None) -> None:
+        """Column ``column`` as ``value``, named ``name``; with ``check`` a value is bad where not ``good``."""
+        exprs.append(value.alias(name))
+        if check and good is not None:
+            bad.append(pl.col(column).is_not_null() & ~good)
 
     for name, column in TEXTS.items():
         if name not in names:
             continue
-        value = pl.col(column)
+        text = pl.col(column)
         if name == "amount":
-            flag(column, value.str.contains(US_AMOUNT))
-            value = value.str.strip_chars_start("$").str.replace_all(",", "", literal=True).cast(pl.Float64)
+            read(name, column, text.str.strip_chars_start("$").str.replace_all(",", "", literal=True).cast(pl.Float64),
+                 text.str.contains(US_AMOUNT))
         elif name == "industry":
-            flag(column, value.is_in(list(INDUSTRIES)))
-            value = value.replace_strict(INDUSTRIES, default=None, return_dtype=pl.String)
+            read(name, column, text.replace_strict(INDUSTRIES, default=None, return_dtype=pl.String), text.is_in(list(INDUSTRIES)))
         elif name == "recorded":
-            flag(column, value.is_in(list(STAGE_CODES)))
-            value = value.replace_strict(STAGE_CODES, default=None, return_dtype=pl.Int8)
-        elif name == "lead_source":
-            flag(column, value.is_in(LEAD_SOURCES))
-        exprs.append(value.alias(name))
+            read(name, column, text.replace_strict(STAGE_CODES, default=None, return_dtype=pl.Int8), text.is_in(list(STAGE_CODES)))
+        else:
+            read(name, column, text, text.is_in(LEAD_SOURCES) if name == "lead_source" else None)
     for name, column in DATES.items():
         if name in names:
-            day = pl.col(column).str.to_date("%Y-%m-%d", strict=False)
-            flag(column, pl.col(column).str.contains(ISO_DATE) & day.is_not_null())
-            exprs.append(day.cast(pl.Int32).alias(name))
+            if check:  # typed here, not by the CSV reader
+                day = pl.col(column).str.to_date("%Y-%m-%d", strict=False)
+                read(name, column, day.cast(pl.Int32), pl.col(column).str.contains(ISO_DATE) & day.is_not_null())
+            else:
+                read(name, column, pl.col(column).cast(pl.Int32))
     for name, column in FLAGS.items():
         if name in names:
-            flag(column, pl.col(column).is_in(["Yes", "No"]))
-            exprs.append((pl.col(column) == "Yes").fill_null(False).alias(name))
+            read(name, column, (pl.col(column) == "Yes").fill_null(False), pl.col(column).is_in(["Yes", "No"]))
     for name, column in COUNTS.items():
         if name in names:
-            count = pl.col(column).cast(pl.Int64, strict=False)
-            flag(column, count.is_not_null())
-            exprs.append(count.fill_null(1).alias(name))
-    return frame.select(*exprs, pl.any_horizontal(bad).fill_null(False).alias(BAD))
+            count = pl.col(column).cast(pl.Int64, strict=False) if check else pl.col(column)
+            read(name, column, count.fill_null(1), count.is_not_null())
+    return frame.select(*exprs, *([pl.any_horizontal(bad).fill_null(False).alias(BAD)] if check else []))
 
 
 def iso(days: pl.Expr) -> pl.Expr:
@@ -221,7 +197,7 @@ def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: b
              check: bool = False) -> pl.LazyFrame:
     """The result columns in ``columns`` (``rank`` excepted: it comes later) of every record, in
     input order, plus ``__closed`` and ``score`` when the rank is asked for, and with ``check``
-    (input read as text) ``__bad`` (see :func:`checked`)."""
+    (input read as text) ``__bad`` (see :func:`typed`)."""
     wanted = set(columns)
     if not wanted & SCORED and not check:
         return frame.select(pl.col(TEXTS["id"]).alias("id"))
@@ -232,7 +208,7 @@ def evaluate(frame: pl.LazyFrame, as_of: dt.date, columns: list[str], parquet: b
     names = set(TEXTS) | set(DATES) | set(FLAGS) | set(COUNTS)
     if not texts:
         names -= SHOWN_ONLY
-    frame = checked(frame, names) if check else typed(frame, names)
+    frame = typed(frame, names, check)
 
     # The tier and the stage (recorded, else inferred from its entry evidence), as codes.
     budget, dm, need, last_contact = c("budget"), c("dm"), c("need"), c("last_contact")
@@ -433,7 +409,7 @@ def evaluate_file(source: str | Path, target: str | Path, as_of: dt.date, rulese
 
     Without the rank the query streams from the input to the output; the rank needs every
     score first, so then the results are collected, ranked and written. With ``check`` (CSV
-    input) every value is read as text and checked (see :func:`checked`), and so are the keys,
+    input) every value is read as text and checked (see :func:`typed`), and so are the keys,
     before anything is written: the results are collected first, and a bad value or a repeated
     key is a :class:`SystemExit` naming the row.
     """
