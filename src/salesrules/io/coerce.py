@@ -329,9 +329,10 @@ def _spellings(words: list[str]) -> list[str]:
 
 
 _TRUE_SPELLINGS = _spellings(_TRUE)
-_BOOLEAN_SPELLINGS = pl.Enum(_TRUE_SPELLINGS + _spellings(_FALSE))
+_KNOWN_BOOLEANS = _TRUE_SPELLINGS + _spellings(_FALSE)  # the spellings the lookup knows
+_BOOLEAN_TEXTS = frozenset(_KNOWN_BOOLEANS)
+_BOOLEAN_SPELLINGS = pl.Enum(_KNOWN_BOOLEANS)
 _BOOLEAN_WORDS = pl.Enum(_TRUE + _FALSE)
-_BOOLEAN_TEXTS = frozenset(_BOOLEAN_SPELLINGS.categories.to_list())
 
 
 def _parse_boolean(text: pl.Expr) -> pl.Expr:
